@@ -1,0 +1,65 @@
+# Every target bootstraps what it needs (.venv, node_modules) and is a no-op for that step when done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ENV ?= dev
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+REQUIREMENTS := requirements.txt requirements-dev.txt authorizer/requirements.txt lambdas/requirements.txt
+
+# jsii prints a full-screen banner on every run while Node 20 is past its end of life.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help bootstrap local test synth diff deploy lint bench pr clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY_STAMP): $(REQUIREMENTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bootstrap: $(PY_STAMP) $(NODE_STAMP) ## create .venv and node_modules (idempotent)
+
+local: bootstrap ## run the whole chat backend on this machine (no AWS account)
+	$(PY) -m local_stack
+
+test: bootstrap ## run every test (unit, integration, infrastructure, end-to-end)
+	$(PY) -m pytest
+
+synth: bootstrap ## synthesize the stack of ENV (dev|staging|prod) into cdk.out
+	$(CDK) synth --quiet -c env=$(ENV)
+
+diff: bootstrap ## show what deploying ENV would change (needs AWS credentials)
+	$(CDK) diff -c env=$(ENV)
+
+deploy: bootstrap ## deploy ENV and write its outputs to outputs/ENV.json (needs AWS credentials)
+	@mkdir -p outputs
+	$(CDK) deploy -c env=$(ENV) --require-approval broadening --outputs-file outputs/.raw-$(ENV).json
+	$(PY) -m stacks.outputs outputs/.raw-$(ENV).json outputs/$(ENV).json
+
+lint: bootstrap ## ruff over the code, cfn-lint over every environment's template
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m stacks.lint
+
+bench: bootstrap ## run the benchmarks (print figures, assert nothing)
+	$(PY) -m benchmarks
+
+pr: lint test ## everything a reviewer runs
+
+clean: ## remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out .local .pytest_cache .hypothesis
