@@ -1,0 +1,1 @@
+"""Run the chat backend on one machine: moto, the WebSocket emulator and the bundled functions."""
