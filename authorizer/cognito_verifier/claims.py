@@ -1,0 +1,83 @@
+"""The checks Cognito's documentation asks of an ID token's claims, once its signature verified."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from cognito_verifier.reasons import Reason, TokenRejected
+
+
+@dataclass(frozen=True)
+class VerifiedIdToken:
+    """Who the verified token says the caller is."""
+
+    sub: str
+    username: str
+    email: str | None
+    expires_at: int  # epoch seconds
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    issuer: str
+    client_ids: frozenset[str]
+    leeway: float
+    required_groups: frozenset[str]  # the user must be in at least one; empty: no group check
+
+
+def _time(claims: dict[str, Any], name: str) -> float:
+    value = claims.get(name)
+    # bool is an int subclass: `"exp": true` is not a time.
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise TokenRejected(Reason.MALFORMED, f"{name} is not a number")
+    return value
+
+
+def _string(claims: dict[str, Any], name: str) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value:
+        raise TokenRejected(Reason.MALFORMED, f"{name} is missing or not a string")
+    return value
+
+
+def check(claims: dict[str, Any], rules: ClaimRules, now: float) -> VerifiedIdToken:
+    """Check `claims` against `rules` at time `now`; raise :class:`TokenRejected` with the reason."""
+    expires_at = _time(claims, "exp")
+    issued_at = _time(claims, "iat")
+    not_before = _time(claims, "nbf") if "nbf" in claims else None
+    if now - rules.leeway >= expires_at:
+        raise TokenRejected(Reason.EXPIRED)
+    if not_before is not None and now + rules.leeway < not_before:
+        raise TokenRejected(Reason.NOT_YET_VALID, "nbf is in the future")
+    if now + rules.leeway < issued_at:
+        raise TokenRejected(Reason.NOT_YET_VALID, "iat is in the future")
+    if issued_at > expires_at:
+        raise TokenRejected(Reason.MALFORMED, "iat is after exp")
+
+    if claims.get("iss") != rules.issuer:
+        raise TokenRejected(Reason.WRONG_ISSUER)
+    audience = claims.get("aud")
+    if not isinstance(audience, str) or audience not in rules.client_ids:
+        raise TokenRejected(Reason.WRONG_AUDIENCE)
+    if claims.get("token_use") != "id":
+        raise TokenRejected(Reason.WRONG_TOKEN_USE)
+
+    sub = _string(claims, "sub")
+    username = _string(claims, "cognito:username")
+    email = claims.get("email")
+    raw_groups = claims.get("cognito:groups", [])
+    if not isinstance(raw_groups, list) or not all(isinstance(group, str) for group in raw_groups):
+        raise TokenRejected(Reason.MALFORMED, "cognito:groups is not a list of strings")
+    groups = tuple(raw_groups)
+    if rules.required_groups and rules.required_groups.isdisjoint(groups):
+        raise TokenRejected(Reason.MISSING_GROUP)
+    return VerifiedIdToken(
+        sub=sub,
+        username=username,
+        email=email if isinstance(email, str) else None,
+        expires_at=int(expires_at),
+        groups=groups,
+    )

@@ -1,0 +1,92 @@
+"""Strict parsing of a JWS compact serialization, before any key is touched.
+
+One regular expression checks the shape (three base64url segments, no padding, nothing else) in C;
+the header is then decoded and checked. The payload is only decoded after the signature verifies.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cognito_verifier.reasons import Reason, TokenRejected
+
+ALGORITHM = "RS256"
+
+# header.payload.signature; the signature may be empty here so that `alg: none` tokens are
+# reported as the wrong algorithm rather than as a shape error.
+_COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)")
+# Cognito kids are base64 strings; nothing that could be a path, a URL or a control character.
+_KID = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+# The last character of a canonical encoding leaves its unused low bits zero: reject the other
+# spellings of the same signature bytes (signature malleability).
+_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+
+
+@dataclass(frozen=True)
+class CompactToken:
+    """A token whose shape and header passed; the payload is still undecoded and unverified."""
+
+    kid: str
+    signing_input: bytes
+    payload_segment: str
+    signature: bytes
+
+
+def b64url_decode(segment: str) -> bytes:
+    """Decode an unpadded base64url segment whose alphabet was already checked."""
+    remainder = len(segment) % 4
+    if remainder == 1:
+        raise TokenRejected(Reason.MALFORMED, "segment length is not valid base64url")
+    standard = segment.encode("ascii").translate(_TO_STANDARD_ALPHABET)
+    return binascii.a2b_base64(standard + b"=" * (-remainder % 4))
+
+
+def decode_json_object(segment: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(b64url_decode(segment).decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # binascii.Error and JSONDecodeError are ValueErrors
+        raise TokenRejected(Reason.MALFORMED, f"{what} is not base64url JSON") from error
+    if not isinstance(value, dict):
+        raise TokenRejected(Reason.MALFORMED, f"{what} is not a JSON object")
+    return value
+
+
+def parse(token: object, *, max_length: int) -> CompactToken:
+    """Check size, shape and header of `token`; raise :class:`TokenRejected` with the reason."""
+    if token is None or token == "":
+        raise TokenRejected(Reason.MISSING)
+    if not isinstance(token, str):
+        raise TokenRejected(Reason.MALFORMED, "token is not a string")
+    if len(token) > max_length:
+        raise TokenRejected(Reason.TOO_LARGE, f"{len(token)} characters, the cap is {max_length}")
+    match = _COMPACT.fullmatch(token)
+    if match is None:
+        raise TokenRejected(Reason.MALFORMED, "not three base64url segments")
+    header_segment, payload_segment, signature_segment = match.groups()
+
+    header = decode_json_object(header_segment, "header")
+    alg = header.get("alg")
+    if alg != ALGORITHM:
+        raise TokenRejected(Reason.WRONG_ALGORITHM, "alg is not RS256")
+    if "crit" in header:
+        raise TokenRejected(Reason.MALFORMED, "critical header extensions are not supported")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or _KID.fullmatch(kid) is None:
+        raise TokenRejected(Reason.MALFORMED, "kid is missing or has characters a Cognito kid never has")
+
+    last = _CANONICAL_LAST.get(len(signature_segment) % 4)
+    if last is not None and signature_segment[-1] not in last:
+        raise TokenRejected(Reason.MALFORMED, "signature is not canonical base64url")
+    try:
+        signature = b64url_decode(signature_segment)
+    except binascii.Error as error:
+        raise TokenRejected(Reason.MALFORMED, "signature is not base64url") from error
+    signing_input = token[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
+    return CompactToken(
+        kid=kid, signing_input=signing_input, payload_segment=payload_segment, signature=signature
+    )

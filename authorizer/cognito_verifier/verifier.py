@@ -1,0 +1,126 @@
+"""CognitoIdTokenVerifier: the whole check of a Cognito ID token, in the order that is safe.
+
+1. size cap, shape and header (no key touched; `alg` must be RS256, `kid` well formed);
+2. the key of the kid (JWKS cache with a refetch penalty box) and the algorithm it declares;
+3. the RS256 signature over the exact bytes received;
+4. only then the payload: exp/nbf/iat with leeway, iss, aud, token_use, sub, groups.
+
+The hot path is parsed here, not by ``jwt.decode``: PyJWT re-checks the base64 alphabet character by
+character in Python and re-decodes the header, which caps it near 15k tokens/s; one C regular
+expression does the same check here. PyJWT parses and validates the JWKS keys.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.hashes import SHA256
+
+from cognito_verifier import compact
+from cognito_verifier.claims import ClaimRules, VerifiedIdToken, check
+from cognito_verifier.fetch import check_url
+from cognito_verifier.keys import JwksCache
+from cognito_verifier.reasons import Reason, TokenRejected
+
+DEFAULT_LEEWAY_SECONDS = 5.0
+DEFAULT_FETCH_TIMEOUT_SECONDS = 2.0
+MAX_FETCH_TIMEOUT_SECONDS = 3.0
+DEFAULT_REFETCH_COOLDOWN_SECONDS = 10.0
+DEFAULT_KEYS_MAX_AGE_SECONDS = 3600.0
+DEFAULT_MAX_TOKEN_LENGTH = 8192
+
+_PADDING = PKCS1v15()
+_HASH = SHA256()
+
+
+def expected_issuer(region: str, user_pool_id: str) -> str:
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+
+
+def _split_list(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+class CognitoIdTokenVerifier:
+    """Verifies ID tokens of one user pool for a set of app clients. Build one per process."""
+
+    def __init__(
+        self,
+        *,
+        user_pool_id: str,
+        client_ids: Iterable[str],
+        region: str,
+        jwks_url: str | None = None,
+        leeway: float = DEFAULT_LEEWAY_SECONDS,
+        required_groups: Iterable[str] = (),
+        fetch_timeout: float = DEFAULT_FETCH_TIMEOUT_SECONDS,
+        refetch_cooldown: float = DEFAULT_REFETCH_COOLDOWN_SECONDS,
+        keys_max_age: float = DEFAULT_KEYS_MAX_AGE_SECONDS,
+        max_token_length: int = DEFAULT_MAX_TOKEN_LENGTH,
+        clock: Callable[[], float] = time.time,
+        fetch_keys_now: bool = True,
+    ) -> None:
+        """Configure the verifier and, unless `fetch_keys_now` is false, fetch the JWKS once.
+
+        A failed first fetch does not raise: the verifier fails closed (``keys_unavailable``) and
+        tries again on a later call, at most once per `refetch_cooldown`.
+        """
+        clients = frozenset(client_ids)
+        if not user_pool_id or not region or not clients or "" in clients:
+            raise ValueError("user_pool_id, region and at least one client id are required")
+        if not 0 < fetch_timeout <= MAX_FETCH_TIMEOUT_SECONDS:
+            raise ValueError(f"fetch_timeout must be in (0, {MAX_FETCH_TIMEOUT_SECONDS:g}] seconds")
+        if leeway < 0 or refetch_cooldown < 0 or keys_max_age <= 0 or max_token_length <= 0:
+            raise ValueError("leeway and refetch_cooldown must be >= 0; keys_max_age, max_token_length > 0")
+        issuer = expected_issuer(region, user_pool_id)
+        self.jwks_url = jwks_url or f"{issuer}/.well-known/jwks.json"
+        check_url(self.jwks_url)
+        self.rules = ClaimRules(
+            issuer=issuer, client_ids=clients, leeway=leeway, required_groups=frozenset(required_groups)
+        )
+        self._max_token_length = max_token_length
+        self._clock = clock
+        self.keys = JwksCache(
+            self.jwks_url,
+            fetch_timeout=fetch_timeout,
+            refetch_cooldown=refetch_cooldown,
+            max_age=keys_max_age,
+            clock=clock,
+        )
+        if fetch_keys_now:
+            self.keys.refresh()
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str] | None = None, **overrides: object
+    ) -> CognitoIdTokenVerifier:
+        """Build from the environment variables of docs/ARCHITECTURE.md (`overrides` win)."""
+        env = os.environ if environ is None else environ
+        settings: dict[str, object] = {
+            "user_pool_id": env.get("USER_POOL_ID", ""),
+            "client_ids": _split_list(env.get("USER_POOL_CLIENT_IDS")),
+            "region": env.get("COGNITO_REGION") or env.get("AWS_REGION", ""),
+            "jwks_url": env.get("JWKS_URL") or None,
+            "required_groups": _split_list(env.get("REQUIRED_GROUPS")),
+        }
+        if env.get("TOKEN_LEEWAY_SECONDS"):
+            settings["leeway"] = float(env["TOKEN_LEEWAY_SECONDS"])
+        settings.update(overrides)
+        return cls(**settings)  # type: ignore[arg-type]
+
+    def verify(self, token: object) -> VerifiedIdToken:
+        """Verify `token` completely; raise :class:`TokenRejected` (with a :class:`Reason`) if it fails."""
+        parsed = compact.parse(token, max_length=self._max_token_length)
+        key = self.keys.get(parsed.kid)
+        if key.algorithm != compact.ALGORITHM:
+            raise TokenRejected(Reason.WRONG_ALGORITHM, f"the key of this kid is for {key.algorithm}")
+        try:
+            key.public_key.verify(parsed.signature, parsed.signing_input, _PADDING, _HASH)
+        except InvalidSignature:
+            raise TokenRejected(Reason.BAD_SIGNATURE) from None
+        claims = compact.decode_json_object(parsed.payload_segment, "payload")
+        return check(claims, self.rules, self._clock())
