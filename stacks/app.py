@@ -1,0 +1,66 @@
+"""Builds the CDK app in-process: `app.py`, the tests and the local stack all call `build_app`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.chat_stack import ChatStack
+from stacks.constants import (
+    APP_NAME,
+    BUNDLING_LAMBDA,
+    BUNDLING_MODES,
+    CONTEXT_BUNDLING,
+    CONTEXT_ENV,
+    CONTEXT_ENVIRONMENTS,
+    DEFAULT_ENV,
+    stack_name,
+)
+from stacks.settings import Settings, SettingsError, load_settings
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+ASSET_METADATA = "aws:cdk:enable-asset-metadata"
+
+
+def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None) -> cdk.App:
+    """The app with the stack of the chosen environment and the cdk-nag AwsSolutions checks.
+
+    `context` (e.g. {"env": "prod", "bundling": "host"}) overrides the CLI's `-c` values, which
+    override `cdk.json`. The `cdk.json` context is loaded here too, so an in-process app sees the
+    same settings as `cdk synth`. Raises `SettingsError` for an unknown environment or bad settings.
+    """
+    defaults = {**_cdk_json_context(), ASSET_METADATA: True}
+    app = cdk.App(context=defaults, post_cli_context=dict(context or {}), outdir=outdir)
+    env_name = str(app.node.try_get_context(CONTEXT_ENV) or DEFAULT_ENV)
+    settings = load_settings(env_name, app.node.try_get_context(CONTEXT_ENVIRONMENTS))
+    bundling_mode = str(app.node.try_get_context(CONTEXT_BUNDLING) or BUNDLING_LAMBDA)
+    if bundling_mode not in BUNDLING_MODES:
+        raise SettingsError(f"unknown bundling {bundling_mode!r}; known values: {', '.join(BUNDLING_MODES)}")
+    ChatStack(
+        app,
+        stack_name(settings.env_name),
+        settings=settings,
+        bundling_mode=bundling_mode,
+        env=_deployment_target(settings),
+        description=f"{APP_NAME} real-time chat backend ({settings.env_name})",
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def _cdk_json_context() -> dict[str, Any]:
+    return dict(json.loads(CDK_JSON.read_text()).get("context", {}))
+
+
+def _deployment_target(settings: Settings) -> cdk.Environment:
+    """The environment's own account/region when `cdk.json` pins them, else the CLI's defaults."""
+    return cdk.Environment(
+        account=settings.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
+        region=settings.region or os.environ.get("CDK_DEFAULT_REGION"),
+    )

@@ -1,0 +1,181 @@
+"""The four Lambda functions of docs/ARCHITECTURE.md, each with its own log group and its own role.
+
+Functions are grouped by the permissions they need: the authorizer touches nothing but its logs;
+the route functions read and write table items; only BroadcastFunction may post to connections
+(granted by the stack once the API exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.bundling import CodeRoot, bundled_code
+from stacks.constants import APP_NAME, SERVICE_NAME
+from stacks.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+AUTHORIZER_ROOT = REPO_ROOT / "authorizer"
+LAMBDAS_ROOT = REPO_ROOT / "lambdas"
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+# Item-level actions only: every access pattern is a key lookup or a Query (no Scan, no table admin).
+# Transactions need no action of their own: DynamoDB checks each item's Put/Update/Delete/ConditionCheck.
+TABLE_ITEM_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchWriteItem",
+)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function's shape; memory also buys CPU (signature checks, JSON, fan-out)."""
+
+    construct_id: str
+    handler: str
+    description: str
+    memory_mb: int
+    timeout_seconds: int
+
+
+AUTHORIZER = FunctionSpec(
+    "AuthorizerFunction", "handler.lambda_handler", "Verifies the Cognito ID token on $connect", 256, 10
+)
+LIFECYCLE = FunctionSpec(
+    "LifecycleFunction", "chat.handlers.lifecycle.handler", "Routes $connect and $disconnect", 256, 10
+)
+DIRECT = FunctionSpec(
+    "DirectFunction", "chat.handlers.direct.handler", "Actions that only reply to the caller", 256, 15
+)
+# Fan-out posts to many connections: more memory (CPU, network), a timeout just under API Gateway's 29 s.
+BROADCAST = FunctionSpec(
+    "BroadcastFunction", "chat.handlers.broadcast.handler", "Actions that fan out to a room", 512, 28
+)
+
+
+class ChatFunctions(Construct):
+    """Builds the functions; exposes them as attributes for the API, grants and alarms."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: Settings,
+        bundling_mode: str,
+        table: dynamodb.ITable,
+        user_pool: cognito.IUserPool,
+        user_pool_client: cognito.IUserPoolClient,
+    ) -> None:
+        super().__init__(scope, id_)
+        self._settings = settings
+        powertools = {
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": f"{APP_NAME}/{settings.env_name}",
+        }
+        verifier = {
+            "USER_POOL_ID": user_pool.user_pool_id,
+            "USER_POOL_CLIENT_IDS": user_pool_client.user_pool_client_id,
+            "COGNITO_REGION": Stack.of(self).region,
+            "TOKEN_LEEWAY_SECONDS": str(settings.token_leeway_seconds),
+        }
+        if settings.required_groups:
+            verifier["REQUIRED_GROUPS"] = ",".join(settings.required_groups)
+        routes = {"TABLE_NAME": table.table_name, "MESSAGE_MAX_LENGTH": str(settings.message_max_length)}
+        broadcast = {
+            "SEND_RATE_PER_SECOND": _number(settings.send_rate_per_second),
+            "SEND_BURST": str(settings.send_burst),
+            "REQUIRE_VERIFIED_SENDER": "true" if settings.require_verified_sender else "false",
+        }
+
+        authorizer_code = bundled_code(
+            roots=[CodeRoot(AUTHORIZER_ROOT)],
+            requirements=AUTHORIZER_ROOT / "requirements.txt",
+            mode=bundling_mode,
+        )
+        # One Code object for the three route functions: one asset, bundled once per synth.
+        routes_code = bundled_code(
+            roots=[
+                CodeRoot(LAMBDAS_ROOT),
+                CodeRoot(AUTHORIZER_ROOT / "cognito_verifier", "cognito_verifier"),
+            ],
+            requirements=LAMBDAS_ROOT / "requirements.txt",
+            mode=bundling_mode,
+        )
+
+        self.authorizer = self._function(AUTHORIZER, authorizer_code, {**verifier, **powertools})
+        self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **powertools})
+        self.direct = self._function(DIRECT, routes_code, {**routes, **verifier, **powertools})
+        self.broadcast = self._function(BROADCAST, routes_code, {**routes, **broadcast, **powertools})
+        self.route_functions = (self.lifecycle, self.direct, self.broadcast)
+        self.all = (self.authorizer, *self.route_functions)
+
+        table_items = iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[table.table_arn])
+        for function in self.route_functions:
+            function.add_to_role_policy(table_items)
+
+    def _function(
+        self, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]
+    ) -> lambda_.Function:
+        """A function whose role may write to its own log group and nothing else (no managed policy)."""
+        settings = self._settings
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.construct_id}Logs",
+            retention=getattr(logs.RetentionDays, settings.log_retention),
+            removal_policy=RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self,
+            f"{spec.construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.construct_id} ({settings.env_name}): its own logs and what it uses",
+            inline_policies={
+                "WriteOwnLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                            resources=[log_group.log_group_arn],
+                        )
+                    ]
+                )
+            },
+        )
+        return lambda_.Function(
+            self,
+            spec.construct_id,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.handler,
+            code=code,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            environment=environment,
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=getattr(lambda_.ApplicationLogLevel, settings.application_log_level),
+            system_log_level_v2=getattr(lambda_.SystemLogLevel, settings.system_log_level),
+        )
+
+
+def _number(value: float) -> str:
+    """`5.0` as "5", `0.5` as "0.5": what a person would write in the environment."""
+    return str(int(value)) if value.is_integer() else str(value)

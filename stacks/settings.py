@@ -1,0 +1,151 @@
+"""Per-environment settings: one frozen dataclass, read from `cdk.json` context and validated at once.
+
+Every value a stack construct needs per environment lives here; constructs take a `Settings` and
+never read CDK context themselves.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+from stacks.constants import ENV_NAMES
+
+APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
+# The protocol fixes `content` at 1-5000 characters; an environment may only tighten it.
+PROTOCOL_MESSAGE_MAX_LENGTH = 5000
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_GROUP = re.compile(r"^[\w+=,.@-]{1,128}$")
+
+
+class SettingsError(ValueError):
+    """The environment name or one of its settings is invalid; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What differs between dev, staging and prod. Field names are the keys in `cdk.json`."""
+
+    env_name: str
+    # Where to deploy; None falls back to CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION.
+    account: str | None
+    region: str | None
+    # Data: prod retains the table and user pool when the stack is deleted.
+    retain_data: bool
+    point_in_time_recovery: bool
+    deletion_protection: bool
+    # Logs: retention is a `aws_logs.RetentionDays` member name, e.g. "ONE_MONTH".
+    log_retention: str
+    application_log_level: str
+    system_log_level: str
+    # Cognito.
+    id_token_validity_minutes: int
+    refresh_token_validity_days: int
+    allow_user_password_auth: bool
+    token_leeway_seconds: int
+    required_groups: tuple[str, ...]
+    # WebSocket stage default route throttling.
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    # Chat rules handed to the route functions.
+    message_max_length: int
+    send_rate_per_second: float
+    send_burst: int
+    require_verified_sender: bool
+    # Monitoring: alarms go to a topic per environment, and to this address when set.
+    alarm_email: str | None
+    # Whether this stack sets the account-wide API Gateway CloudWatch role (see docs/INFRASTRUCTURE.md).
+    manage_api_gateway_account_role: bool
+
+    def __post_init__(self) -> None:
+        for problem in self._problems():
+            raise SettingsError(f"environment {self.env_name!r}: {problem}")
+
+    def _problems(self) -> typing.Iterator[str]:
+        if self.account is not None and not _ACCOUNT.match(self.account):
+            yield f"account must be 12 digits, got {self.account!r}"
+        if self.region is not None and not _REGION.match(self.region):
+            yield f"region must look like 'ap-northeast-1', got {self.region!r}"
+        if not hasattr(logs.RetentionDays, self.log_retention):
+            yield f"log_retention must name a logs.RetentionDays (e.g. ONE_MONTH), got {self.log_retention!r}"
+        if self.application_log_level not in APPLICATION_LOG_LEVELS:
+            yield f"application_log_level must be one of {', '.join(APPLICATION_LOG_LEVELS)}"
+        if self.system_log_level not in SYSTEM_LOG_LEVELS:
+            yield f"system_log_level must be one of {', '.join(SYSTEM_LOG_LEVELS)}"
+        if not 5 <= self.id_token_validity_minutes <= 1440:
+            yield "id_token_validity_minutes must be between 5 and 1440 (Cognito's limits)"
+        if not 1 <= self.refresh_token_validity_days <= 3650:
+            yield "refresh_token_validity_days must be between 1 and 3650 (Cognito's limits)"
+        if self.refresh_token_validity_days * 1440 <= self.id_token_validity_minutes:
+            yield "refresh_token_validity_days must outlast id_token_validity_minutes"
+        if not 0 <= self.token_leeway_seconds <= 300:
+            yield "token_leeway_seconds must be between 0 and 300"
+        for group in self.required_groups:
+            if not _GROUP.match(group):
+                yield f"required_groups: {group!r} is not a Cognito group name"
+        if self.throttle_rate_limit <= 0 or self.throttle_burst_limit < 1:
+            yield "throttle_rate_limit must be > 0 and throttle_burst_limit >= 1"
+        if not 1 <= self.message_max_length <= PROTOCOL_MESSAGE_MAX_LENGTH:
+            yield f"message_max_length must be between 1 and {PROTOCOL_MESSAGE_MAX_LENGTH} (protocol limit)"
+        if self.send_rate_per_second <= 0 or self.send_burst < 1:
+            yield "send_rate_per_second must be > 0 and send_burst >= 1"
+        if self.alarm_email is not None and not _EMAIL.match(self.alarm_email):
+            yield f"alarm_email must be an e-mail address or null, got {self.alarm_email!r}"
+
+
+def load_settings(env_name: str, environments: Mapping[str, Any] | None) -> Settings:
+    """The validated settings of `env_name` from the `environments` context of `cdk.json`."""
+    if env_name not in ENV_NAMES:
+        raise SettingsError(f"unknown environment {env_name!r}; known environments: {', '.join(ENV_NAMES)}")
+    entry = (environments or {}).get(env_name)
+    if not isinstance(entry, Mapping):
+        raise SettingsError(f"environment {env_name!r} has no settings in cdk.json context 'environments'")
+    hints = typing.get_type_hints(Settings)
+    expected = {field.name for field in fields(Settings)} - {"env_name"}
+    # Optional settings may be null or absent (CDK drops null context values on the way in).
+    optional = {name for name in expected if type(None) in typing.get_args(hints[name])}
+    unknown, missing = set(entry) - expected, expected - optional - set(entry)
+    if unknown or missing:
+        raise SettingsError(
+            f"environment {env_name!r}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}"
+        )
+    values = {name: _typed(env_name, name, hints[name], entry.get(name)) for name in expected}
+    return Settings(env_name=env_name, **values)
+
+
+def _typed(env_name: str, name: str, hint: Any, value: Any) -> Any:
+    """`value` as the field's type; JSON has no tuples and no int/float distinction worth keeping."""
+    optional = type(None) in typing.get_args(hint)
+    if value is None and optional:
+        return None
+    base = next((arg for arg in typing.get_args(hint) if arg is not type(None)), hint) if optional else hint
+    if base is bool and isinstance(value, bool):
+        return value
+    if base is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if base is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if base is str and isinstance(value, str):
+        return value
+    is_str_list = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if typing.get_origin(base) is tuple and is_str_list:
+        return tuple(value)
+    raise SettingsError(f"environment {env_name!r}: {name} must be {_describe(hint)}, got {value!r}")
+
+
+def _describe(hint: Any) -> str:
+    if typing.get_origin(hint) is tuple:
+        return "a list of strings"
+    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string"}
+    args = typing.get_args(hint)
+    described = " or ".join(names[arg] for arg in args or (hint,) if arg is not type(None))
+    return described + (" or null" if type(None) in args else "")
