@@ -116,7 +116,9 @@ class JwksServer:
             return
         self._server = _Server(self.port, self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="jwks-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="jwks-server", daemon=True
+        )
         self._thread.start()
 
     def go_down(self) -> None:
