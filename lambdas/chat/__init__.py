@@ -1,0 +1,1 @@
+"""The chat route functions: handlers (thin) over logic, one data-access layer and one fan-out module."""

@@ -1,0 +1,73 @@
+"""One DynamoDB resource per container, created on first use (boto3 honours AWS_ENDPOINT_URL_DYNAMODB)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+_resource: Any = None
+_tables: dict[str, Any] = {}
+
+
+class ConditionFailed(Exception):
+    """A write's condition did not hold (the caller decides what that means)."""
+
+
+class TransactionCancelled(Exception):
+    """A transaction was cancelled; `reasons` holds one cancellation code (or None) per item, in order."""
+
+    def __init__(self, reasons: list[str | None]) -> None:
+        super().__init__(f"transaction cancelled: {reasons}")
+        self.reasons = reasons
+
+
+def resource() -> Any:
+    global _resource
+    if _resource is None:
+        _resource = boto3.resource("dynamodb", config=_CONFIG)
+    return _resource
+
+
+def table() -> Any:
+    name = os.environ["TABLE_NAME"]
+    if name not in _tables:
+        _tables[name] = resource().Table(name)
+    return _tables[name]
+
+
+def low_level() -> Any:
+    """The resource's client: its calls take and return plain Python values, like the resource's."""
+    return resource().meta.client
+
+
+def table_name() -> str:
+    return str(table().name)
+
+
+def transact(items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems; raises TransactionCancelled with the per-item reasons."""
+    try:
+        low_level().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
+        raise TransactionCancelled([None if code in (None, "None") else code for code in reasons]) from exc
+
+
+def is_condition_failure(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def alive(item: dict[str, Any] | None, now: float | None = None) -> bool:
+    """False for a missing item or one whose TTL has passed (DynamoDB deletes those days late)."""
+    if item is None:
+        return False
+    ttl = item.get("ttl")
+    return ttl is None or int(ttl) > (time.time() if now is None else now)

@@ -1,0 +1,55 @@
+"""Key layout of the single table (PK/SK strings). Every key is built here and nowhere else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Key = dict[str, Any]
+
+SEQ_DIGITS = 15
+
+
+def connection(connection_id: str) -> Key:
+    return {"PK": f"CONN#{connection_id}", "SK": "CONN"}
+
+
+def user_connection(user_id: str, connection_id: str) -> Key:
+    return {"PK": f"USER#{user_id}", "SK": f"CONN#{connection_id}"}
+
+
+def membership(user_id: str, room_id: str) -> Key:
+    return {"PK": f"USER#{user_id}", "SK": f"ROOM#{room_id}"}
+
+
+def profile(user_id: str) -> Key:
+    return {"PK": f"USER#{user_id}", "SK": "PROFILE"}
+
+
+def user_partition(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def room(room_id: str) -> Key:
+    return {"PK": f"ROOM#{room_id}", "SK": "ROOM"}
+
+
+def room_partition(room_id: str) -> str:
+    return f"ROOM#{room_id}"
+
+
+def message_sk(seq: int) -> str:
+    """Zero-padded so that string order is seq order."""
+    return f"MSG#{seq:0{SEQ_DIGITS}d}"
+
+
+def message(room_id: str, seq: int) -> Key:
+    return {"PK": room_partition(room_id), "SK": message_sk(seq)}
+
+
+def idempotency(room_id: str, sender_id: str, client_message_id: str) -> Key:
+    return {"PK": room_partition(room_id), "SK": f"IDEM#{sender_id}#{client_message_id}"}
+
+
+CONNECTION_PREFIX = "CONN#"
+MEMBERSHIP_PREFIX = "ROOM#"
+MESSAGE_PREFIX = "MSG#"

@@ -1,0 +1,190 @@
+"""Messages (one item each, keyed by seq), their idempotency records, and the sender-profile read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key as KeyCondition
+
+from chat.dal import keys
+from chat.dal.client import TransactionCancelled, alive, resource, table, table_name, transact
+from chat.models.domain import Ack, Message
+
+APPROVED = "approved"
+
+
+@dataclass(frozen=True)
+class SendContext:
+    """What one read tells sendMessage before it allocates a seq."""
+
+    previous_ack: Ack | None
+    sender_approved: bool | None
+
+
+class Duplicate(Exception):
+    """The idempotency record exists: the message was stored before (by a concurrent retry)."""
+
+
+class NoLongerMember(Exception):
+    """The sender's membership vanished between allocating the seq and storing the message."""
+
+
+def send_context(
+    room_id: str, sender_id: str, client_message_id: str | None, *, want_profile: bool
+) -> SendContext:
+    """One BatchGetItem for the idempotency record and the sender's profile (only those asked for)."""
+    wanted = []
+    if client_message_id is not None:
+        wanted.append(keys.idempotency(room_id, sender_id, client_message_id))
+    if want_profile:
+        wanted.append(keys.profile(sender_id))
+    if not wanted:
+        return SendContext(previous_ack=None, sender_approved=None)
+    items = _batch_get(wanted)
+    ack = None
+    if client_message_id is not None:
+        record = items.get(_key_id(keys.idempotency(room_id, sender_id, client_message_id)))
+        if alive(record):
+            ack = _ack(room_id, client_message_id, record)
+    approved = None
+    if want_profile:
+        profile = items.get(_key_id(keys.profile(sender_id)))
+        approved = profile is not None and profile.get("verificationStatus") == APPROVED
+    return SendContext(previous_ack=ack, sender_approved=approved)
+
+
+def store(message: Message, *, idempotency_ttl: int) -> None:
+    """The message, its idempotency record and the sender's read position, in one transaction.
+
+    Raises Duplicate when the idempotency record already exists, NoLongerMember when the
+    sender's membership is gone.
+    """
+    name = table_name()
+    writes: list[dict[str, Any]] = [
+        {
+            "Put": {
+                "TableName": name,
+                "Item": {**keys.message(message.room_id, message.seq), **message_item(message)},
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        },
+        {
+            "Update": {
+                "TableName": name,
+                "Key": keys.membership(message.sender_id, message.room_id),
+                "UpdateExpression": "SET lastReadSeq = :s",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeValues": {":s": message.seq},
+            }
+        },
+    ]
+    if message.client_message_id is not None:
+        record = {
+            **keys.idempotency(message.room_id, message.sender_id, message.client_message_id),
+            "messageId": message.message_id,
+            "seq": message.seq,
+            "createdAt": message.created_at,
+            "ttl": idempotency_ttl,
+        }
+        writes.append(
+            {"Put": {"TableName": name, "Item": record, "ConditionExpression": "attribute_not_exists(PK)"}}
+        )
+    try:
+        transact(writes)
+    except TransactionCancelled as exc:
+        if len(exc.reasons) > 2 and exc.reasons[2] == "ConditionalCheckFailed":
+            raise Duplicate(message.client_message_id) from exc
+        if exc.reasons[1:2] == ["ConditionalCheckFailed"]:
+            raise NoLongerMember(message.room_id) from exc
+        raise
+
+
+def previous_ack(room_id: str, sender_id: str, client_message_id: str) -> Ack | None:
+    item = (
+        table()
+        .get_item(Key=keys.idempotency(room_id, sender_id, client_message_id), ConsistentRead=True)
+        .get("Item")
+    )
+    return _ack(room_id, client_message_id, item) if alive(item) else None
+
+
+def page(room_id: str, *, after: int | None, before: int | None, limit: int) -> tuple[list[Message], bool]:
+    """Messages in ascending seq and whether more exist beyond the page.
+
+    With `after`, the page starts right after it (and `hasMore` says newer ones exist); otherwise it
+    is the newest `limit` messages below `before` (or of all), and `hasMore` says older ones exist.
+    """
+    low = keys.message_sk(after + 1 if after is not None else 0)
+    high = keys.message_sk(before - 1) if before is not None else keys.MESSAGE_PREFIX + "~"
+    condition = KeyCondition("PK").eq(keys.room_partition(room_id)) & KeyCondition("SK").between(low, high)
+    forward = after is not None
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "KeyConditionExpression": condition,
+        "ScanIndexForward": forward,
+        "Limit": limit + 1,
+        "ConsistentRead": True,
+    }
+    while len(items) <= limit:
+        result = table().query(**request)
+        items += result["Items"]
+        if "LastEvaluatedKey" not in result:
+            break
+        request["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+    has_more = len(items) > limit
+    found = [message_from_item(item) for item in items[:limit]]
+    return (found if forward else found[::-1]), has_more
+
+
+def message_item(message: Message) -> dict[str, Any]:
+    """A message's attributes as stored (in its own item and in the room's last-message cache)."""
+    item: dict[str, Any] = {
+        "roomId": message.room_id,
+        "messageId": message.message_id,
+        "seq": message.seq,
+        "senderId": message.sender_id,
+        "content": message.content,
+        "createdAt": message.created_at,
+    }
+    if message.client_message_id is not None:
+        item["clientMessageId"] = message.client_message_id
+    return item
+
+
+def message_from_item(item: dict[str, Any]) -> Message:
+    return Message(
+        room_id=str(item["roomId"]),
+        message_id=str(item["messageId"]),
+        seq=int(item["seq"]),
+        sender_id=str(item["senderId"]),
+        content=str(item["content"]),
+        created_at=str(item["createdAt"]),
+        client_message_id=item.get("clientMessageId"),
+    )
+
+
+def _ack(room_id: str, client_message_id: str, item: dict[str, Any]) -> Ack:
+    return Ack(
+        room_id=room_id,
+        message_id=str(item["messageId"]),
+        seq=int(item["seq"]),
+        created_at=str(item["createdAt"]),
+        client_message_id=client_message_id,
+    )
+
+
+def _batch_get(wanted: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    name = table_name()
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    pending: dict[str, Any] = {name: {"Keys": wanted, "ConsistentRead": True}}
+    while pending:
+        result = resource().batch_get_item(RequestItems=pending)
+        for item in result["Responses"].get(name, []):
+            found[_key_id(item)] = item
+        pending = result.get("UnprocessedKeys") or {}
+    return found
+
+
+def _key_id(item: dict[str, Any]) -> tuple[str, str]:
+    return str(item["PK"]), str(item["SK"])

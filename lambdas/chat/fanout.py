@@ -1,0 +1,126 @@
+"""The only `@connections` code: post one frame to many connections, concurrently, with bounded retries.
+
+One boto3 client per endpoint (in practice one per container) and one bounded thread pool whose size
+matches the client's HTTP connection pool, so every worker has a connection and none waits for one.
+A slow or failing connection holds one worker; the others go on. `GoneException` (410) means the
+connection is closed: it is reported so that its records are removed. Throttling (429), server errors
+(5xx) and timeouts are retried with backoff and never reported as gone.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+POOL_SIZE = 32
+MAX_ATTEMPTS = 3
+BACKOFF_SECONDS = 0.05
+_CONFIG = Config(
+    max_pool_connections=POOL_SIZE,
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"mode": "standard", "total_max_attempts": 1},
+)
+
+DELIVERED = "delivered"
+GONE = "gone"
+THROTTLED = "throttled"
+SERVER_ERROR = "server_error"
+TIMEOUT = "timeout"
+REJECTED = "rejected"
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+@dataclass
+class Outcome:
+    delivered: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # connection id -> kind
+
+
+def endpoint_for(request_context: dict[str, Any], override: str | None) -> str:
+    """The connection's own management API: `https://{domain}/{stage}` (no stage on a custom domain)."""
+    if override:
+        return override.rstrip("/")
+    domain = str(request_context["domainName"])
+    if domain.endswith(".amazonaws.com"):
+        return f"https://{domain}/{request_context['stage']}"
+    return f"https://{domain}"
+
+
+def post(endpoint: str, connection_ids: Iterable[str], frame: dict[str, Any]) -> Outcome:
+    """Send `frame` to every connection; returns what happened to each."""
+    targets = list(dict.fromkeys(connection_ids))
+    outcome = Outcome()
+    if not targets:
+        return outcome
+    client = _client(endpoint)
+    data = json.dumps(frame, separators=(",", ":")).encode("utf-8")
+    results = _pool().map(lambda connection_id: _post_one(client, connection_id, data), targets)
+    for connection_id, result in zip(targets, results, strict=True):
+        if result == DELIVERED:
+            outcome.delivered.append(connection_id)
+        elif result == GONE:
+            outcome.gone.append(connection_id)
+        else:
+            outcome.failed[connection_id] = result
+    return outcome
+
+
+def _post_one(client: Any, connection_id: str, data: bytes) -> str:
+    kind = TIMEOUT
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+        try:
+            client.post_to_connection(ConnectionId=connection_id, Data=data)
+            return DELIVERED
+        except client.exceptions.GoneException:  # before ClientError: it is a subclass of it
+            return GONE
+        except ClientError as exc:
+            kind = _kind(exc)
+            if kind == REJECTED:
+                return kind
+        except (HTTPClientError, BotocoreConnectionError):
+            kind = TIMEOUT
+    return kind
+
+
+def _kind(exc: ClientError) -> str:
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    if status == 429 or exc.response["Error"]["Code"] in ("LimitExceededException", "ThrottlingException"):
+        return THROTTLED
+    if status >= 500:
+        return SERVER_ERROR
+    return REJECTED
+
+
+def _client(endpoint: str) -> Any:
+    with _clients_lock:
+        if endpoint not in _clients:
+            _clients[endpoint] = boto3.client(
+                "apigatewaymanagementapi", endpoint_url=endpoint, config=_CONFIG
+            )
+        return _clients[endpoint]
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _clients_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="fanout")
+        return _executor

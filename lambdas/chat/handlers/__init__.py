@@ -1,0 +1,1 @@
+"""Lambda entry points: parse the API Gateway event, call logic, shape the reply (nothing else)."""

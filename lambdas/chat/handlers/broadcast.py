@@ -1,0 +1,62 @@
+"""BroadcastFunction: createRoom, joinRoom, leaveRoom, sendMessage, markRead, typing (these fan out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chat.handlers.runtime import Call, serve
+from chat.logic import messages, rooms
+from chat.models import frames, requests
+from chat.observability import logger, metrics
+
+
+def create_room(call: Call) -> frames.Frame:
+    request = requests.create_room(call.frame)
+    return frames.room(rooms.create(call.caller, request, endpoint=call.endpoint, now=call.now))
+
+
+def join_room(call: Call) -> frames.Frame:
+    request = requests.room_request(call.frame)
+    rooms.join(call.caller, request.room_id, endpoint=call.endpoint, now=call.now)
+    return frames.joined(request.room_id)
+
+
+def leave_room(call: Call) -> frames.Frame:
+    request = requests.room_request(call.frame)
+    rooms.leave(call.caller, request.room_id, endpoint=call.endpoint)
+    return frames.left(request.room_id)
+
+
+def send_message(call: Call) -> frames.Frame:
+    request = requests.send_message(call.frame, call.settings.message_max_length)
+    ack = messages.send(call.caller, request, settings=call.settings, endpoint=call.endpoint, now=call.now)
+    return frames.ack(ack)
+
+
+def mark_read(call: Call) -> frames.Frame:
+    request = requests.mark_read(call.frame)
+    position = rooms.mark_read(call.caller, request.room_id, request.seq, endpoint=call.endpoint)
+    return frames.read_marked(request.room_id, position)
+
+
+def typing(call: Call) -> None:
+    request = requests.room_request(call.frame)
+    rooms.typing(call.caller, request.room_id, endpoint=call.endpoint)
+
+
+ROUTES = {
+    "createRoom": create_room,
+    "joinRoom": join_room,
+    "leaveRoom": leave_room,
+    "sendMessage": send_message,
+    "markRead": mark_read,
+    "typing": typing,
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(event, ROUTES, expiry_exempt=frozenset())

@@ -1,0 +1,67 @@
+"""DirectFunction: `$default`, ping, whoami, reauth, listRooms, getMessages (replies only, no fan-out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chat.handlers.runtime import Call, serve
+from chat.logic import messages, reauth, rooms, sessions
+from chat.models import frames, requests
+from chat.models.errors import UnknownAction
+from chat.observability import logger, metrics
+from chat.timeutil import iso
+
+
+def unknown_action(call: Call) -> frames.Frame:
+    action = requests.action_name(call.frame)
+    raise UnknownAction(f"unknown action {action[:64]!r}; valid actions: {', '.join(requests.ACTIONS)}")
+
+
+def ping(call: Call) -> frames.Frame:
+    sessions.keep_alive(call.caller, call.now)
+    return frames.pong()
+
+
+def whoami(call: Call) -> frames.Frame:
+    caller = call.caller
+    return frames.identity(
+        user_id=caller.user_id,
+        username=caller.username,
+        email=caller.email,
+        connection_id=caller.connection_id,
+        expires_at=iso(sessions.expiry(caller)),
+    )
+
+
+def reauthenticate(call: Call) -> frames.Frame:
+    request = requests.reauth(call.frame)
+    return frames.reauthenticated(iso(reauth.reauth(call.caller, request.id_token)))
+
+
+def list_rooms(call: Call) -> frames.Frame:
+    return frames.rooms(rooms.listing(call.caller))
+
+
+def get_messages(call: Call) -> frames.Frame:
+    request = requests.get_messages(call.frame)
+    items, has_more = messages.history(call.caller, request)
+    return frames.messages(request.room_id, items, has_more)
+
+
+ROUTES = {
+    "$default": unknown_action,
+    "ping": ping,
+    "whoami": whoami,
+    "reauth": reauthenticate,
+    "listRooms": list_rooms,
+    "getMessages": get_messages,
+}
+EXPIRY_EXEMPT = frozenset({"$default", "ping", "reauth"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(event, ROUTES, expiry_exempt=EXPIRY_EXEMPT)

@@ -1,0 +1,58 @@
+"""LifecycleFunction: `$connect` records the connection, `$disconnect` forgets it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chat.handlers.runtime import MissingIdentity, bind_log_keys, caller_of
+from chat.logic import sessions
+from chat.observability import count, logger, metrics
+from chat.timeutil import now
+
+
+def connect(event: dict[str, Any]) -> dict[str, Any]:
+    """200 accepts the connection; anything else refuses it (the records are written all or nothing)."""
+    try:
+        caller = caller_of(event)
+    except MissingIdentity:
+        logger.error("connect without authorizer context: refused")
+        return {"statusCode": 403}
+    try:
+        sessions.connect(caller, now())
+    except Exception:
+        logger.exception("connect failed: refused")
+        return {"statusCode": 500}
+    count("Connections")
+    return {"statusCode": 200}
+
+
+def disconnect(event: dict[str, Any]) -> dict[str, Any]:
+    """Best effort and idempotent: whatever is left is found by TTL or by a 410 later."""
+    try:
+        caller = caller_of(event)
+        sessions.drop(caller.connection_id, caller.user_id)
+    except Exception:
+        logger.exception("disconnect cleanup failed")
+    else:
+        count("Disconnections")
+    return {"statusCode": 200}
+
+
+ROUTES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "$connect": connect,
+    "$disconnect": disconnect,
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    bind_log_keys(event)
+    route = ROUTES.get(event.get("requestContext", {}).get("routeKey", ""))
+    if route is None:
+        logger.error("unexpected route for the lifecycle function")
+        return {"statusCode": 400}
+    return route(event)

@@ -1,0 +1,105 @@
+"""What every frame-handling route shares: identity, decoding, the expiry gate, errors, logs, metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chat import fanout
+from chat.config import Settings
+from chat.logic import sessions
+from chat.models import frames
+from chat.models.domain import Caller
+from chat.models.errors import ChatError, InternalError
+from chat.models.requests import Frame
+from chat.observability import count_by, logger
+from chat.timeutil import now
+
+
+class MissingIdentity(Exception):
+    """The event carries no authorizer context: the API is misconfigured, never the client's fault."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One client frame, with everything an action needs to act on it."""
+
+    caller: Caller
+    frame: Frame
+    settings: Settings
+    now: float
+    request_context: Mapping[str, Any]
+
+    @property
+    def endpoint(self) -> str:
+        return fanout.endpoint_for(self.request_context, self.settings.connections_endpoint)
+
+
+Action = Callable[[Call], "frames.Frame | None"]
+
+
+def caller_of(event: Mapping[str, Any]) -> Caller:
+    """The caller, from `requestContext.authorizer` only (strings, as API Gateway delivers them)."""
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    try:
+        return Caller(
+            connection_id=str(context["connectionId"]),
+            user_id=str(authorizer["userId"]),
+            username=str(authorizer.get("username", "")),
+            email=authorizer.get("email") or None,
+            token_expires_at=int(authorizer["tokenExpiresAt"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MissingIdentity("no usable requestContext.authorizer") from exc
+
+
+def bind_log_keys(event: Mapping[str, Any]) -> None:
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    logger.append_keys(
+        route=context.get("routeKey"),
+        connection_id=context.get("connectionId"),
+        request_id=context.get("requestId"),
+        user_id=authorizer.get("userId"),
+    )
+
+
+def serve(
+    event: Mapping[str, Any], routes: Mapping[str, Action], *, expiry_exempt: frozenset[str]
+) -> dict[str, Any]:
+    """Run the action of the event's route key; every failure becomes the protocol's error frame."""
+    bind_log_keys(event)
+    context = event.get("requestContext") or {}
+    route_key = str(context.get("routeKey"))
+    action_name = route_key if route_key in routes and route_key != "$default" else None
+    request_id = None
+    try:
+        action = routes.get(route_key)
+        if action is None:
+            raise MissingIdentity(f"no action for route {route_key!r}")
+        caller = caller_of(event)
+        frame = Frame.decode(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
+        request_id = frame.request_id
+        logger.append_keys(client_request_id=request_id)
+        call = Call(
+            caller=caller, frame=frame, settings=Settings.from_environ(), now=now(), request_context=context
+        )
+        if route_key not in expiry_exempt:
+            sessions.ensure_token_valid(caller, call.now)
+        reply = action(call)
+    except ChatError as err:
+        logger.info("request refused", extra={"code": err.code})
+        count_by("Errors", "Code", err.code)
+        reply = frames.error(err, action=action_name)
+    except Exception:
+        logger.exception("request failed")
+        count_by("Errors", "Code", InternalError.code)
+        reply = frames.error(InternalError(), action=action_name)
+    if reply is None:
+        return {"statusCode": 200}
+    if request_id is not None:
+        reply["requestId"] = request_id
+    return {"statusCode": 200, "body": json.dumps(reply, ensure_ascii=False)}

@@ -1,0 +1,37 @@
+"""`reauth`: verify a fresh ID token of the same user with the authorizer's verifier, extend the session."""
+
+from __future__ import annotations
+
+from cognito_verifier import CognitoIdTokenVerifier, TokenRejected
+
+from chat.dal import connections
+from chat.logic import sessions
+from chat.models.domain import Caller
+from chat.models.errors import TokenExpired, TokenInvalid
+from chat.observability import logger
+
+_verifier: CognitoIdTokenVerifier | None = None
+
+
+def reauth(caller: Caller, id_token: str) -> int:
+    """Returns the session's new expiry (epoch seconds): the new token's."""
+    try:
+        verified = _token_verifier().verify(id_token)
+    except TokenRejected as exc:
+        logger.info("reauth token rejected", extra={"reason": str(exc.reason)})
+        raise TokenInvalid("the token failed verification") from exc
+    if verified.sub != caller.user_id:
+        logger.warning("reauth token of another user")
+        raise TokenInvalid("the token belongs to another user")
+    if not connections.extend_token(caller.connection_id, verified.expires_at):
+        raise TokenExpired()
+    sessions.remember_expiry(caller.connection_id, verified.expires_at)
+    return verified.expires_at
+
+
+def _token_verifier() -> CognitoIdTokenVerifier:
+    """Built once per container, on first use (it caches the JWKS)."""
+    global _verifier
+    if _verifier is None:
+        _verifier = CognitoIdTokenVerifier.from_environ()
+    return _verifier

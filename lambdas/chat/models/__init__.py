@@ -1,0 +1,1 @@
+"""Typed shapes of the wire protocol and of the domain: client requests, server frames, errors."""

@@ -1,0 +1,78 @@
+"""The protocol's error codes as exception types: logic raises them, the handler turns them into frames."""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """An error the client is told about, with a code from the protocol's table."""
+
+    code = "INTERNAL_ERROR"
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ChatError):
+    code = "BAD_REQUEST"
+
+
+class UnknownAction(ChatError):
+    code = "UNKNOWN_ACTION"
+
+
+class MessageTooLong(ChatError):
+    code = "MESSAGE_TOO_LONG"
+
+
+class RoomNotFound(ChatError):
+    code = "ROOM_NOT_FOUND"
+
+    def __init__(self, room_id: str) -> None:
+        super().__init__(f"no room with roomId {room_id!r}")
+
+
+class NotAMember(ChatError):
+    code = "NOT_A_MEMBER"
+
+    def __init__(self, room_id: str) -> None:
+        super().__init__(f"you are not a member of room {room_id!r}")
+
+
+class Forbidden(ChatError):
+    code = "FORBIDDEN"
+
+
+class VerificationRequired(ChatError):
+    code = "VERIFICATION_REQUIRED"
+
+    def __init__(self) -> None:
+        super().__init__("sending requires an approved sender profile")
+
+
+class RateLimited(ChatError):
+    code = "RATE_LIMITED"
+    retryable = True
+
+    def __init__(self) -> None:
+        super().__init__("too many messages: slow down and retry")
+
+
+class TokenExpired(ChatError):
+    code = "TOKEN_EXPIRED"
+
+    def __init__(self) -> None:
+        super().__init__("your token has expired: send reauth with a fresh ID token, or reconnect")
+
+
+class TokenInvalid(ChatError):
+    code = "TOKEN_INVALID"
+
+
+class InternalError(ChatError):
+    code = "INTERNAL_ERROR"
+    retryable = True
+
+    def __init__(self) -> None:
+        super().__init__("something went wrong on our side: retry")

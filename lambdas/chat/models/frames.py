@@ -1,0 +1,95 @@
+"""Server frames: every frame the functions send, built in one place so the shapes match PROTOCOL.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.models.domain import Ack, Membership, Message, Room
+from chat.models.errors import ChatError
+
+Frame = dict[str, Any]
+
+
+def error(err: ChatError, *, action: str | None) -> Frame:
+    frame: Frame = {"type": "error", "code": err.code, "message": err.message, "retryable": err.retryable}
+    if action is not None:
+        frame["action"] = action
+    return frame
+
+
+def room(value: Room) -> Frame:
+    return {"type": "room", "room": value.wire()}
+
+
+def joined(room_id: str) -> Frame:
+    return {"type": "joined", "roomId": room_id}
+
+
+def left(room_id: str) -> Frame:
+    return {"type": "left", "roomId": room_id}
+
+
+def member_joined(room_id: str, user_id: str) -> Frame:
+    return {"type": "memberJoined", "roomId": room_id, "userId": user_id}
+
+
+def member_left(room_id: str, user_id: str) -> Frame:
+    return {"type": "memberLeft", "roomId": room_id, "userId": user_id}
+
+
+def rooms(items: list[tuple[Membership, Room | None]]) -> Frame:
+    """`rooms`: each membership with its room's last message and the caller's unread count."""
+    listed = []
+    for membership, current in items:
+        last = current.last_message if current is not None else None
+        listed.append(
+            {
+                "roomId": membership.room_id,
+                "name": membership.name,
+                "open": membership.open,
+                "lastMessage": last.wire() if last is not None else None,
+                "lastReadSeq": membership.last_read_seq,
+                "unreadCount": max(0, last.seq - membership.last_read_seq) if last is not None else 0,
+            }
+        )
+    return {"type": "rooms", "items": listed}
+
+
+def ack(value: Ack) -> Frame:
+    return {"type": "ack", **value.wire()}
+
+
+def message(value: Message) -> Frame:
+    return {"type": "message", **value.wire()}
+
+
+def messages(room_id: str, items: list[Message], has_more: bool) -> Frame:
+    return {"type": "messages", "roomId": room_id, "items": [m.wire() for m in items], "hasMore": has_more}
+
+
+def read_marked(room_id: str, seq: int) -> Frame:
+    return {"type": "readMarked", "roomId": room_id, "seq": seq}
+
+
+def read(room_id: str, user_id: str, seq: int) -> Frame:
+    return {"type": "read", "roomId": room_id, "userId": user_id, "seq": seq}
+
+
+def typing(room_id: str, user_id: str) -> Frame:
+    return {"type": "typing", "roomId": room_id, "userId": user_id}
+
+
+def pong() -> Frame:
+    return {"type": "pong"}
+
+
+def identity(*, user_id: str, username: str, email: str | None, connection_id: str, expires_at: str) -> Frame:
+    frame: Frame = {"type": "identity", "userId": user_id, "username": username}
+    if email:
+        frame["email"] = email
+    frame.update(connectionId=connection_id, expiresAt=expires_at)
+    return frame
+
+
+def reauthenticated(expires_at: str) -> Frame:
+    return {"type": "reauthenticated", "expiresAt": expires_at}

@@ -1,0 +1,231 @@
+"""Client frames: decoding the body and validating each action's fields into typed requests.
+
+Validation happens here, before any logic runs, so a rejected frame never reaches DynamoDB.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chat.models.errors import BadRequest, MessageTooLong
+
+ACTIONS: tuple[str, ...] = (
+    "createRoom",
+    "joinRoom",
+    "leaveRoom",
+    "listRooms",
+    "sendMessage",
+    "getMessages",
+    "markRead",
+    "typing",
+    "ping",
+    "whoami",
+    "reauth",
+)
+
+MAX_FRAME_BYTES = 32 * 1024
+MAX_REQUEST_ID_CHARS = 64
+MAX_ROOM_ID_CHARS = 64
+MAX_USER_ID_CHARS = 128
+MAX_ROOM_NAME_CHARS = 100
+MAX_CLIENT_MESSAGE_ID_CHARS = 64
+MAX_ID_TOKEN_CHARS = 16 * 1024
+# createRoom writes the room and one membership per member in one transaction (100 items at most):
+# the room item + the creator + 98 others.
+MAX_INITIAL_MEMBER_IDS = 98
+MAX_SEQ = 10**15
+DEFAULT_PAGE = 50
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A decoded client frame: its fields and the requestId to echo (when one was given and valid)."""
+
+    fields: dict[str, Any]
+    request_id: str | None
+
+    @classmethod
+    def decode(cls, body: str | bytes | None, *, base64_encoded: bool = False) -> Frame:
+        raw = _body_bytes(body, base64_encoded)
+        if len(raw) > MAX_FRAME_BYTES:
+            raise BadRequest(f"a frame is at most {MAX_FRAME_BYTES} bytes")
+        try:
+            value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest("the frame is not valid JSON") from exc
+        if not isinstance(value, dict):
+            raise BadRequest("the frame must be a JSON object")
+        request_id = value.get("requestId")
+        if request_id is not None:
+            _check_string("requestId", request_id, 1, MAX_REQUEST_ID_CHARS)
+        return cls(fields=value, request_id=request_id)
+
+
+@dataclass(frozen=True)
+class CreateRoom:
+    name: str
+    member_ids: tuple[str, ...]
+    open: bool
+
+
+@dataclass(frozen=True)
+class RoomRequest:
+    """joinRoom, leaveRoom and typing: a room id and nothing else."""
+
+    room_id: str
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    room_id: str
+    content: str
+    client_message_id: str | None
+
+
+@dataclass(frozen=True)
+class GetMessages:
+    room_id: str
+    after: int | None
+    before: int | None
+    limit: int
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    room_id: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class Reauth:
+    id_token: str
+
+
+def action_name(frame: Frame) -> str:
+    """The frame's `action` (the `$default` route has to look at it to say what went wrong)."""
+    action = frame.fields.get("action")
+    if action is None:
+        raise BadRequest("action is required")
+    if not isinstance(action, str):
+        raise BadRequest("action must be a string")
+    return action
+
+
+def create_room(frame: Frame) -> CreateRoom:
+    fields = frame.fields
+    name = _string(fields, "name", MAX_ROOM_NAME_CHARS)
+    if not name.strip():
+        raise BadRequest("name must not be blank")
+    member_ids = fields.get("memberIds", [])
+    if not isinstance(member_ids, list):
+        raise BadRequest("memberIds must be an array of user ids")
+    for member_id in member_ids:
+        _check_string("memberIds[]", member_id, 1, MAX_USER_ID_CHARS)
+    unique = tuple(dict.fromkeys(member_ids))
+    if len(unique) > MAX_INITIAL_MEMBER_IDS:
+        raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} distinct user ids")
+    is_open = fields.get("open", False)
+    if not isinstance(is_open, bool):
+        raise BadRequest("open must be a boolean")
+    return CreateRoom(name=name, member_ids=unique, open=is_open)
+
+
+def room_request(frame: Frame) -> RoomRequest:
+    return RoomRequest(room_id=_room_id(frame.fields))
+
+
+def send_message(frame: Frame, max_length: int) -> SendMessage:
+    fields = frame.fields
+    room_id = _room_id(fields)
+    content = fields.get("content")
+    if not isinstance(content, str):
+        raise BadRequest("content is required and must be a string")
+    if len(content) > max_length:
+        raise MessageTooLong(f"content is at most {max_length} characters")
+    _check_string("content", content, 1, max_length)
+    client_message_id = _optional_string(fields, "clientMessageId", MAX_CLIENT_MESSAGE_ID_CHARS)
+    return SendMessage(room_id=room_id, content=content, client_message_id=client_message_id)
+
+
+def get_messages(frame: Frame) -> GetMessages:
+    fields = frame.fields
+    room_id = _room_id(fields)
+    after = _optional_int(fields, "after", 0, MAX_SEQ)
+    before = _optional_int(fields, "before", 1, MAX_SEQ)
+    limit = _optional_int(fields, "limit", 1, MAX_PAGE)
+    if after is not None and before is not None and before <= after + 1:
+        raise BadRequest("before must be greater than after + 1")
+    return GetMessages(room_id=room_id, after=after, before=before, limit=limit or DEFAULT_PAGE)
+
+
+def mark_read(frame: Frame) -> MarkRead:
+    seq = _optional_int(frame.fields, "seq", 0, MAX_SEQ)
+    if seq is None:
+        raise BadRequest("seq is required")
+    return MarkRead(room_id=_room_id(frame.fields), seq=seq)
+
+
+def reauth(frame: Frame) -> Reauth:
+    return Reauth(id_token=_string(frame.fields, "idToken", MAX_ID_TOKEN_CHARS))
+
+
+def _body_bytes(body: str | bytes | None, base64_encoded: bool) -> bytes:
+    if body is None:
+        raise BadRequest("the frame is empty")
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+    if base64_encoded:
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("the frame is not valid base64") from exc
+    return raw
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _room_id(fields: dict[str, Any]) -> str:
+    return _string(fields, "roomId", MAX_ROOM_ID_CHARS)
+
+
+def _string(fields: dict[str, Any], name: str, max_chars: int) -> str:
+    value = fields.get(name)
+    if value is None:
+        raise BadRequest(f"{name} is required")
+    _check_string(name, value, 1, max_chars)
+    return value
+
+
+def _optional_string(fields: dict[str, Any], name: str, max_chars: int) -> str | None:
+    value = fields.get(name)
+    if value is not None:
+        _check_string(name, value, 1, max_chars)
+    return value
+
+
+def _check_string(name: str, value: Any, min_chars: int, max_chars: int) -> None:
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    if not min_chars <= len(value) <= max_chars:
+        raise BadRequest(f"{name} must be {min_chars} to {max_chars} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(f"{name} is not valid Unicode text") from exc
+
+
+def _optional_int(fields: dict[str, Any], name: str, minimum: int, maximum: int) -> int | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be an integer")
+    if not minimum <= value <= maximum:
+        raise BadRequest(f"{name} must be between {minimum} and {maximum}")
+    return value

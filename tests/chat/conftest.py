@@ -1,0 +1,70 @@
+"""Fixtures for the chat route tests: a table on the moto server, a live `@connections` server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from local_stack.moto_service import MotoServer
+from tests.support.connections_server import ConnectionsServer
+
+
+def create_table(endpoint: str, name: str) -> None:
+    """The table as the stack deploys it: PK/SK strings, on-demand, TTL on `ttl`."""
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+
+
+@pytest.fixture(scope="session")
+def chat_table(moto_server: MotoServer) -> Iterator[str]:
+    """One table for the chat tests (every test uses fresh ids); the route code finds it by env."""
+    name = f"chat-{uuid.uuid4().hex[:8]}"
+    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL_DYNAMODB", "TABLE_NAME")}
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_server.endpoint
+    os.environ["TABLE_NAME"] = name
+    create_table(moto_server.endpoint, name)
+    yield name
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def connections_server() -> Iterator[ConnectionsServer]:
+    with ConnectionsServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def chat_env(
+    chat_table: str, connections_server: ConnectionsServer, monkeypatch: pytest.MonkeyPatch
+) -> ConnectionsServer:
+    """Every chat test: the table, the connections server as the endpoint, the stack's defaults."""
+    monkeypatch.setenv("CONNECTIONS_ENDPOINT", connections_server.endpoint)
+    monkeypatch.setenv("MESSAGE_MAX_LENGTH", "5000")
+    monkeypatch.setenv("SEND_RATE_PER_SECOND", "50")
+    monkeypatch.setenv("SEND_BURST", "100")
+    monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "false")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ChatTests")
+    return connections_server
+
+
+@pytest.fixture
+def table(chat_table: str, moto_server: MotoServer):  # noqa: ANN201 - a boto3 Table
+    """The table as a boto3 resource, for tests that look at stored items directly."""
+    return boto3.resource("dynamodb", endpoint_url=moto_server.endpoint).Table(chat_table)

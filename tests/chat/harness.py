@@ -1,0 +1,133 @@
+"""Drive the route functions the way API Gateway does: real event shapes, one handler per route group.
+
+`User.connect()` runs `$connect` and returns a `Connection`; `Connection.send(action, **fields)` builds
+the MESSAGE event API Gateway would deliver for that frame, routes it (by `$request.body.action`, else
+`$default`) to the function that owns the route, and returns the decoded direct reply.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chat.dal import client as dal_client
+from chat.handlers import broadcast, direct, lifecycle
+
+EVENTS = Path(__file__).parent / "events"
+FUNCTIONS = {
+    **dict.fromkeys(direct.ROUTES, direct.handler),
+    **dict.fromkeys(broadcast.ROUTES, broadcast.handler),
+    **dict.fromkeys(lifecycle.ROUTES, lifecycle.handler),
+}
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from Lambda's context object."""
+
+    function_name: str = "chat-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:ap-northeast-1:123456789012:function:chat-test"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_connection_id() -> str:
+    """Shaped like API Gateway's (base64, ends with '=')."""
+    return base64.b64encode(uuid.uuid4().bytes[:10]).decode()
+
+
+@dataclass
+class User:
+    user_id: str = field(default_factory=new_id)
+    username: str = field(default_factory=lambda: f"user-{uuid.uuid4().hex[:8]}")
+    email: str | None = "someone@example.com"
+    token_expires_at: int = field(default_factory=lambda: int(time.time()) + 3600)
+
+    def authorizer(self) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "principalId": self.user_id,
+            "userId": self.user_id,
+            "username": self.username,
+            "tokenExpiresAt": str(self.token_expires_at),
+            "integrationLatency": 42,
+        }
+        if self.email is not None:
+            context["email"] = self.email
+        return context
+
+    def connect(self, connection_id: str | None = None) -> Connection:
+        connection = Connection(self, connection_id or new_connection_id())
+        response = connection.lifecycle("connect")
+        assert response == {"statusCode": 200}, response
+        return connection
+
+
+@dataclass
+class Connection:
+    user: User
+    connection_id: str
+
+    def event(self, template: str, route_key: str) -> dict[str, Any]:
+        event = copy.deepcopy(load_event(template))
+        context = event["requestContext"]
+        context.update(
+            routeKey=route_key,
+            connectionId=self.connection_id,
+            authorizer=self.user.authorizer(),
+            requestId=new_id(),
+        )
+        return event
+
+    def lifecycle(self, kind: str) -> dict[str, Any]:
+        event = self.event(kind, f"${kind}")
+        return lifecycle.handler(event, LambdaContext())
+
+    def disconnect(self) -> dict[str, Any]:
+        return self.lifecycle("disconnect")
+
+    def raw(self, body: Any, *, route_key: str, base64_encoded: bool = False) -> dict[str, Any]:
+        """Invoke `route_key`'s function with any body; returns the function's whole response."""
+        event = self.event("message", route_key)
+        event["body"] = body
+        event["isBase64Encoded"] = base64_encoded
+        return FUNCTIONS[route_key](event, LambdaContext())
+
+    def send(self, action: str, **fields: Any) -> dict[str, Any] | None:
+        """Send one frame; returns the direct reply (None when the function sends no body)."""
+        body = json.dumps({"action": action, **fields})
+        route_key = action if action in FUNCTIONS and not action.startswith("$") else "$default"
+        response = self.raw(body, route_key=route_key)
+        assert response["statusCode"] == 200, response
+        return json.loads(response["body"]) if "body" in response else None
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[list[str]]:
+    """Record the operation of every HTTP request (each attempt) the functions send to DynamoDB."""
+    sent: list[str] = []
+
+    def record(request: Any, **_: Any) -> None:
+        sent.append(request.headers["X-Amz-Target"].decode().split(".")[-1])
+
+    events = dal_client.low_level().meta.events
+    events.register("before-send.dynamodb", record)
+    try:
+        yield sent
+    finally:
+        events.unregister("before-send.dynamodb", record)
