@@ -59,11 +59,12 @@ def check(claims: dict[str, Any], rules: ClaimRules, now: float) -> VerifiedIdTo
 
     if claims.get("iss") != rules.issuer:
         raise TokenRejected(Reason.WRONG_ISSUER)
+    # token_use before aud: an access token has no aud at all, and "wrong token use" is the news.
+    if claims.get("token_use") != "id":
+        raise TokenRejected(Reason.WRONG_TOKEN_USE)
     audience = claims.get("aud")
     if not isinstance(audience, str) or audience not in rules.client_ids:
         raise TokenRejected(Reason.WRONG_AUDIENCE)
-    if claims.get("token_use") != "id":
-        raise TokenRejected(Reason.WRONG_TOKEN_USE)
 
     sub = _string(claims, "sub")
     username = _string(claims, "cognito:username")

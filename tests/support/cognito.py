@@ -89,11 +89,16 @@ def create_user(
     return next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
 
 
-def sign_in(pool: MotoUserPool, username: str, password: str) -> str:
-    """The user's ID token, from ``initiate_auth`` with USER_PASSWORD_AUTH."""
+def authenticate(pool: MotoUserPool, username: str, password: str) -> dict[str, Any]:
+    """``initiate_auth`` with USER_PASSWORD_AUTH: the AuthenticationResult (IdToken, AccessToken, ...)."""
     result = pool.client().initiate_auth(
         ClientId=pool.client_id,
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
-    return str(result["AuthenticationResult"]["IdToken"])
+    return dict(result["AuthenticationResult"])
+
+
+def sign_in(pool: MotoUserPool, username: str, password: str) -> str:
+    """The user's ID token."""
+    return str(authenticate(pool, username, password)["IdToken"])
