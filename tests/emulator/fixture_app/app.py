@@ -1,0 +1,104 @@
+"""A tiny CDK app of fixture functions: the emulator's conformance suite runs against its template.
+
+It uses the same L2 constructs a real WebSocket stack uses (WebSocketApi, WebSocketLambdaAuthorizer,
+WebSocketLambdaIntegration, two-way routes, a stage, a table, a user pool and client), so the suite
+tests the emulator alone, driven by a real synthesized template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+
+HERE = Path(__file__).parent
+STAGE = "test"
+TWO_WAY_ROUTES = ("echo", "nobody", "raise", "sleep", "crash", "status500", "post", "missingDependency")
+
+
+def build_app(context: dict[str, str] | None = None) -> cdk.App:
+    app = cdk.App(context=context or {})
+    stack = cdk.Stack(app, "EmulatorFixture")
+    table = dynamodb.Table(
+        stack,
+        "Events",
+        partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        time_to_live_attribute="ttl",
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    pool = cognito.UserPool(
+        stack,
+        "Users",
+        sign_in_aliases=cognito.SignInAliases(email=True),
+        password_policy=cognito.PasswordPolicy(min_length=12),
+    )
+    client = pool.add_client("Spa", auth_flows=cognito.AuthFlow(user_password=True), generate_secret=False)
+    environment = {
+        "TABLE_NAME": table.table_name,
+        "USER_POOL_ID": pool.user_pool_id,
+        "USER_POOL_CLIENT_IDS": client.user_pool_client_id,
+        "FIXTURE_REGION": cdk.Aws.REGION,
+    }
+
+    def function(name: str, handler: str, *, timeout: int, code: str = "functions") -> lambda_.Function:
+        fn = lambda_.Function(
+            stack,
+            name,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(HERE / code)),
+            timeout=cdk.Duration.seconds(timeout),
+            environment=environment,
+        )
+        table.grant_read_write_data(fn)
+        return fn
+
+    authorizer_fn = function("AuthorizerFunction", "authorizer.handler", timeout=2)
+    lifecycle_fn = function("LifecycleFunction", "lifecycle.handler", timeout=3)
+    routes_fn = function("RoutesFunction", "routes.handler", timeout=2)
+    missing_fn = function(
+        "MissingDependencyFunction", "handler.handler", timeout=3, code="missing_dependency"
+    )
+
+    api = apigw.WebSocketApi(
+        stack,
+        "Api",
+        connect_route_options=apigw.WebSocketRouteOptions(
+            integration=integrations.WebSocketLambdaIntegration("ConnectIntegration", lifecycle_fn),
+            authorizer=authorizers.WebSocketLambdaAuthorizer(
+                "Authorizer", authorizer_fn, identity_source=["route.request.querystring.idToken"]
+            ),
+        ),
+        disconnect_route_options=apigw.WebSocketRouteOptions(
+            integration=integrations.WebSocketLambdaIntegration("DisconnectIntegration", lifecycle_fn)
+        ),
+        default_route_options=apigw.WebSocketRouteOptions(
+            integration=integrations.WebSocketLambdaIntegration("DefaultIntegration", routes_fn), return_response=True
+        ),
+    )
+    for route in TWO_WAY_ROUTES:
+        target = missing_fn if route == "missingDependency" else routes_fn
+        api.add_route(
+            route,
+            integration=integrations.WebSocketLambdaIntegration(f"{route}Integration", target),
+            return_response=True,
+        )
+    api.add_route(
+        "oneway", integration=integrations.WebSocketLambdaIntegration("OnewayIntegration", routes_fn)
+    )
+    stage = apigw.WebSocketStage(stack, "Stage", web_socket_api=api, stage_name=STAGE, auto_deploy=True)
+    api.grant_manage_connections(routes_fn)
+    cdk.CfnOutput(stack, "WebSocketUrl", value=stage.url)
+    cdk.CfnOutput(stack, "UserPoolId", value=pool.user_pool_id)
+    cdk.CfnOutput(stack, "UserPoolClientId", value=client.user_pool_client_id)
+    cdk.CfnOutput(stack, "Region", value=cdk.Aws.REGION)
+    cdk.CfnOutput(stack, "TableName", value=table.table_name)
+    return app

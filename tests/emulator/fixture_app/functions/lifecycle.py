@@ -1,0 +1,14 @@
+"""Fixture $connect/$disconnect: records the event; `?connect=<status>` answers with that status."""
+
+import store
+
+
+def handler(event, context):
+    route = event["requestContext"]["routeKey"]
+    query = event.get("queryStringParameters") or {}
+    if route == "$connect" and query.get("connect") == "raise":
+        raise RuntimeError("connect failed")
+    store.record(route, event)
+    if route == "$connect" and "connect" in query:
+        return {"statusCode": int(query["connect"])}
+    return {"statusCode": 200}
