@@ -85,7 +85,11 @@ def main():
             encoded = json.dumps(reply)
             error = reply["error"]
             # Lambda's runtime logs an unhandled error with its trace, as here.
-            print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", *error["stackTrace"], file=sys.stderr)
+            print(
+                f"[ERROR] {error['errorType']}: {error['errorMessage']}",
+                *error["stackTrace"],
+                file=sys.stderr,
+            )
         sys.stdout.flush()
         sys.stderr.flush()
         replies.write(encoded + "\n")

@@ -81,7 +81,8 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
             integration=integrations.WebSocketLambdaIntegration("DisconnectIntegration", lifecycle_fn)
         ),
         default_route_options=apigw.WebSocketRouteOptions(
-            integration=integrations.WebSocketLambdaIntegration("DefaultIntegration", routes_fn), return_response=True
+            integration=integrations.WebSocketLambdaIntegration("DefaultIntegration", routes_fn),
+            return_response=True,
         ),
     )
     for route in TWO_WAY_ROUTES:
