@@ -25,7 +25,9 @@ def create_table(endpoint: str, name: str) -> None:
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +62,6 @@ def chat_env(
     monkeypatch.setenv("SEND_RATE_PER_SECOND", "50")
     monkeypatch.setenv("SEND_BURST", "100")
     monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "false")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ChatTests")
     return connections_server
 
 

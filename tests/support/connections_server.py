@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -34,13 +35,12 @@ class ConnectionsServer:
         self.stage = stage
         self.default_delay = default_delay
         self._lock = threading.Lock()
-        self._delivered: dict[str, list[bytes]] = defaultdict(list)
+        self._delivered: dict[str, list[tuple[float, bytes]]] = defaultdict(list)
         self._attempts: dict[str, int] = defaultdict(int)
         self._closed: set[str] = set()
         self._faults: dict[str, list[int]] = defaultdict(list)
         self._delays: dict[str, float] = {}
-        self._httpd = ThreadingHTTPServer((LOOPBACK, 0), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((LOOPBACK, 0), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -85,7 +85,12 @@ class ConnectionsServer:
     # -- what happened ------------------------------------------------------------------------
     def frames(self, connection_id: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [json.loads(data) for data in self._delivered.get(connection_id, [])]
+            return [json.loads(data) for _, data in self._delivered.get(connection_id, [])]
+
+    def delivery_times(self, connection_id: str) -> list[float]:
+        """`time.monotonic()` of each delivery to this connection (when its answer was ready)."""
+        with self._lock:
+            return [at for at, _ in self._delivered.get(connection_id, [])]
 
     def attempts(self, connection_id: str) -> int:
         """Posts received for this connection, answered with success or not."""
@@ -117,8 +122,17 @@ class ConnectionsServer:
             time.sleep(delay)
         if status == 200:
             with self._lock:
-                self._delivered[connection_id].append(data)
+                self._delivered[connection_id].append((time.monotonic(), data))
         return status
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up on a slow answer (a timeout test) is expected, not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler_for(server: ConnectionsServer) -> type[BaseHTTPRequestHandler]:

@@ -8,6 +8,8 @@ from chat.dal import keys
 from chat.dal.client import table
 from chat.dal.messages import APPROVED
 
+__all__ = ["APPROVED", "REVOKED", "get", "set_status"]
+
 REVOKED = "revoked"
 
 
@@ -28,6 +30,3 @@ def get(user_id: str) -> dict[str, Any] | None:
     if item is None:
         return None
     return {k: v for k, v in item.items() if k not in ("PK", "SK")}
-
-
-STATUSES = (APPROVED, REVOKED)

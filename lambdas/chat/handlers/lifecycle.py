@@ -19,11 +19,13 @@ def connect(event: dict[str, Any]) -> dict[str, Any]:
         caller = caller_of(event)
     except MissingIdentity:
         logger.error("connect without authorizer context: refused")
+        count("ConnectionsRefused")
         return {"statusCode": 403}
     try:
         sessions.connect(caller, now())
     except Exception:
         logger.exception("connect failed: refused")
+        count("ConnectionsRefused")
         return {"statusCode": 500}
     count("Connections")
     return {"statusCode": 200}
@@ -36,6 +38,7 @@ def disconnect(event: dict[str, Any]) -> dict[str, Any]:
         sessions.drop(caller.connection_id, caller.user_id)
     except Exception:
         logger.exception("disconnect cleanup failed")
+        count("DisconnectFailures")
     else:
         count("Disconnections")
     return {"statusCode": 200}

@@ -14,7 +14,7 @@ from chat.models import frames
 from chat.models.domain import Caller
 from chat.models.errors import ChatError, InternalError
 from chat.models.requests import Frame
-from chat.observability import count_by, logger
+from chat.observability import count, count_by, logger
 from chat.timeutil import now
 
 
@@ -72,6 +72,7 @@ def serve(
 ) -> dict[str, Any]:
     """Run the action of the event's route key; every failure becomes the protocol's error frame."""
     bind_log_keys(event)
+    count("Requests")
     context = event.get("requestContext") or {}
     route_key = str(context.get("routeKey"))
     action_name = route_key if route_key in routes and route_key != "$default" else None

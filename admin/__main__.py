@@ -1,0 +1,53 @@
+"""Approve or revoke a user's sender profile (the gate that REQUIRE_VERIFIED_SENDER turns on).
+
+    python -m admin approve <userId> --table <TableName>
+    python -m admin revoke  <userId> --table <TableName>
+    python -m admin show    <userId> --table <TableName>
+
+The table defaults to $TABLE_NAME; the AWS profile, region and (for the local stack)
+AWS_ENDPOINT_URL_DYNAMODB come from the environment, as for any boto3 tool. The user id is the
+user's Cognito `sub` (what `whoami` returns). A change applies to the user's next message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+# The route functions' code root: the same data-access code writes the profile that sendMessage reads.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
+
+from chat.dal import profiles  # noqa: E402
+from chat.timeutil import iso, now  # noqa: E402
+
+STATUS_OF = {"approve": profiles.APPROVED, "revoke": profiles.REVOKED}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m admin", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=[*STATUS_OF, "show"])
+    parser.add_argument("user_id", help="the user's Cognito sub")
+    parser.add_argument(
+        "--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)"
+    )
+    args = parser.parse_args(argv)
+    if not args.table:
+        parser.error("--table is required (or set TABLE_NAME)")
+    os.environ["TABLE_NAME"] = args.table
+    if args.command != "show":
+        profiles.set_status(
+            args.user_id, STATUS_OF[args.command], updated_at=iso(now()), updated_by=getpass.getuser()
+        )
+    profile = profiles.get(args.user_id)
+    print(
+        json.dumps(profile or {"userId": args.user_id, "verificationStatus": "none"}, default=str, indent=2)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

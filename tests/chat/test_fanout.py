@@ -1,0 +1,172 @@
+"""Fan-out through a real HTTP `@connections` server that injects 410, 429, 504, timeouts and slowness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.config import Config
+
+from chat import fanout
+from tests.chat.harness import User
+from tests.chat.test_rooms import frames_of, make_room
+from tests.chat.test_sessions import connection_items
+
+
+def emitted_metrics(output: str) -> list[dict]:
+    """The EMF documents Powertools printed (one JSON object per line)."""
+    found = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            found.append(json.loads(line))
+    return found
+
+
+def metric_total(documents: list[dict], name: str, **dimensions: str) -> float:
+    total = 0.0
+    for doc in documents:
+        if name in doc and all(doc.get(k) == v for k, v in dimensions.items()):
+            value = doc[name]
+            total += sum(value) if isinstance(value, list) else value
+    return total
+
+
+def test_a_gone_connection_is_removed_everywhere_and_the_others_still_receive(chat_env, table, capsys):
+    alice, bob = User(), User()
+    a = alice.connect()
+    b_live, b_dead = bob.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    other_room = make_room(a, bob)
+    chat_env.close(b_dead.connection_id)
+    attempts_before = chat_env.attempts(b_dead.connection_id)
+    capsys.readouterr()
+
+    ack = a.send("sendMessage", roomId=room_id, content="anyone there?")
+
+    assert ack["type"] == "ack"
+    assert [f["content"] for f in frames_of(chat_env, b_live, "message")] == ["anyone there?"]
+    assert chat_env.attempts(b_dead.connection_id) == attempts_before + 1  # a 410 is final: no retry
+    assert connection_items(table, b_dead) == (None, None)
+    for rid in (room_id, other_room):
+        index = table.get_item(Key={"PK": f"ROOM#{rid}", "SK": "ROOM"})["Item"]["conns"]
+        assert b_dead.connection_id not in index
+        assert b_live.connection_id in index
+    documents = emitted_metrics(capsys.readouterr().out)
+    assert metric_total(documents, "StaleConnectionsRemoved") == 1
+    assert metric_total(documents, "ConnectionsReached") == 1
+    assert metric_total(documents, "MessagesStored") == 1
+
+
+def test_throttling_is_retried_and_never_deletes(chat_env, table):
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    chat_env.fail(b.connection_id, 429, times=2)
+    attempts_before = chat_env.attempts(b.connection_id)
+
+    a.send("sendMessage", roomId=room_id, content="eventually")
+
+    assert chat_env.attempts(b.connection_id) == attempts_before + 3
+    assert [f["content"] for f in frames_of(chat_env, b, "message")] == ["eventually"]
+    assert connection_items(table, b) != (None, None)
+
+
+def test_persistent_gateway_timeouts_fail_after_bounded_retries_and_never_delete(chat_env, table, capsys):
+    alice, bob, carol = User(), User(), User()
+    a, b, c = alice.connect(), bob.connect(), carol.connect()
+    room_id = make_room(a, bob, carol)
+    chat_env.fail(b.connection_id, 504, times=10)
+    attempts_before = chat_env.attempts(b.connection_id)
+    capsys.readouterr()
+
+    ack = a.send("sendMessage", roomId=room_id, content="to all")
+
+    assert ack["type"] == "ack"
+    assert chat_env.attempts(b.connection_id) == attempts_before + fanout.MAX_ATTEMPTS
+    assert frames_of(chat_env, b, "message") == []
+    assert [f["content"] for f in frames_of(chat_env, c, "message")] == ["to all"]
+    assert connection_items(table, b) != (None, None)
+    index = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]["conns"]
+    assert b.connection_id in index
+    documents = emitted_metrics(capsys.readouterr().out)
+    assert metric_total(documents, "PostFailures", Kind="server_error") == 1
+
+
+def test_a_post_that_times_out_is_retried_then_given_up_without_deleting(chat_env, table, monkeypatch):
+    monkeypatch.setattr(
+        fanout, "_CONFIG", Config(connect_timeout=1, read_timeout=0.2, retries={"total_max_attempts": 1})
+    )
+    monkeypatch.setenv("CONNECTIONS_ENDPOINT", chat_env.endpoint + "-short-timeouts")  # a fresh client
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    chat_env.delay(b.connection_id, 0.6)
+    attempts_before = chat_env.attempts(b.connection_id)
+
+    outcome = fanout.post(
+        chat_env.endpoint + "-short-timeouts", [b.connection_id, a.connection_id], {"type": "x"}
+    )
+
+    assert outcome.failed == {b.connection_id: fanout.TIMEOUT}
+    assert outcome.delivered == [a.connection_id]
+    assert chat_env.attempts(b.connection_id) == attempts_before + fanout.MAX_ATTEMPTS
+    assert connection_items(table, b) != (None, None)
+    assert room_id
+
+
+def test_a_slow_connection_does_not_hold_back_the_others(chat_env):
+    alice = User()
+    a = alice.connect()
+    others = [User() for _ in range(6)]
+    connections = [u.connect() for u in others]
+    room_id = make_room(a, *others)
+    slow = connections[0]
+    chat_env.delay(slow.connection_id, 0.5)
+
+    a.send("sendMessage", roomId=room_id, content="hi")
+
+    slow_done = chat_env.delivery_times(slow.connection_id)[-1]
+    for fast in connections[1:]:
+        done = chat_env.delivery_times(fast.connection_id)[-1]
+        assert done < slow_done - 0.3
+
+
+@pytest.mark.parametrize(
+    ("context", "override", "expected"),
+    [
+        (
+            {"domainName": "abc123.execute-api.ap-northeast-1.amazonaws.com", "stage": "dev"},
+            None,
+            "https://abc123.execute-api.ap-northeast-1.amazonaws.com/dev",
+        ),
+        ({"domainName": "chat.example.com", "stage": "prod"}, None, "https://chat.example.com"),
+        (
+            {"domainName": "chat.example.com", "stage": "prod"},
+            "http://127.0.0.1:9/local/",
+            "http://127.0.0.1:9/local",
+        ),
+    ],
+)
+def test_the_management_endpoint_comes_from_the_request_context(context, override, expected):
+    assert fanout.endpoint_for(context, override) == expected
+
+
+def test_without_an_override_the_function_posts_to_its_own_api(chat_env, monkeypatch):
+    """No CONNECTIONS_ENDPOINT: the endpoint is built from the event (here it cannot be reached)."""
+    monkeypatch.delenv("CONNECTIONS_ENDPOINT")
+    monkeypatch.setattr(
+        fanout, "_CONFIG", Config(connect_timeout=0.2, read_timeout=0.2, retries={"total_max_attempts": 1})
+    )
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)  # delivery fails (no network): the reply is unaffected
+    event = a.event("message", "sendMessage")
+    event["requestContext"]["domainName"] = "127.0.0.1:1"
+    event["body"] = json.dumps({"action": "sendMessage", "roomId": room_id, "content": "x"})
+    from chat.handlers import broadcast
+    from tests.chat.harness import LambdaContext
+
+    reply = json.loads(broadcast.handler(event, LambdaContext())["body"])
+
+    assert reply["type"] == "ack"
+    assert chat_env.attempts(b.connection_id) == 0

@@ -1,0 +1,225 @@
+"""sendMessage (ack, fan-out, idempotency, limits, verification gate) and getMessages."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin.__main__ import main as admin
+from tests.chat.harness import Connection, User, dynamodb_requests
+from tests.chat.test_rooms import WRITES, frames_of, make_room
+
+
+def messages_in(table, room_id: str) -> list[dict]:
+    from boto3.dynamodb.conditions import Key
+
+    condition = Key("PK").eq(f"ROOM#{room_id}") & Key("SK").begins_with("MSG#")
+    return table.query(KeyConditionExpression=condition)["Items"]
+
+
+def test_send_stores_then_acks_and_fans_out_to_everyone_but_the_sending_connection(chat_env, table):
+    alice, bob = User(), User()
+    a, a_other, b = alice.connect(), alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+
+    ack = a.send("sendMessage", roomId=room_id, content="hello", requestId="s1")
+
+    assert set(ack) == {"type", "roomId", "messageId", "seq", "createdAt", "requestId"}
+    assert ack["type"] == "ack" and ack["seq"] == 1 and ack["requestId"] == "s1"
+    expected = {
+        "type": "message",
+        "roomId": room_id,
+        "messageId": ack["messageId"],
+        "seq": 1,
+        "senderId": alice.user_id,
+        "content": "hello",
+        "createdAt": ack["createdAt"],
+    }
+    assert frames_of(chat_env, b, "message") == [expected]
+    assert frames_of(chat_env, a_other, "message") == [expected]
+    assert frames_of(chat_env, a, "message") == []
+    [stored] = messages_in(table, room_id)
+    assert stored["messageId"] == ack["messageId"] and stored["content"] == "hello"
+
+
+def test_seq_increases_by_one_per_stored_message(chat_env):
+    a = User().connect()
+    room_id = make_room(a)
+
+    seqs = [a.send("sendMessage", roomId=room_id, content=str(i))["seq"] for i in range(5)]
+
+    assert seqs == [1, 2, 3, 4, 5]
+
+
+def test_a_retry_with_the_same_client_message_id_gets_the_same_ack_and_broadcasts_nothing(chat_env, table):
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+
+    first = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="cm-1")
+    with dynamodb_requests() as sent:
+        retry = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="cm-1")
+
+    assert first["clientMessageId"] == "cm-1"
+    assert retry == first
+    assert not WRITES & set(sent)
+    assert len(frames_of(chat_env, b, "message")) == 1
+    assert len(messages_in(table, room_id)) == 1
+    # the same id elsewhere, or from someone else, is another message
+    other = make_room(a, bob)
+    assert a.send("sendMessage", roomId=other, content="once", clientMessageId="cm-1")["seq"] == 1
+    assert b.send("sendMessage", roomId=room_id, content="me too", clientMessageId="cm-1")["seq"] == 2
+
+
+def test_the_transaction_refuses_a_second_message_with_the_same_idempotency_record(chat_env, table):
+    from chat.dal import messages
+    from chat.models.domain import Message
+
+    a = User().connect()
+    room_id = make_room(a)
+    ack = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="dup")
+    again = Message(room_id, "other-id", ack["seq"] + 1, a.user.user_id, "once", ack["createdAt"], "dup")
+
+    with pytest.raises(messages.Duplicate):
+        messages.store(again, idempotency_ttl=4_000_000_000)
+
+    assert len(messages_in(table, room_id)) == 1
+
+
+def test_a_concurrent_duplicate_that_loses_the_transaction_gets_the_stored_ack(chat_env, table, monkeypatch):
+    """Given a retry whose idempotency read raced the original (and missed it), the retry still gets
+    the original ack: the transaction refuses its message, and the stored ack is read back."""
+    from chat.dal import messages
+
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    first = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="race")
+    monkeypatch.setattr(messages, "send_context", lambda *args, **kwargs: messages.SendContext(None, None))
+
+    retry = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="race")
+
+    assert retry == first
+    assert len(messages_in(table, room_id)) == 1
+    assert len(frames_of(chat_env, b, "message")) == 1
+
+
+def test_content_limits(chat_env, table):
+    a = User().connect()
+    room_id = make_room(a)
+
+    too_long = a.send("sendMessage", roomId=room_id, content="x" * 5001, requestId="big")
+    assert too_long["code"] == "MESSAGE_TOO_LONG" and too_long["requestId"] == "big"
+    assert a.send("sendMessage", roomId=room_id, content="x" * 5000)["type"] == "ack"
+    assert a.send("sendMessage", roomId=room_id, content="")["code"] == "BAD_REQUEST"
+    assert a.send("sendMessage", roomId=room_id, content=["x"])["code"] == "BAD_REQUEST"
+    assert a.send("sendMessage", roomId=room_id)["code"] == "BAD_REQUEST"
+    assert a.send("sendMessage", content="x")["code"] == "BAD_REQUEST"
+    assert (
+        a.send("sendMessage", roomId=room_id, content="x", clientMessageId="c" * 65)["code"] == "BAD_REQUEST"
+    )
+    assert len(messages_in(table, room_id)) == 1
+
+
+def test_the_content_limit_follows_the_environment(chat_env, monkeypatch):
+    a = User().connect()
+    room_id = make_room(a)
+    monkeypatch.setenv("MESSAGE_MAX_LENGTH", "10")
+
+    assert a.send("sendMessage", roomId=room_id, content="x" * 11)["code"] == "MESSAGE_TOO_LONG"
+    assert a.send("sendMessage", roomId=room_id, content="x" * 10)["type"] == "ack"
+
+
+def test_send_to_an_unknown_room_or_as_a_non_member(chat_env, table):
+    a, stranger = User().connect(), User().connect()
+    room_id = make_room(a)
+
+    assert stranger.send("sendMessage", roomId=room_id, content="hi")["code"] == "NOT_A_MEMBER"
+    assert a.send("sendMessage", roomId="nope", content="hi")["code"] == "ROOM_NOT_FOUND"
+    assert messages_in(table, room_id) == []
+
+
+def test_sending_faster_than_the_environment_allows_is_rate_limited(chat_env, monkeypatch, table):
+    monkeypatch.setenv("SEND_RATE_PER_SECOND", "0.01")
+    monkeypatch.setenv("SEND_BURST", "2")
+    a = User().connect()
+    room_id = make_room(a)
+
+    assert [a.send("sendMessage", roomId=room_id, content="x")["type"] for _ in range(2)] == ["ack", "ack"]
+    with dynamodb_requests() as sent:
+        limited = a.send("sendMessage", roomId=room_id, content="x", requestId="r")
+
+    assert limited["code"] == "RATE_LIMITED" and limited["retryable"] is True and limited["requestId"] == "r"
+    assert sent == []  # no DynamoDB request spent on the limit or on the refused message
+    assert len(messages_in(table, room_id)) == 2
+    # the limit is per connection
+    assert User().connect().send("createRoom", name="x")["type"] == "room"
+
+
+def test_required_verified_sender_needs_an_approved_profile(chat_env, monkeypatch, chat_table, table):
+    monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "true")
+    alice = User()
+    a = alice.connect()
+    room_id = make_room(a)
+
+    refused = a.send("sendMessage", roomId=room_id, content="hi")
+    assert refused["code"] == "VERIFICATION_REQUIRED" and refused["retryable"] is False
+
+    assert admin(["approve", alice.user_id, "--table", chat_table]) == 0
+    assert a.send("sendMessage", roomId=room_id, content="hi")["type"] == "ack"
+
+    assert admin(["revoke", alice.user_id, "--table", chat_table]) == 0
+    assert a.send("sendMessage", roomId=room_id, content="again")["code"] == "VERIFICATION_REQUIRED"
+    assert len(messages_in(table, room_id)) == 1
+
+
+def test_get_messages_pages_by_seq(chat_env):
+    a = User().connect()
+    room_id = make_room(a)
+    for i in range(1, 8):
+        a.send("sendMessage", roomId=room_id, content=f"m{i}")
+
+    def page(**fields) -> tuple[list[int], bool]:
+        reply = a.send("getMessages", roomId=room_id, **fields)
+        assert reply["type"] == "messages" and reply["roomId"] == room_id
+        return [m["seq"] for m in reply["items"]], reply["hasMore"]
+
+    assert page() == ([1, 2, 3, 4, 5, 6, 7], False)
+    assert page(limit=3) == ([5, 6, 7], True)  # the newest page; older ones exist
+    assert page(before=5, limit=3) == ([2, 3, 4], True)
+    assert page(before=3, limit=3) == ([1, 2], False)
+    assert page(after=2, limit=3) == ([3, 4, 5], True)  # resuming: newer ones exist
+    assert page(after=5) == ([6, 7], False)
+    assert page(after=7) == ([], False)
+    assert page(after=1, before=5) == ([2, 3, 4], False)
+    reply = a.send("getMessages", roomId=room_id, after=6, requestId="g")
+    assert reply["requestId"] == "g"
+    assert reply["items"][0]["content"] == "m7" and reply["items"][0]["senderId"] == a.user.user_id
+
+
+def test_get_messages_validation_and_membership(chat_env):
+    a, stranger = User().connect(), User().connect()
+    room_id = make_room(a)
+
+    for fields in (
+        {"limit": 0},
+        {"limit": 101},
+        {"limit": "5"},
+        {"after": -1},
+        {"before": 0},
+        {"after": 3, "before": 4},
+    ):
+        assert a.send("getMessages", roomId=room_id, **fields)["code"] == "BAD_REQUEST", fields
+    assert a.send("getMessages")["code"] == "BAD_REQUEST"
+    assert stranger.send("getMessages", roomId=room_id)["code"] == "NOT_A_MEMBER"
+    assert a.send("getMessages", roomId="nope")["code"] == "ROOM_NOT_FOUND"
+
+
+def test_a_connection_not_in_the_sending_room_gets_nothing(chat_env):
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a)
+
+    a.send("sendMessage", roomId=room_id, content="private")
+
+    assert frames_of(chat_env, b, "message") == []
+    assert isinstance(b, Connection)

@@ -1,0 +1,168 @@
+"""$connect / $disconnect, ping liveness, token expiry and whoami."""
+
+from __future__ import annotations
+
+import time
+
+from tests.chat.harness import Connection, User, dynamodb_requests, new_connection_id
+
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+def connection_items(table, connection: Connection) -> tuple[dict | None, dict | None]:
+    forward = table.get_item(Key={"PK": f"CONN#{connection.connection_id}", "SK": "CONN"}).get("Item")
+    reverse = table.get_item(
+        Key={"PK": f"USER#{connection.user.user_id}", "SK": f"CONN#{connection.connection_id}"}
+    ).get("Item")
+    return forward, reverse
+
+
+def test_connect_records_the_connection_both_ways_with_a_ttl_past_two_hours(table):
+    user = User()
+    before = time.time()
+    connection = user.connect()
+
+    forward, reverse = connection_items(table, connection)
+
+    assert forward["userId"] == user.user_id
+    assert forward["username"] == user.username
+    assert forward["email"] == user.email
+    assert int(forward["tokenExpiresAt"]) == user.token_expires_at
+    assert reverse is not None
+    for item in (forward, reverse):
+        assert before + 2 * 3600 < int(item["ttl"]) <= time.time() + 3 * 3600
+
+
+def test_disconnect_removes_both_records_and_is_idempotent(table):
+    connection = User().connect()
+
+    assert connection.disconnect() == {"statusCode": 200}
+    assert connection_items(table, connection) == (None, None)
+    assert connection.disconnect() == {"statusCode": 200}
+    assert Connection(User(), new_connection_id()).disconnect() == {"statusCode": 200}
+
+
+def test_connect_without_authorizer_context_is_refused_and_writes_nothing(table):
+    connection = Connection(User(), new_connection_id())
+    event = connection.event("connect", "$connect")
+    del event["requestContext"]["authorizer"]
+    from chat.handlers import lifecycle
+    from tests.chat.harness import LambdaContext
+
+    with dynamodb_requests() as sent:
+        response = lifecycle.handler(event, LambdaContext())
+
+    assert response["statusCode"] == 403
+    assert sent == []
+    assert connection_items(table, connection) == (None, None)
+
+
+def test_connect_adds_the_connection_to_the_index_of_each_of_the_users_rooms(chat_env):
+    alice, bob = User(), User()
+    first = alice.connect()
+    room_id = first.send("createRoom", name="team", memberIds=[bob.user_id])["room"]["roomId"]
+
+    late = bob.connect()
+    first.send("sendMessage", roomId=room_id, content="hello bob")
+
+    assert [f["content"] for f in chat_env.frames(late.connection_id) if f["type"] == "message"] == [
+        "hello bob"
+    ]
+
+
+def test_disconnect_removes_the_connection_from_its_rooms_index(chat_env, table):
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = a.send("createRoom", name="team", memberIds=[bob.user_id])["room"]["roomId"]
+
+    b.disconnect()
+
+    index = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]["conns"]
+    assert b.connection_id not in index
+    assert a.connection_id in index
+
+
+def test_ping_answers_pong_and_refreshes_liveness_at_most_once_per_interval(table):
+    connection = User().connect()
+
+    with dynamodb_requests() as first:
+        assert connection.send("ping", requestId="p1") == {"type": "pong", "requestId": "p1"}
+    with dynamodb_requests() as second:
+        assert connection.send("ping") == {"type": "pong"}
+
+    assert first == ["UpdateItem"]
+    assert second == []
+    forward, _ = connection_items(table, connection)
+    assert forward["lastSeenAt"].endswith("Z")
+
+
+def test_a_valid_token_costs_no_read(chat_env):
+    connection = User().connect()
+
+    with dynamodb_requests() as sent:
+        connection.send("listRooms")
+
+    assert "GetItem" not in sent
+
+
+def test_after_the_token_expires_every_action_but_ping_and_reauth_gets_token_expired(chat_env):
+    user = User(token_expires_at=int(time.time()) + 3600)
+    connection = user.connect()
+    room_id = connection.send("createRoom", name="r")["room"]["roomId"]
+    user.token_expires_at = int(time.time()) - 1  # what the authorizer context says from now on
+    # ... and what the connection record says (no reauth happened)
+    connection.disconnect()
+    connection = user.connect(connection.connection_id)
+
+    frames = {
+        "createRoom": {"name": "x"},
+        "joinRoom": {"roomId": room_id},
+        "leaveRoom": {"roomId": room_id},
+        "listRooms": {},
+        "sendMessage": {"roomId": room_id, "content": "hi"},
+        "getMessages": {"roomId": room_id},
+        "markRead": {"roomId": room_id, "seq": 0},
+        "typing": {"roomId": room_id},
+        "whoami": {},
+    }
+    for action, fields in frames.items():
+        reply = connection.send(action, requestId=f"rq-{action}", **fields)
+        assert reply["code"] == "TOKEN_EXPIRED", (action, reply)
+        assert reply == {
+            "type": "error",
+            "code": "TOKEN_EXPIRED",
+            "message": reply["message"],
+            "retryable": False,
+            "action": action,
+            "requestId": f"rq-{action}",
+        }
+    assert connection.send("ping") == {"type": "pong"}
+    assert connection.send("reauth")["code"] == "BAD_REQUEST"  # reauth is let through (to its validation)
+
+
+def test_whoami_returns_the_identity_from_the_authorizer(chat_env):
+    user = User(email=None)
+    connection = user.connect()
+
+    reply = connection.send("whoami", requestId="w")
+
+    assert reply == {
+        "type": "identity",
+        "userId": user.user_id,
+        "username": user.username,
+        "connectionId": connection.connection_id,
+        "expiresAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(user.token_expires_at)),
+        "requestId": "w",
+    }
+
+
+def test_expired_connection_records_are_ignored(chat_env, table):
+    """DynamoDB deletes expired items days late: an expired reverse record must not be fanned out to."""
+    alice, bob = User(), User()
+    a = alice.connect()
+    stale = new_connection_id()
+    table.put_item(Item={"PK": f"USER#{bob.user_id}", "SK": f"CONN#{stale}", "ttl": int(time.time()) - 60})
+
+    a.send("createRoom", name="r", memberIds=[bob.user_id])
+
+    assert chat_env.attempts(stale) == 0
