@@ -25,7 +25,8 @@ from stacks.constants import (
 from stacks.settings import Settings, SettingsError, load_settings
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
-ASSET_METADATA = "aws:cdk:enable-asset-metadata"
+# What the CLI asks for by default; in-process apps (tests, the local stack) get the same template.
+METADATA_DEFAULTS = {"aws:cdk:enable-asset-metadata": True, "aws:cdk:enable-path-metadata": True}
 
 
 def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None) -> cdk.App:
@@ -35,7 +36,7 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     override `cdk.json`. The `cdk.json` context is loaded here too, so an in-process app sees the
     same settings as `cdk synth`. Raises `SettingsError` for an unknown environment or bad settings.
     """
-    defaults = {**_cdk_json_context(), ASSET_METADATA: True}
+    defaults = {**_cdk_json_context(), **METADATA_DEFAULTS}
     app = cdk.App(context=defaults, post_cli_context=dict(context or {}), outdir=outdir)
     env_name = str(app.node.try_get_context(CONTEXT_ENV) or DEFAULT_ENV)
     settings = load_settings(env_name, app.node.try_get_context(CONTEXT_ENVIRONMENTS))

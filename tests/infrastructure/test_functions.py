@@ -1,0 +1,145 @@
+"""Lambda functions: handlers, runtime, architecture, logging, environment and least-privilege roles."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.conftest import Synth
+
+HANDLERS = {
+    "AuthorizerFunction": "handler.lambda_handler",
+    "LifecycleFunction": "chat.handlers.lifecycle.handler",
+    "DirectFunction": "chat.handlers.direct.handler",
+    "BroadcastFunction": "chat.handlers.broadcast.handler",
+}
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+VERIFIER = {"USER_POOL_ID", "USER_POOL_CLIENT_IDS", "COGNITO_REGION", "TOKEN_LEEWAY_SECONDS"}
+ENVIRONMENT = {
+    "AuthorizerFunction": VERIFIER | POWERTOOLS,
+    "LifecycleFunction": {"TABLE_NAME", "MESSAGE_MAX_LENGTH"} | POWERTOOLS,
+    "DirectFunction": {"TABLE_NAME", "MESSAGE_MAX_LENGTH"} | VERIFIER | POWERTOOLS,
+    "BroadcastFunction": {"TABLE_NAME", "MESSAGE_MAX_LENGTH", "SEND_RATE_PER_SECOND", "SEND_BURST"}
+    | {"REQUIRE_VERIFIED_SENDER"}
+    | POWERTOOLS,
+}
+ALLOWED_TABLE_ACTIONS = {
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+    "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem",
+}  # fmt: skip
+
+
+def function(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
+    logical_id = synth.logical_id("AWS::Lambda::Function", f"/{name}/")
+    return logical_id, synth.raw["Resources"][logical_id]["Properties"]
+
+
+def role_statements(synth: Synth, function_name: str) -> list[dict[str, Any]]:
+    """Every statement any policy grants the function's role (inline and attached policies)."""
+    role_id = synth.logical_id("AWS::IAM::Role", f"/{function_name}Role/")
+    role = synth.raw["Resources"][role_id]["Properties"]
+    statements = [s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else action
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_function_runs_its_handler_on_arm64_python_3_14_with_set_limits(each_env: Synth, name: str) -> None:
+    _, props = function(each_env, name)
+    assert props["Handler"] == HANDLERS[name]
+    assert props["Runtime"] == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert 128 <= props["MemorySize"] <= 1024
+    assert 1 <= props["Timeout"] <= 29  # API Gateway stops waiting at 29 s
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_function_logs_json_to_its_own_group_with_env_retention(each_env: Synth, name: str) -> None:
+    _, props = function(each_env, name)
+    logging = props["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    assert logging["ApplicationLogLevel"] == each_env.settings.application_log_level
+    assert logging["SystemLogLevel"] == each_env.settings.system_log_level
+    log_group_id = logging["LogGroup"]["Ref"]
+    assert log_group_id == each_env.logical_id("AWS::Logs::LogGroup", f"/{name}Logs/")
+    retention = each_env.raw["Resources"][log_group_id]["Properties"]["RetentionInDays"]
+    assert retention == {"dev": 7, "staging": 30, "prod": 90}[each_env.env_name]
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_function_environment_is_the_documented_contract(each_env: Synth, name: str) -> None:
+    _, props = function(each_env, name)
+    variables = props["Environment"]["Variables"]
+    assert set(variables) == ENVIRONMENT[name]
+    table_id = next(iter(each_env.resources("AWS::DynamoDB::Table")))
+    if "TABLE_NAME" in variables:
+        assert variables["TABLE_NAME"] == {"Ref": table_id}
+        assert variables["MESSAGE_MAX_LENGTH"] == str(each_env.settings.message_max_length)
+    if "USER_POOL_ID" in variables:
+        pool_id = next(iter(each_env.resources("AWS::Cognito::UserPool")))
+        client_id = next(iter(each_env.resources("AWS::Cognito::UserPoolClient")))
+        assert variables["USER_POOL_ID"] == {"Ref": pool_id}
+        assert variables["USER_POOL_CLIENT_IDS"] == {"Ref": client_id}
+        assert variables["COGNITO_REGION"] == {"Ref": "AWS::Region"}
+
+
+def test_broadcast_environment_carries_the_chat_rules_of_the_environment(each_env: Synth) -> None:
+    _, props = function(each_env, "BroadcastFunction")
+    variables = props["Environment"]["Variables"]
+    settings = each_env.settings
+    assert float(variables["SEND_RATE_PER_SECOND"]) == settings.send_rate_per_second
+    assert int(variables["SEND_BURST"]) == settings.send_burst
+    assert variables["REQUIRE_VERIFIED_SENDER"] == ("true" if settings.require_verified_sender else "false")
+
+
+def test_no_policy_grants_a_wildcard_action_or_a_managed_policy_to_functions(each_env: Synth) -> None:
+    documents = [p["Properties"]["PolicyDocument"] for p in each_env.resources("AWS::IAM::Policy").values()]
+    for role in each_env.resources("AWS::IAM::Role").values():
+        documents += [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
+        assert "ManagedPolicyArns" not in role["Properties"]
+    all_actions = [a for d in documents for s in d["Statement"] for a in actions(s)]
+    assert all_actions
+    assert not [a for a in all_actions if a == "*" or a.endswith(":*")]
+
+
+def test_the_authorizer_may_write_its_logs_and_nothing_else(each_env: Synth) -> None:
+    (statement,) = role_statements(each_env, "AuthorizerFunction")
+    log_group = each_env.logical_id("AWS::Logs::LogGroup", "/AuthorizerFunctionLogs/")
+    assert sorted(actions(statement)) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+
+
+@pytest.mark.parametrize("name", ["LifecycleFunction", "DirectFunction", "BroadcastFunction"])
+def test_route_functions_use_items_of_the_chat_table_only_and_never_scan(each_env: Synth, name: str) -> None:
+    table_id = next(iter(each_env.resources("AWS::DynamoDB::Table")))
+    table_statements = [s for s in role_statements(each_env, name) if "dynamodb" in json.dumps(s["Action"])]
+    assert table_statements
+    for statement in table_statements:
+        assert set(actions(statement)) <= ALLOWED_TABLE_ACTIONS
+        assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_each_function_role_writes_only_to_that_function_log_group(each_env: Synth, name: str) -> None:
+    log_statements = [s for s in role_statements(each_env, name) if "logs:" in json.dumps(s["Action"])]
+    log_group = each_env.logical_id("AWS::Logs::LogGroup", f"/{name}Logs/")
+    assert [s["Resource"] for s in log_statements] == [{"Fn::GetAtt": [log_group, "Arn"]}]
+
+
+def test_every_function_carries_its_asset_path_for_the_local_stack(dev: Synth) -> None:
+    paths = {}
+    for name in HANDLERS:
+        logical_id, _ = function(dev, name)
+        paths[name] = dev.raw["Resources"][logical_id]["Metadata"]["aws:asset:path"]
+    route_paths = {paths["LifecycleFunction"], paths["DirectFunction"], paths["BroadcastFunction"]}
+    assert len(route_paths) == 1  # the three route functions share one asset
+    assert paths["AuthorizerFunction"] not in route_paths
