@@ -9,8 +9,7 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cognito_verifier.reasons import Reason, TokenRejected
 
@@ -27,14 +26,17 @@ _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
 
 
-@dataclass(frozen=True)
-class CompactToken:
-    """A token whose shape and header passed; the payload is still undecoded and unverified."""
+class Segments(NamedTuple):
+    """The three segments of a token that passed the size and shape checks (nothing decoded yet)."""
 
-    kid: str
-    signing_input: bytes
-    payload_segment: str
-    signature: bytes
+    header: str
+    payload: str
+    signature: str
+
+    @property
+    def signing_input(self) -> bytes:
+        """The exact bytes the signature covers: the received header and payload, not re-encoded."""
+        return f"{self.header}.{self.payload}".encode("ascii")
 
 
 def b64url_decode(segment: str) -> bytes:
@@ -56,8 +58,8 @@ def decode_json_object(segment: str, what: str) -> dict[str, Any]:
     return value
 
 
-def parse(token: object, *, max_length: int) -> CompactToken:
-    """Check size, shape and header of `token`; raise :class:`TokenRejected` with the reason."""
+def split(token: object, *, max_length: int) -> Segments:
+    """Check size and shape of `token`, before any decoding; raise :class:`TokenRejected` if bad."""
     if token is None or token == "":
         raise TokenRejected(Reason.MISSING)
     if not isinstance(token, str):
@@ -67,26 +69,28 @@ def parse(token: object, *, max_length: int) -> CompactToken:
     match = _COMPACT.fullmatch(token)
     if match is None:
         raise TokenRejected(Reason.MALFORMED, "not three base64url segments")
-    header_segment, payload_segment, signature_segment = match.groups()
+    return Segments(*match.groups())
 
+
+def header_kid(header_segment: str) -> str:
+    """Decode and check the header (RS256, no `crit`, a well-formed kid); return the kid."""
     header = decode_json_object(header_segment, "header")
-    alg = header.get("alg")
-    if alg != ALGORITHM:
+    if header.get("alg") != ALGORITHM:
         raise TokenRejected(Reason.WRONG_ALGORITHM, "alg is not RS256")
     if "crit" in header:
         raise TokenRejected(Reason.MALFORMED, "critical header extensions are not supported")
     kid = header.get("kid")
     if not isinstance(kid, str) or _KID.fullmatch(kid) is None:
         raise TokenRejected(Reason.MALFORMED, "kid is missing or has characters a Cognito kid never has")
+    return kid
 
+
+def signature_bytes(signature_segment: str) -> bytes:
+    """Decode the signature, refusing any spelling but the canonical one."""
     last = _CANONICAL_LAST.get(len(signature_segment) % 4)
     if last is not None and signature_segment[-1] not in last:
         raise TokenRejected(Reason.MALFORMED, "signature is not canonical base64url")
     try:
-        signature = b64url_decode(signature_segment)
+        return b64url_decode(signature_segment)
     except binascii.Error as error:
         raise TokenRejected(Reason.MALFORMED, "signature is not base64url") from error
-    signing_input = token[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
-    return CompactToken(
-        kid=kid, signing_input=signing_input, payload_segment=payload_segment, signature=signature
-    )

@@ -33,6 +33,7 @@ DEFAULT_REFETCH_COOLDOWN_SECONDS = 10.0
 DEFAULT_KEYS_MAX_AGE_SECONDS = 3600.0
 DEFAULT_MAX_TOKEN_LENGTH = 8192
 
+_CHECKED_HEADERS_MAX = 16
 _PADDING = PKCS1v15()
 _HASH = SHA256()
 
@@ -83,6 +84,7 @@ class CognitoIdTokenVerifier:
             issuer=issuer, client_ids=clients, leeway=leeway, required_groups=frozenset(required_groups)
         )
         self._max_token_length = max_token_length
+        self._checked_headers: dict[str, str] = {}  # header segment -> kid, see verify()
         self._clock = clock
         self.keys = JwksCache(
             self.jwks_url,
@@ -114,13 +116,19 @@ class CognitoIdTokenVerifier:
 
     def verify(self, token: object) -> VerifiedIdToken:
         """Verify `token` completely; raise :class:`TokenRejected` (with a :class:`Reason`) if it fails."""
-        parsed = compact.parse(token, max_length=self._max_token_length)
-        key = self.keys.get(parsed.kid)
+        segments = compact.split(token, max_length=self._max_token_length)
+        # Every token of one kid carries the same header: reuse the result of checking it.
+        kid = self._checked_headers.get(segments.header) or compact.header_kid(segments.header)
+        signature = compact.signature_bytes(segments.signature)
+        key = self.keys.get(kid)
         if key.algorithm != compact.ALGORITHM:
-            raise TokenRejected(Reason.WRONG_ALGORITHM, f"the key of this kid is for {key.algorithm}")
+            raise TokenRejected(Reason.WRONG_ALGORITHM, "the key of this kid is for another algorithm")
         try:
-            key.public_key.verify(parsed.signature, parsed.signing_input, _PADDING, _HASH)
+            key.public_key.verify(signature, segments.signing_input, _PADDING, _HASH)
         except InvalidSignature:
             raise TokenRejected(Reason.BAD_SIGNATURE) from None
-        claims = compact.decode_json_object(parsed.payload_segment, "payload")
+        if len(self._checked_headers) < _CHECKED_HEADERS_MAX:
+            # Only headers that led to a valid signature get in, so made-up headers cannot fill it.
+            self._checked_headers[segments.header] = kid
+        claims = compact.decode_json_object(segments.payload, "payload")
         return check(claims, self.rules, self._clock())
