@@ -24,8 +24,21 @@ def check_url(url: str) -> None:
         raise ValueError(f"JWKS URL must be an absolute http(s) URL, got {url!r}")
 
 
+def _arm(connection: http.client.HTTPConnection, deadline: float, timeout: float) -> None:
+    """Give the next socket operation only what is left of the overall deadline."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError(f"no complete answer within {timeout:g} s")
+    if connection.sock is not None:
+        connection.sock.settimeout(remaining)
+
+
 def fetch_json(url: str, *, timeout: float, max_bytes: int = 64 * 1024) -> Any:
-    """GET `url` and parse its JSON body; raise :class:`FetchError` on any failure or after `timeout`."""
+    """GET `url` and parse its JSON body; raise :class:`FetchError` on any failure or after `timeout`.
+
+    The deadline covers connect, request, headers and body (name resolution excepted: the socket
+    timeout cannot bound it).
+    """
     deadline = time.monotonic() + timeout
     parts = urlsplit(url)
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -34,17 +47,16 @@ def fetch_json(url: str, *, timeout: float, max_bytes: int = 64 * 1024) -> Any:
     if parts.query:
         path = f"{path}?{parts.query}"
     try:
+        connection.connect()
+        _arm(connection, deadline, timeout)
         connection.request("GET", path, headers={"Accept": "application/json"})
+        _arm(connection, deadline, timeout)
         response = connection.getresponse()
         if response.status != 200:
             raise FetchError(f"HTTP {response.status}")
         body = bytearray()
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchError(f"no complete answer within {timeout:g} s")
-            if connection.sock is not None:
-                connection.sock.settimeout(remaining)
+            _arm(connection, deadline, timeout)
             chunk = response.read1(16 * 1024)
             if not chunk:
                 break

@@ -196,6 +196,19 @@ def test_a_jwks_slower_than_the_timeout_fails_within_the_timeout(
     assert jwks_server.hits == 1
 
 
+def test_a_jwks_that_trickles_its_body_is_cut_off_at_the_overall_deadline(
+    make_verifier: VerifierFactory, issuer: TokenIssuer, jwks_server: JwksServer
+) -> None:
+    # Every read gets an answer well within the timeout, but the whole body would take seconds.
+    jwks_server.trickle = 0.1
+    started = time.monotonic()
+
+    verifier = make_verifier(fetch_timeout=0.5)
+
+    assert time.monotonic() - started < 1.5
+    assert reason_of(verifier, issuer.id_token()) is Reason.KEYS_UNAVAILABLE
+
+
 def test_a_slow_refresh_keeps_the_keys_and_gives_up_within_the_timeout(
     make_verifier: VerifierFactory, issuer: TokenIssuer, jwks_server: JwksServer, clock: Clock
 ) -> None:

@@ -4,6 +4,7 @@
         verifier = CognitoIdTokenVerifier(..., jwks_url=server.url)
         server.hits                                 # JWKS requests served so far
         server.delay = 5.0                          # answer every request 5 s late
+        server.trickle = 0.2                        # then send the body 64 bytes every 0.2 s
         server.status = 503                         # answer 503 (None: serve the JWKS again)
         server.go_down(); server.come_up()          # refuse connections, then listen again (same port)
         server.set_jwks(other.jwks())               # rotate the keys
@@ -34,21 +35,27 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != owner.path:
             self._reply(404, b'{"message":"not found"}')
             return
-        delay, status, body = owner._record_hit()
+        delay, trickle, status, body = owner._record_hit()
         if delay:
             time.sleep(delay)
         if status is None:
-            self._reply(200, body)
+            self._reply(200, body, trickle)
         else:
             self._reply(status, b'{"message":"injected failure"}')
 
-    def _reply(self, status: int, body: bytes) -> None:
+    def _reply(self, status: int, body: bytes, trickle: float = 0.0) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if not trickle:
+                self.wfile.write(body)
+                return
+            for start in range(0, len(body), 64):
+                self.wfile.write(body[start : start + 64])
+                self.wfile.flush()
+                time.sleep(trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout is shorter than our delay): that is the point
 
@@ -72,6 +79,7 @@ class JwksServer:
     def __init__(self, jwks: dict[str, Any] | None = None, *, path: str = JWKS_PATH) -> None:
         self.path = path
         self.delay = 0.0
+        self.trickle = 0.0
         self.status: int | None = None
         self._lock = threading.Lock()
         self._body = b""
@@ -101,10 +109,10 @@ class JwksServer:
         with self._lock:
             self._body = body
 
-    def _record_hit(self) -> tuple[float, int | None, bytes]:
+    def _record_hit(self) -> tuple[float, float, int | None, bytes]:
         with self._lock:
             self._hits += 1
-            return self.delay, self.status, self._body
+            return self.delay, self.trickle, self.status, self._body
 
     def start(self) -> JwksServer:
         self.come_up()
