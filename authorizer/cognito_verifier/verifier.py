@@ -5,9 +5,11 @@
 3. the RS256 signature over the exact bytes received;
 4. only then the payload: exp/nbf/iat with leeway, iss, aud, token_use, sub, groups.
 
-The hot path is parsed here, not by ``jwt.decode``: PyJWT re-checks the base64 alphabet character by
-character in Python and re-decodes the header, which caps it near 15k tokens/s; one C regular
-expression does the same check here. PyJWT parses and validates the JWKS keys.
+The hot path is parsed here, not by ``jwt.decode``: PyJWT checks the base64url alphabet of every
+segment one character at a time in a Python generator and re-encodes each segment to prove it
+canonical, which costs more than the RSA verification itself. Here one C regular expression checks
+the alphabet, a last-character test proves the signature canonical, and a header already checked is
+not parsed again (docs/AUTHORIZER.md has the figures). PyJWT parses and validates the JWKS keys.
 """
 
 from __future__ import annotations
@@ -63,9 +65,8 @@ class CognitoIdTokenVerifier:
         keys_max_age: float = DEFAULT_KEYS_MAX_AGE_SECONDS,
         max_token_length: int = DEFAULT_MAX_TOKEN_LENGTH,
         clock: Callable[[], float] = time.time,
-        fetch_keys_now: bool = True,
     ) -> None:
-        """Configure the verifier and, unless `fetch_keys_now` is false, fetch the JWKS once.
+        """Configure the verifier and fetch the JWKS once (the init phase is the cheap place for it).
 
         A failed first fetch does not raise: the verifier fails closed (``keys_unavailable``) and
         tries again on a later call, at most once per `refetch_cooldown`.
@@ -93,8 +94,7 @@ class CognitoIdTokenVerifier:
             max_age=keys_max_age,
             clock=clock,
         )
-        if fetch_keys_now:
-            self.keys.refresh()
+        self.keys.refresh()
 
     @classmethod
     def from_environ(
