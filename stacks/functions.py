@@ -29,8 +29,9 @@ LAMBDAS_ROOT = REPO_ROOT / "lambdas"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
-# Item-level actions only: every access pattern is a key lookup or a Query (no Scan, no table admin).
-# Transactions need no action of their own: DynamoDB checks each item's Put/Update/Delete/ConditionCheck.
+# What lambdas/chat/dal/ calls, nothing more: every access pattern is a key lookup or a Query (no
+# Scan, no table administration). Transactions have no action of their own: DynamoDB checks each
+# item's Put/Update/Delete. A test keeps this list equal to the DAL's calls.
 TABLE_ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -38,8 +39,6 @@ TABLE_ITEM_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:BatchWriteItem",
 )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +31,20 @@ ALLOWED_TABLE_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
     "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem",
 }  # fmt: skip
+DAL = Path(__file__).parents[2] / "lambdas" / "chat" / "dal"
+# boto3 calls and transaction item kinds -> the IAM action DynamoDB checks for them.
+DAL_CALLS = {
+    r"\.get_item\(": "dynamodb:GetItem",
+    r"\.transact_get_items\(": "dynamodb:GetItem",
+    r"\.batch_get_item\(": "dynamodb:BatchGetItem",
+    r"\.query\(": "dynamodb:Query",
+    r"\.scan\(": "dynamodb:Scan",
+    r"\.put_item\(|[\"']Put[\"']\s*:": "dynamodb:PutItem",
+    r"\.update_item\(|[\"']Update[\"']\s*:": "dynamodb:UpdateItem",
+    r"\.delete_item\(|[\"']Delete[\"']\s*:": "dynamodb:DeleteItem",
+    r"[\"']ConditionCheck[\"']\s*:": "dynamodb:ConditionCheckItem",
+    r"\.batch_write_item\(|\.batch_writer\(": "dynamodb:BatchWriteItem",
+}
 
 
 def function(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
@@ -126,6 +142,15 @@ def test_route_functions_use_items_of_the_chat_table_only_and_never_scan(each_en
     for statement in table_statements:
         assert set(actions(statement)) <= ALLOWED_TABLE_ACTIONS
         assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
+
+
+def test_table_grant_is_exactly_what_the_data_access_layer_calls(dev: Synth) -> None:
+    source = "\n".join(path.read_text() for path in DAL.rglob("*.py"))
+    used = {action for pattern, action in DAL_CALLS.items() if re.search(pattern, source)}
+    assert "dynamodb:Query" in used  # the scan found the DAL's calls
+    assert "dynamodb:Scan" not in used
+    granted = {a for s in role_statements(dev, "BroadcastFunction") for a in actions(s) if "dynamodb" in a}
+    assert granted == used
 
 
 @pytest.mark.parametrize("name", HANDLERS)
