@@ -21,8 +21,8 @@ from pathlib import Path
 # The route functions' code root: the same data-access code writes the profile that sendMessage reads.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
 
-from chat.dal import profiles  # noqa: E402
-from chat.timeutil import iso, now  # noqa: E402
+from chat.dal import profiles
+from chat.timeutil import iso, now
 
 STATUS_OF = {"approve": profiles.APPROVED, "revoke": profiles.REVOKED}
 

@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-POOL_SIZE = 32
+POOL_SIZE = 16
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.05
 _CONFIG = Config(

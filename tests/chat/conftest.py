@@ -66,6 +66,6 @@ def chat_env(
 
 
 @pytest.fixture
-def table(chat_table: str, moto_server: MotoServer):  # noqa: ANN201 - a boto3 Table
+def table(chat_table: str, moto_server: MotoServer):
     """The table as a boto3 resource, for tests that look at stored items directly."""
     return boto3.resource("dynamodb", endpoint_url=moto_server.endpoint).Table(chat_table)

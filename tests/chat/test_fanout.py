@@ -6,8 +6,8 @@ import json
 
 import pytest
 from botocore.config import Config
-
 from chat import fanout
+
 from tests.chat.harness import User
 from tests.chat.test_rooms import frames_of, make_room
 from tests.chat.test_sessions import connection_items
@@ -164,6 +164,7 @@ def test_without_an_override_the_function_posts_to_its_own_api(chat_env, monkeyp
     event["requestContext"]["domainName"] = "127.0.0.1:1"
     event["body"] = json.dumps({"action": "sendMessage", "roomId": room_id, "content": "x"})
     from chat.handlers import broadcast
+
     from tests.chat.harness import LambdaContext
 
     reply = json.loads(broadcast.handler(event, LambdaContext())["body"])

@@ -47,6 +47,7 @@ def test_connect_without_authorizer_context_is_refused_and_writes_nothing(table)
     event = connection.event("connect", "$connect")
     del event["requestContext"]["authorizer"]
     from chat.handlers import lifecycle
+
     from tests.chat.harness import LambdaContext
 
     with dynamodb_requests() as sent:

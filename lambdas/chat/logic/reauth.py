@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from cognito_verifier import CognitoIdTokenVerifier, TokenRejected
+from cognito_verifier import CognitoIdTokenVerifier, Reason, TokenRejected
 
 from chat.dal import connections
 from chat.logic import sessions
 from chat.models.domain import Caller
-from chat.models.errors import TokenExpired, TokenInvalid
+from chat.models.errors import InternalError, TokenExpired, TokenInvalid
 from chat.observability import logger
 
 _verifier: CognitoIdTokenVerifier | None = None
@@ -18,8 +18,11 @@ def reauth(caller: Caller, id_token: str) -> int:
     try:
         verified = _token_verifier().verify(id_token)
     except TokenRejected as exc:
-        logger.info("reauth token rejected", extra={"reason": str(exc.reason)})
-        raise TokenInvalid("the token failed verification") from exc
+        if exc.reason == Reason.KEYS_UNAVAILABLE:  # our side cannot verify right now: retry later
+            logger.error("reauth: no signing keys available")
+            raise InternalError() from exc
+        logger.info("reauth token rejected", extra={"reason": exc.reason.value})
+        raise TokenInvalid(f"the token failed verification ({exc.reason.value})") from exc
     if verified.sub != caller.user_id:
         logger.warning("reauth token of another user")
         raise TokenInvalid("the token belongs to another user")
