@@ -2,6 +2,8 @@
 
 import time
 
+import store
+
 
 def _policy(effect, event, context=None, resource=None):
     answer = {
@@ -19,7 +21,10 @@ def _policy(effect, event, context=None, resource=None):
 
 
 def handler(event, context):
-    token = event["queryStringParameters"]["idToken"]
+    query = event["queryStringParameters"]
+    if "probe" in query:
+        store.record("probe#" + query["probe"], "authorizer", event)
+    token = query["idToken"]
     if token == "allow":
         return _policy("Allow", event, {"userId": "user-1", "count": 3, "admin": True, "ratio": 1.5})
     if token == "deny":

@@ -8,7 +8,9 @@ def handler(event, context):
     query = event.get("queryStringParameters") or {}
     if route == "$connect" and query.get("connect") == "raise":
         raise RuntimeError("connect failed")
-    store.record(route, event)
+    store.record(event["requestContext"]["connectionId"], route, event)
+    if "probe" in query:
+        store.record("probe#" + query["probe"], route, event)
     if route == "$connect" and "connect" in query:
         return {"statusCode": int(query["connect"])}
     return {"statusCode": 200}

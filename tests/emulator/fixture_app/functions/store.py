@@ -8,6 +8,5 @@ import boto3
 _table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
 
 
-def record(kind, event):
-    context = event["requestContext"]
-    _table.put_item(Item={"PK": context["connectionId"], "SK": kind, "event": json.dumps(event)})
+def record(key, kind, event):
+    _table.put_item(Item={"PK": key, "SK": kind, "event": json.dumps(event)})

@@ -1,0 +1,37 @@
+"""The local stack running the fixture app: one with API Gateway's limits, one with short lifetimes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from local_stack.harness import LocalStackProcess
+from tests.emulator.support import FIXTURE_APP
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
+    process = LocalStackProcess(
+        tmp_path_factory.mktemp("emulator"), app=FIXTURE_APP, no_demo_users=True, workers_per_function=4
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def short_lived(
+    stack: LocalStackProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStackProcess]:
+    """The same assembly with a 1.5 s idle timeout and a 4 s maximum connection lifetime."""
+    process = LocalStackProcess(
+        tmp_path_factory.mktemp("short-lived"),
+        assembly=stack.assembly_dir,
+        no_demo_users=True,
+        idle_timeout=1.5,
+        max_lifetime=4,
+    )
+    process.start()
+    yield process
+    process.stop()

@@ -1,0 +1,54 @@
+"""Helpers for the emulator conformance tests: URLs, the fixture table, waiting for recorded events."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+from boto3.dynamodb.conditions import Key
+
+from local_stack.harness import LocalStackProcess
+
+FIXTURE_APP = "tests.emulator.fixture_app.app:build_app"
+
+
+def url(stack: LocalStackProcess, token: str | None = "allow", **query: str) -> str:
+    params = {**({"idToken": token} if token is not None else {}), **query}
+    return stack.outputs["WebSocketUrl"] + ("?" + urlencode(params) if params else "")
+
+
+def probe() -> str:
+    return uuid.uuid4().hex
+
+
+def table(stack: LocalStackProcess) -> Any:
+    resource = boto3.resource("dynamodb", endpoint_url=stack.outputs["DynamoDBEndpoint"])
+    return resource.Table(stack.outputs["TableName"])
+
+
+def recorded(stack: LocalStackProcess, key: str, *, wait: float = 10.0) -> dict[str, dict[str, Any]]:
+    """The events the fixture functions recorded under ``key`` (by kind), waiting up to ``wait`` s."""
+    deadline = time.monotonic() + wait
+    while True:
+        items = table(stack).query(KeyConditionExpression=Key("PK").eq(key))["Items"]
+        if items or time.monotonic() > deadline:
+            return {item["SK"]: json.loads(item["event"]) for item in items}
+        time.sleep(0.1)
+
+
+def recorded_kind(stack: LocalStackProcess, key: str, kind: str, *, wait: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + wait
+    while True:
+        events = recorded(stack, key, wait=0)
+        if kind in events:
+            return events[kind]
+        assert time.monotonic() < deadline, f"no {kind} event recorded for {key}; got {sorted(events)}"
+        time.sleep(0.1)
+
+
+def management(stack: LocalStackProcess) -> Any:
+    return boto3.client("apigatewaymanagementapi", endpoint_url=stack.outputs["ConnectionsEndpoint"])
