@@ -40,7 +40,7 @@ def create(room: Room, memberships: list[tuple[str, Membership]]) -> None:
         "createdAt": room.created_at,
         "members": set(room.member_ids),
         "seq": 0,
-        "conns": {},
+        "conns": dict(room.connections),
     }
     writes = [{"Put": {"TableName": name, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}]
     writes += [{"Put": {"TableName": name, "Item": _membership_item(user, m)}} for user, m in memberships]

@@ -17,8 +17,9 @@ from chat.timeutil import iso
 def create(caller: Caller, request: CreateRoom, *, endpoint: str, now: float) -> Room:
     """Write the room with every member's membership at once, then index and notify their connections.
 
-    The member's connections are read after the room is written, and a connecting member's records
-    are written before it reads its rooms, so one of the two always sees the other.
+    The caller's connection is indexed with the room itself. The members' connections are read after
+    the room is written, and a connecting member's records are written before it reads its rooms, so
+    one of the two always sees the other.
     """
     created_at = iso(now)
     members = frozenset({caller.user_id, *request.member_ids})
@@ -29,16 +30,15 @@ def create(caller: Caller, request: CreateRoom, *, endpoint: str, now: float) ->
         created_by=caller.user_id,
         created_at=created_at,
         member_ids=members,
+        connections={caller.connection_id: caller.user_id},
     )
     membership = Membership(room.room_id, room.name, room.open, joined_at=created_at, last_read_seq=0)
     rooms.create(room, [(member, membership) for member in sorted(members)])
-    index = {caller.connection_id: caller.user_id}
+    audience: dict[str, str] = {}
     for member in members:
-        index.update(dict.fromkeys(connections.of_user(member), member))
-    rooms.index_connections(room.room_id, index)
-    audience = {
-        connection_id: user for connection_id, user in index.items() if connection_id != caller.connection_id
-    }
+        audience.update(dict.fromkeys(connections.of_user(member), member))
+    audience.pop(caller.connection_id, None)
+    rooms.index_connections(room.room_id, audience)
     deliver(endpoint, audience, frames.room(room))
     return room
 
