@@ -1,0 +1,110 @@
+"""What a person types, turned into protocol frames (PROTOCOL.md actions)."""
+
+from __future__ import annotations
+
+import shlex
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+HELP = """\
+Commands (anything else is sent as a message to the current room):
+  /create NAME [--open] [USER_ID ...]   create a room (closed unless --open) and enter it
+  /join ROOM          join a room and enter it            /leave [ROOM]    leave a room
+  /room ROOM          enter a room you are a member of    /rooms           list your rooms
+  /history [N]        page back through the current room's history (N messages, default 20)
+  /after SEQ          messages after SEQ (resume after a gap)
+  /typing             tell the room you are typing        /read            mark everything read
+  /whoami             your identity                       /ping            keep-alive
+  /quit               leave the chat
+ROOM is a room id, a unique prefix of one, or a room name you have seen."""
+
+
+@dataclass
+class State:
+    """What the client remembers: rooms seen, where the person is, what they have read."""
+
+    user_id: str = ""
+    current: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    last_seq: dict[str, int] = field(default_factory=dict)
+    oldest_seq: dict[str, int] = field(default_factory=dict)
+
+    def resolve(self, text: str) -> str:
+        exact = [room for room, name in self.names.items() if text in (room, name)]
+        prefixed = [room for room in self.names if room.startswith(text)]
+        matches = exact or prefixed
+        return matches[0] if len(matches) == 1 else text
+
+    def label(self, room_id: str) -> str:
+        return self.names.get(room_id, room_id[:8])
+
+    def seen(self, room_id: str, seq: int) -> None:
+        self.last_seq[room_id] = max(seq, self.last_seq.get(room_id, 0))
+        self.oldest_seq[room_id] = min(seq, self.oldest_seq.get(room_id, seq))
+
+
+class UsageError(ValueError):
+    pass
+
+
+def request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def parse(line: str, state: State) -> dict[str, Any] | None:
+    """The frame for one typed line; None for a command handled without sending (none yet)."""
+    if not line.startswith("/"):
+        return {
+            "action": "sendMessage",
+            "roomId": _current(state),
+            "content": line,
+            "clientMessageId": request_id(),
+        }
+    words = shlex.split(line[1:])
+    if not words:
+        raise UsageError(HELP)
+    command, args = words[0], words[1:]
+    if command == "create":
+        if not args:
+            raise UsageError("usage: /create NAME [--open] [USER_ID ...]")
+        members = [arg for arg in args[1:] if arg != "--open"]
+        frame: dict[str, Any] = {"action": "createRoom", "name": args[0], "open": "--open" in args[1:]}
+        if members:
+            frame["memberIds"] = members
+        return frame
+    if command in {"join", "room"}:
+        if len(args) != 1:
+            raise UsageError(f"usage: /{command} ROOM")
+        room_id = state.resolve(args[0])
+        if command == "room":
+            state.current = room_id
+            return {"action": "getMessages", "roomId": room_id, "limit": 20}
+        return {"action": "joinRoom", "roomId": room_id}
+    if command == "leave":
+        return {"action": "leaveRoom", "roomId": state.resolve(args[0]) if args else _current(state)}
+    if command == "history":
+        room_id = _current(state)
+        frame = {"action": "getMessages", "roomId": room_id, "limit": int(args[0]) if args else 20}
+        if room_id in state.oldest_seq:
+            frame["before"] = state.oldest_seq[room_id]
+        return frame
+    if command == "after":
+        if len(args) != 1 or not args[0].isdigit():
+            raise UsageError("usage: /after SEQ")
+        return {"action": "getMessages", "roomId": _current(state), "after": int(args[0])}
+    if command == "typing":
+        return {"action": "typing", "roomId": _current(state)}
+    if command == "read":
+        room_id = _current(state)
+        return {"action": "markRead", "roomId": room_id, "seq": state.last_seq.get(room_id, 0)}
+    simple = {"rooms": "listRooms", "whoami": "whoami", "ping": "ping"}
+    if command in simple:
+        return {"action": simple[command]}
+    raise UsageError(HELP)
+
+
+def _current(state: State) -> str:
+    if state.current is None:
+        raise UsageError("no current room: /create one, /join one or enter one with /room")
+    return state.current
