@@ -30,10 +30,10 @@ class ClaimRules:
 
 def _time(claims: dict[str, Any], name: str) -> float:
     value = claims.get(name)
-    # bool is an int subclass: `"exp": true` is not a time.
-    if type(value) not in (int, float) or not math.isfinite(value):
-        raise TokenRejected(Reason.MALFORMED, f"{name} is not a number")
-    return value
+    # bool is an int subclass: `"exp": true` is not a time; JSON can spell infinity (1e999).
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return value
+    raise TokenRejected(Reason.MALFORMED, f"{name} is not a number")
 
 
 def _string(claims: dict[str, Any], name: str) -> str:
@@ -75,10 +75,4 @@ def check(claims: dict[str, Any], rules: ClaimRules, now: float) -> VerifiedIdTo
     groups = tuple(raw_groups)
     if rules.required_groups and rules.required_groups.isdisjoint(groups):
         raise TokenRejected(Reason.MISSING_GROUP)
-    return VerifiedIdToken(
-        sub=sub,
-        username=username,
-        email=email if isinstance(email, str) else None,
-        expires_at=int(expires_at),
-        groups=groups,
-    )
+    return VerifiedIdToken(sub, username, email if isinstance(email, str) else None, int(expires_at), groups)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import binascii
 import json
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 from cognito_verifier.reasons import Reason, TokenRejected
 
@@ -21,22 +21,10 @@ _COMPACT = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)")
 # Cognito kids are base64 strings; nothing that could be a path, a URL or a control character.
 _KID = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
 _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"", b"==", b"=")  # by length % 4 (a remainder of 1 is never valid)
 # The last character of a canonical encoding leaves its unused low bits zero: reject the other
 # spellings of the same signature bytes (signature malleability).
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
-
-
-class Segments(NamedTuple):
-    """The three segments of a token that passed the size and shape checks (nothing decoded yet)."""
-
-    header: str
-    payload: str
-    signature: str
-
-    @property
-    def signing_input(self) -> bytes:
-        """The exact bytes the signature covers: the received header and payload, not re-encoded."""
-        return f"{self.header}.{self.payload}".encode("ascii")
 
 
 def b64url_decode(segment: str) -> bytes:
@@ -44,8 +32,7 @@ def b64url_decode(segment: str) -> bytes:
     remainder = len(segment) % 4
     if remainder == 1:
         raise TokenRejected(Reason.MALFORMED, "segment length is not valid base64url")
-    standard = segment.encode("ascii").translate(_TO_STANDARD_ALPHABET)
-    return binascii.a2b_base64(standard + b"=" * (-remainder % 4))
+    return binascii.a2b_base64(segment.encode("ascii").translate(_TO_STANDARD_ALPHABET) + _PADDING[remainder])
 
 
 def decode_json_object(segment: str, what: str) -> dict[str, Any]:
@@ -58,8 +45,11 @@ def decode_json_object(segment: str, what: str) -> dict[str, Any]:
     return value
 
 
-def split(token: object, *, max_length: int) -> Segments:
-    """Check size and shape of `token`, before any decoding; raise :class:`TokenRejected` if bad."""
+def split(token: object, *, max_length: int) -> re.Match[str]:
+    """Check size and shape of `token` before any decoding; groups 1-3 are its three segments.
+
+    ``token[: match.end(2)]`` is the signing input: the header and payload exactly as received.
+    """
     if token is None or token == "":
         raise TokenRejected(Reason.MISSING)
     if not isinstance(token, str):
@@ -69,7 +59,7 @@ def split(token: object, *, max_length: int) -> Segments:
     match = _COMPACT.fullmatch(token)
     if match is None:
         raise TokenRejected(Reason.MALFORMED, "not three base64url segments")
-    return Segments(*match.groups())
+    return match
 
 
 def header_kid(header_segment: str) -> str:

@@ -117,18 +117,20 @@ class CognitoIdTokenVerifier:
     def verify(self, token: object) -> VerifiedIdToken:
         """Verify `token` completely; raise :class:`TokenRejected` (with a :class:`Reason`) if it fails."""
         segments = compact.split(token, max_length=self._max_token_length)
+        header = segments[1]
         # Every token of one kid carries the same header: reuse the result of checking it.
-        kid = self._checked_headers.get(segments.header) or compact.header_kid(segments.header)
-        signature = compact.signature_bytes(segments.signature)
+        kid = self._checked_headers.get(header) or compact.header_kid(header)
+        signature = compact.signature_bytes(segments[3])
         key = self.keys.get(kid)
         if key.algorithm != compact.ALGORITHM:
             raise TokenRejected(Reason.WRONG_ALGORITHM, "the key of this kid is for another algorithm")
+        signing_input = segments.string[: segments.end(2)].encode("ascii")
         try:
-            key.public_key.verify(signature, segments.signing_input, _PADDING, _HASH)
+            key.public_key.verify(signature, signing_input, _PADDING, _HASH)
         except InvalidSignature:
             raise TokenRejected(Reason.BAD_SIGNATURE) from None
         if len(self._checked_headers) < _CHECKED_HEADERS_MAX:
             # Only headers that led to a valid signature get in, so made-up headers cannot fill it.
-            self._checked_headers[segments.header] = kid
-        claims = compact.decode_json_object(segments.payload, "payload")
+            self._checked_headers[header] = kid
+        claims = compact.decode_json_object(segments[2], "payload")
         return check(claims, self.rules, self._clock())
