@@ -13,6 +13,7 @@ import pytest
 from chat.dal import rooms
 from chat.models.domain import Membership, Room
 
+from admin.__main__ import main as admin
 from tests.chat.harness import Connection, User, dynamodb_requests, new_connection_id, new_id
 
 MAX_REQUESTS = 4
@@ -21,6 +22,7 @@ MAX_REQUESTS = 4
 def seeded_room(sender: Connection, size: int) -> tuple[str, list[str]]:
     """A room of `size` members (the sender included), each other member with one live connection."""
     others = [new_id() for _ in range(size - 1)]
+    index = {sender.connection_id: sender.user.user_id} | {new_connection_id(): user for user in others}
     room = Room(
         room_id=new_id(),
         name=f"room of {size}",
@@ -28,40 +30,48 @@ def seeded_room(sender: Connection, size: int) -> tuple[str, list[str]]:
         created_by=sender.user.user_id,
         created_at="2026-11-23T00:00:00.000Z",
         member_ids=frozenset([sender.user.user_id, *others]),
+        connections=index,
     )
     membership = Membership(room.room_id, room.name, False, joined_at=room.created_at, last_read_seq=0)
     rooms.create(room, [(sender.user.user_id, membership)])
-    index = {sender.connection_id: sender.user.user_id} | {new_connection_id(): user for user in others}
-    rooms.index_connections(room.room_id, index)
     return room.room_id, [c for c in index if c != sender.connection_id]
+
+
+def send_counting(sender: Connection, room_id: str, fields: dict[str, str]) -> tuple[dict, list[str]]:
+    with dynamodb_requests() as sent:
+        ack = sender.send("sendMessage", roomId=room_id, content="hello", **fields)
+    return ack, sent
 
 
 @pytest.mark.parametrize("size", [2, 50, 500])
 @pytest.mark.parametrize("client_message_id", [None, "retry-key"])
-@pytest.mark.parametrize("verified_senders", [False, True])
-def test_send_message_costs_at_most_four_requests(
-    chat_env, chat_table, monkeypatch, size, client_message_id, verified_senders
-):
+def test_send_message_costs_at_most_four_requests(chat_env, size, client_message_id):
     sender = User().connect()
     room_id, audience = seeded_room(sender, size)
-    if verified_senders:
-        from admin.__main__ import main as admin
-
-        monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "true")
-        admin(["approve", sender.user.user_id, "--table", chat_table])
     fields = {"clientMessageId": client_message_id} if client_message_id else {}
     delivered_before = chat_env.delivered_count()
 
-    with dynamodb_requests() as sent:
-        ack = sender.send("sendMessage", roomId=room_id, content="hello", **fields)
+    ack, sent = send_counting(sender, room_id, fields)
 
     assert ack["type"] == "ack" and ack["seq"] == 1
     assert len(sent) <= MAX_REQUESTS, sent
     assert chat_env.delivered_count() - delivered_before == len(audience) == size - 1
     if client_message_id:
-        with dynamodb_requests() as retry:
-            assert sender.send("sendMessage", roomId=room_id, content="hello", **fields) == ack
-        assert retry == ["BatchGetItem"]
+        retry, sent = send_counting(sender, room_id, fields)
+        assert retry == ack
+        assert sent == ["BatchGetItem"]
+
+
+def test_the_verified_sender_gate_adds_no_request(chat_env, chat_table, monkeypatch):
+    sender = User().connect()
+    room_id, _ = seeded_room(sender, 500)
+    monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "true")
+    assert admin(["approve", sender.user.user_id, "--table", chat_table]) == 0
+
+    ack, sent = send_counting(sender, room_id, {"clientMessageId": "with-gate"})
+
+    assert ack["type"] == "ack"
+    assert len(sent) <= MAX_REQUESTS, sent
 
 
 def test_the_requests_of_one_send_are_the_documented_ones(chat_env):

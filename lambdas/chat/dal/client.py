@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import boto3
+from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -59,6 +60,19 @@ def transact(items: list[dict[str, Any]]) -> None:
             raise
         reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
         raise TransactionCancelled([None if code in (None, "None") else code for code in reasons]) from exc
+
+
+def query_prefix(partition: str, sort_prefix: str) -> list[dict[str, Any]]:
+    """Every item of one partition whose sort key starts with `sort_prefix` (strongly consistent)."""
+    condition = Key("PK").eq(partition) & Key("SK").begins_with(sort_prefix)
+    request: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
+    items: list[dict[str, Any]] = []
+    while True:
+        page = table().query(**request)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def is_condition_failure(exc: ClientError) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.exceptions import ClientError
 
 from chat.dal import keys
-from chat.dal.client import alive, is_condition_failure, table, table_name, transact
+from chat.dal.client import alive, is_condition_failure, query_prefix, table, table_name, transact
 from chat.models.domain import Caller, Connection
 
 
@@ -56,19 +55,8 @@ def get(connection_id: str) -> Connection | None:
 
 def of_user(user_id: str) -> list[str]:
     """Ids of the user's live connections (a strongly consistent Query on the user's partition)."""
-    condition = KeyCondition("PK").eq(keys.user_partition(user_id)) & KeyCondition("SK").begins_with(
-        keys.CONNECTION_PREFIX
-    )
-    found: list[str] = []
-    request = {"KeyConditionExpression": condition, "ConsistentRead": True}
-    while True:
-        page = table().query(**request)
-        found += [
-            str(item["SK"]).removeprefix(keys.CONNECTION_PREFIX) for item in page["Items"] if alive(item)
-        ]
-        if "LastEvaluatedKey" not in page:
-            return found
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = query_prefix(keys.user_partition(user_id), keys.CONNECTION_PREFIX)
+    return [str(item["SK"]).removeprefix(keys.CONNECTION_PREFIX) for item in items if alive(item)]
 
 
 def extend_token(connection_id: str, expires_at: int) -> bool:

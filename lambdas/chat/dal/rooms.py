@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
 from botocore.exceptions import ClientError
 
 from chat.dal import keys
@@ -13,6 +12,7 @@ from chat.dal.client import (
     ConditionFailed,
     TransactionCancelled,
     is_condition_failure,
+    query_prefix,
     resource,
     table,
     table_name,
@@ -73,16 +73,16 @@ def join(room: Room, user_id: str, membership: Membership, connection_ids: Itera
 
     Raises ConditionFailed when the room may not be joined any more (it is full).
     """
-    names, values, sets = _index_terms(connection_ids, user_id)
-    values.update({":u": {user_id}, ":uid": user_id, ":cap": MAX_MEMBERS, ":open": True})
+    names = _connection_names(connection_ids)
+    sets = ", ".join(f"conns.{name} = :uid" for name in names)
     update = {
         "TableName": table_name(),
         "Key": keys.room(room.room_id),
-        "UpdateExpression": "ADD members :u" + (" SET " + ", ".join(sets) if sets else ""),
+        "UpdateExpression": "ADD members :u" + (f" SET {sets}" if sets else ""),
         "ConditionExpression": "attribute_exists(PK) AND (#open = :open OR contains(members, :uid)) "
         "AND (attribute_not_exists(members) OR size(members) < :cap)",
         "ExpressionAttributeNames": {**names, "#open": "open"},
-        "ExpressionAttributeValues": values,
+        "ExpressionAttributeValues": {":u": {user_id}, ":uid": user_id, ":cap": MAX_MEMBERS, ":open": True},
     }
     _transact_or_condition_failed(
         [
@@ -97,7 +97,7 @@ def leave(room_id: str, user_id: str, connection_ids: Iterable[str]) -> None:
 
     Raises ConditionFailed when the user is not a member (any more).
     """
-    names = _index_terms(connection_ids, user_id)[0]
+    names = _connection_names(connection_ids)
     removals = ", ".join(f"conns.{name}" for name in names)
     update: dict[str, Any] = {
         "TableName": table_name(),
@@ -119,13 +119,9 @@ def leave(room_id: str, user_id: str, connection_ids: Iterable[str]) -> None:
 def index_connections(room_id: str, connections: dict[str, str], *, member: str | None = None) -> None:
     """Add connections (id -> user id) to the room's index; with `member`, only while that user is one."""
     for chunk in _chunks(list(connections.items())):
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        sets = []
-        for i, (connection_id, user_id) in enumerate(chunk):
-            names[f"#c{i}"] = connection_id
-            values[f":u{i}"] = user_id
-            sets.append(f"conns.#c{i} = :u{i}")
+        names = _connection_names(connection_id for connection_id, _ in chunk)
+        values: dict[str, Any] = {f":u{i}": user_id for i, (_, user_id) in enumerate(chunk)}
+        sets = [f"conns.#c{i} = :u{i}" for i in range(len(chunk))]
         condition = "attribute_exists(PK)"
         if member is not None:
             condition = "contains(members, :member)"
@@ -170,17 +166,7 @@ def cache_last_message(message: Message) -> None:
 
 
 def memberships(user_id: str) -> list[Membership]:
-    condition = KeyCondition("PK").eq(keys.user_partition(user_id)) & KeyCondition("SK").begins_with(
-        keys.MEMBERSHIP_PREFIX
-    )
-    found: list[Membership] = []
-    request: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
-    while True:
-        page = table().query(**request)
-        found += [_membership(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return found
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [_membership(item) for item in query_prefix(keys.user_partition(user_id), keys.MEMBERSHIP_PREFIX)]
 
 
 def membership(user_id: str, room_id: str) -> Membership | None:
@@ -245,12 +231,9 @@ def _membership(item: dict[str, Any]) -> Membership:
     )
 
 
-def _index_terms(
-    connection_ids: Iterable[str], user_id: str
-) -> tuple[dict[str, str], dict[str, Any], list[str]]:
-    names = {f"#c{i}": connection_id for i, connection_id in enumerate(connection_ids)}
-    values: dict[str, Any] = {":cu": user_id} if names else {}
-    return names, values, [f"conns.{name} = :cu" for name in names]
+def _connection_names(connection_ids: Iterable[str]) -> dict[str, str]:
+    """Expression attribute names for connection ids (they hold characters a name path cannot)."""
+    return {f"#c{i}": connection_id for i, connection_id in enumerate(connection_ids)}
 
 
 def _chunks(items: list[Any]) -> list[list[Any]]:
