@@ -6,6 +6,7 @@ or raises, so the Docker image that `BundlingOptions` requires is never pulled.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import shutil
@@ -26,7 +27,8 @@ LAMBDA_PIP_PLATFORM = (
     "--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.14",
     "--only-binary=:all:",
 )  # fmt: skip
-_IGNORED = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache")
+# Never bundled, never hashed: bytecode and tool caches a developer's runs leave in the code roots.
+_CACHES = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".hypothesis")
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,7 @@ class PipBundling:
         out = Path(output_dir)
         self._pip_install(out)
         for root in self._roots:
-            shutil.copytree(
-                root.source, out / root.target, ignore=shutil.ignore_patterns(*_IGNORED), dirs_exist_ok=True
-            )
+            shutil.copytree(root.source, out / root.target, ignore=_ignore_caches, dirs_exist_ok=True)
         return True
 
     def _pip_install(self, out: Path) -> None:
@@ -86,11 +86,20 @@ class PipBundling:
         for root in self._roots:
             for path in root.source.rglob("*"):
                 relative = path.relative_to(root.source)
-                if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
+                if path.is_file() and not any(_is_cache(part) for part in relative.parts):
                     yield f"{root.target}/{relative.as_posix()}", path
         base = self._requirements.parent
         for path in _requirement_files(self._requirements):
             yield f"requirements:{os.path.relpath(path, base)}", path
+
+
+def _is_cache(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in _CACHES)
+
+
+def _ignore_caches(_directory: str, names: list[str]) -> set[str]:
+    """`shutil.copytree` ignore hook: the same caches the fingerprint leaves out."""
+    return {name for name in names if _is_cache(name)}
 
 
 def _requirement_files(requirements: Path) -> Iterator[Path]:

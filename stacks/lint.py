@@ -25,9 +25,9 @@ ACCEPTED_WARNINGS = {
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
 
 
-def synth_template(env_name: str, outdir: Path) -> tuple[Path, tuple[str, ...]]:
+def synth_template(env_name: str, outdir: Path, **context: object) -> tuple[Path, tuple[str, ...]]:
     """The template of `env_name` (assets not bundled: lint reads the template only) and its regions."""
-    app = build_app({"env": env_name, **NO_BUNDLING}, outdir=str(outdir))
+    app = build_app({"env": env_name, **NO_BUNDLING, **context}, outdir=str(outdir))
     stack = app.node.find_child(stack_name(env_name))
     app.synth()
     region = stack.region

@@ -18,6 +18,14 @@ from stacks.settings import Settings, load_settings
 # Assets are not bundled here: these tests read the template (tests/infrastructure/test_bundling.py
 # bundles for real).
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+ENVIRONMENTS: dict[str, Any] = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"][
+    "environments"
+]
+
+
+def with_setting(env_name: str, **changes: Any) -> dict[str, Any]:
+    """The `environments` context of cdk.json with some settings of one environment changed."""
+    return {**ENVIRONMENTS, env_name: {**ENVIRONMENTS[env_name], **changes}}
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,9 @@ def synthesize(env_name: str, outdir: Path, **context: Any) -> Synth:
     app.synth()
     name = stack_name(env_name)
     raw = json.loads((outdir / f"{name}.template.json").read_text())
-    environments = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"]["environments"]
     return Synth(
         env_name=env_name,
-        settings=load_settings(env_name, context.get("environments", environments)),
+        settings=load_settings(env_name, context.get("environments", ENVIRONMENTS)),
         outdir=outdir,
         raw=raw,
         template=assertions.Template.from_json(raw),

@@ -129,9 +129,11 @@ def test_fingerprint_covers_copied_in_roots_and_included_requirements_only(tmp_p
     write_inputs(tmp_path / "a")
     bundler = bundler_at(tmp_path / "a")
     before = bundler.fingerprint()
-    # Bytecode caches do not count
+    # Bytecode and tool caches do not count
     (tmp_path / "a" / "shared" / "__pycache__").mkdir()
     (tmp_path / "a" / "shared" / "__pycache__" / "verify.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "a" / "code" / ".pytest_cache").mkdir()
+    (tmp_path / "a" / "code" / ".pytest_cache" / "README.md").write_text("cache")
     assert bundler.fingerprint() == before
     # The same inputs elsewhere (another clone) give the same hash
     shutil.copytree(tmp_path / "a", tmp_path / "b")

@@ -10,9 +10,9 @@ from aws_cdk import aws_iam as iam
 
 from stacks.app import build_app
 from stacks.constants import stack_name
-from stacks.lint import DEFAULT_LINT_REGIONS, lint_template
+from stacks.lint import DEFAULT_LINT_REGIONS, lint_template, synth_template
 from stacks.nag import PLUGIN
-from tests.infrastructure.conftest import NO_BUNDLING, Synth
+from tests.infrastructure.conftest import NO_BUNDLING, Synth, with_setting
 
 
 def test_cdk_nag_aws_solutions_ran_and_found_nothing_unacknowledged(each_env: Synth) -> None:
@@ -63,6 +63,13 @@ def test_every_acknowledgment_names_one_finding_on_one_resource_with_a_reason(en
 def test_cfn_lint_finds_no_errors(each_env: Synth) -> None:
     template = each_env.outdir / f"{stack_name(each_env.env_name)}.template.json"
     assert lint_template(template, DEFAULT_LINT_REGIONS) == []
+
+
+def test_lint_synthesizes_a_pinned_environment_for_its_own_region(tmp_path: Path) -> None:
+    environments = with_setting("prod", region="eu-central-1")
+    template, regions = synth_template("prod", tmp_path, environments=environments)
+    assert regions == ("eu-central-1",)
+    assert lint_template(template, regions) == []
 
 
 def test_cfn_lint_gate_reports_errors(tmp_path: Path) -> None:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from stacks.app import build_app
 from stacks.constants import ENV_NAMES
 from stacks.settings import SettingsError, load_settings
-from tests.infrastructure.conftest import NO_BUNDLING, synthesize
-
-ENVIRONMENTS: dict[str, Any] = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"][
-    "environments"
-]
-
-
-def with_setting(env_name: str, **changes: Any) -> dict[str, Any]:
-    return {**ENVIRONMENTS, env_name: {**ENVIRONMENTS[env_name], **changes}}
+from tests.infrastructure.conftest import ENVIRONMENTS, NO_BUNDLING, synthesize, with_setting
 
 
 def test_cdk_json_defines_exactly_the_known_environments() -> None:
