@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+BATCH_GET_MAX = 100
 _resource: Any = None
 _tables: dict[str, Any] = {}
 
@@ -73,6 +74,20 @@ def query_prefix(partition: str, sort_prefix: str) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def batch_get(item_keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items that exist among `item_keys` (BatchGetItem, 100 keys a request, strongly consistent)."""
+    name = table_name()
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(item_keys), BATCH_GET_MAX):
+        chunk = item_keys[start : start + BATCH_GET_MAX]
+        pending: dict[str, Any] = {name: {"Keys": chunk, "ConsistentRead": True}}
+        while pending:
+            page = resource().batch_get_item(RequestItems=pending)
+            found += page["Responses"].get(name, [])
+            pending = page.get("UnprocessedKeys") or {}
+    return found
 
 
 def is_condition_failure(exc: ClientError) -> bool:

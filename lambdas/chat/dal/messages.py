@@ -8,7 +8,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key as KeyCondition
 
 from chat.dal import keys
-from chat.dal.client import TransactionCancelled, alive, resource, table, table_name, transact
+from chat.dal.client import TransactionCancelled, alive, batch_get, table, table_name, transact
 from chat.models.domain import Ack, Message
 
 APPROVED = "approved"
@@ -41,7 +41,7 @@ def send_context(
         wanted.append(keys.profile(sender_id))
     if not wanted:
         return SendContext(previous_ack=None, sender_approved=None)
-    items = _batch_get(wanted)
+    items = {_key_id(item): item for item in batch_get(wanted)}
     ack = None
     if client_message_id is not None:
         record = items.get(_key_id(keys.idempotency(room_id, sender_id, client_message_id)))
@@ -172,18 +172,6 @@ def _ack(room_id: str, client_message_id: str, item: dict[str, Any]) -> Ack:
         created_at=str(item["createdAt"]),
         client_message_id=client_message_id,
     )
-
-
-def _batch_get(wanted: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    name = table_name()
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    pending: dict[str, Any] = {name: {"Keys": wanted, "ConsistentRead": True}}
-    while pending:
-        result = resource().batch_get_item(RequestItems=pending)
-        for item in result["Responses"].get(name, []):
-            found[_key_id(item)] = item
-        pending = result.get("UnprocessedKeys") or {}
-    return found
 
 
 def _key_id(item: dict[str, Any]) -> tuple[str, str]:

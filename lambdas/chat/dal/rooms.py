@@ -11,9 +11,9 @@ from chat.dal import keys
 from chat.dal.client import (
     ConditionFailed,
     TransactionCancelled,
+    batch_get,
     is_condition_failure,
     query_prefix,
-    resource,
     table,
     table_name,
     transact,
@@ -25,7 +25,6 @@ from chat.models.domain import Membership, Message, Room
 MAX_MEMBERS = 1000
 # UpdateExpression is limited to 4 KB: connection-index changes go in chunks of this many entries.
 INDEX_CHUNK = 50
-BATCH_GET_MAX = 100
 
 
 def create(room: Room, memberships: list[tuple[str, Membership]]) -> None:
@@ -53,19 +52,9 @@ def get(room_id: str) -> Room | None:
 
 
 def summaries(room_ids: list[str]) -> dict[str, Room]:
-    """Rooms by id (BatchGetItem, 100 keys a request); rooms that do not exist are left out."""
-    found: dict[str, Room] = {}
-    for start in range(0, len(room_ids), BATCH_GET_MAX):
-        pending: dict[str, Any] = {
-            table_name(): {"Keys": [keys.room(r) for r in room_ids[start : start + BATCH_GET_MAX]]}
-        }
-        while pending:
-            page = resource().batch_get_item(RequestItems=pending)
-            for item in page["Responses"].get(table_name(), []):
-                room = _room(item)
-                found[room.room_id] = room
-            pending = page.get("UnprocessedKeys") or {}
-    return found
+    """Rooms by id; rooms that do not exist are left out."""
+    rooms = [_room(item) for item in batch_get([keys.room(room_id) for room_id in room_ids])]
+    return {room.room_id: room for room in rooms}
 
 
 def join(room: Room, user_id: str, membership: Membership, connection_ids: Iterable[str]) -> None:
