@@ -141,6 +141,9 @@ class LocalStack:
             outputs["UserPoolId"] = self.resolver.ref(pools[0])
         if len(clients) == 1:
             outputs["UserPoolClientId"] = self.resolver.ref(clients[0])
+        tables = [key for kind in resources.TABLE_TYPES for key in self.assembly.of_type(kind)]
+        if len(tables) == 1:
+            outputs.setdefault("TableName", self.resolver.ref(tables[0]))
         outputs["WebSocketUrl"] = self.websocket_url
         outputs["CognitoEndpoint"] = self.moto.endpoint
         outputs["DynamoDBEndpoint"] = self.moto.endpoint

@@ -1,0 +1,155 @@
+"""Real clients of the local stack: Cognito users, tokens (genuine and forged), a WebSocket chat client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from websockets.asyncio.client import ClientConnection, connect
+
+PASSWORD = "E2e-Passw0rd!-long-enough"
+
+
+@dataclass
+class User:
+    username: str
+    user_id: str
+    id_token: str
+    access_token: str
+
+
+def cognito(outputs: dict[str, str]) -> Any:
+    return boto3.client("cognito-idp", endpoint_url=outputs["CognitoEndpoint"], region_name=outputs["Region"])
+
+
+def sign_in(outputs: dict[str, str], username: str, client_id: str | None = None) -> dict[str, str]:
+    result = cognito(outputs).initiate_auth(
+        ClientId=client_id or outputs["UserPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+    )
+    return result["AuthenticationResult"]
+
+
+def new_user(outputs: dict[str, str]) -> User:
+    """A user created by an administrator, signed in through initiate_auth as a frontend would."""
+    username = f"user-{uuid.uuid4().hex[:10]}@example.com"
+    client = cognito(outputs)
+    client.admin_create_user(
+        UserPoolId=outputs["UserPoolId"],
+        Username=username,
+        UserAttributes=[{"Name": "email", "Value": username}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    client.admin_set_user_password(
+        UserPoolId=outputs["UserPoolId"], Username=username, Password=PASSWORD, Permanent=True
+    )
+    tokens = sign_in(outputs, username)
+    claims = jwt.decode(tokens["IdToken"], options={"verify_signature": False})
+    return User(username, claims["sub"], tokens["IdToken"], tokens["AccessToken"])
+
+
+def moto_signing_key() -> tuple[str, Any]:
+    """moto's own Cognito signing key (the same for every pool): tokens it signs pass the JWKS check."""
+    packed = resources.files("moto.cognitoidp").joinpath("resources/jwks-private.json.gz").read_bytes()
+    jwk = json.loads(gzip.decompress(packed))
+    return jwk["kid"], jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwk))
+
+
+def reissued(token: str, *, forged: bool = False, **claims: Any) -> str:
+    """``token`` with some claims changed, re-signed by moto's key (or, ``forged``, by another key)."""
+    payload = {**jwt.decode(token, options={"verify_signature": False}), **claims}
+    kid, key = moto_signing_key()
+    if forged:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
+
+
+def scan_count(outputs: dict[str, str]) -> int:
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=outputs["DynamoDBEndpoint"], region_name=outputs["Region"]
+    )
+    return int(dynamodb.scan(TableName=outputs["TableName"], Select="COUNT")["Count"])
+
+
+def items_mentioning(outputs: dict[str, str], text: str) -> list[dict[str, Any]]:
+    """Every item whose attributes mention ``text`` (a test may Scan; the product never does)."""
+    dynamodb = boto3.resource(
+        "dynamodb", endpoint_url=outputs["DynamoDBEndpoint"], region_name=outputs["Region"]
+    )
+    items = dynamodb.Table(outputs["TableName"]).scan()["Items"]
+    return [item for item in items if text in json.dumps(item, default=str)]
+
+
+@dataclass
+class ChatClient:
+    """One WebSocket connection: requests wait for their reply; everything else is kept as events."""
+
+    ws: ClientConnection
+    events: list[dict[str, Any]] = field(default_factory=list)
+    _replies: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _reader: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, outputs: dict[str, str], token: str) -> ChatClient:
+        ws = await connect(f"{outputs['WebSocketUrl']}?idToken={quote(token, safe='')}", max_size=None)
+        client = cls(ws)
+        client._reader = asyncio.create_task(client._read())
+        return client
+
+    async def _read(self) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in self.ws:
+                frame = json.loads(raw)
+                future = self._replies.pop(frame.get("requestId", ""), None)
+                if future is not None and not future.done():
+                    future.set_result(frame)
+                else:
+                    self.events.append(frame)
+                    self._arrived.set()
+
+    async def request(self, action: str, timeout: float = 20.0, **fields: Any) -> dict[str, Any]:
+        request_id = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[request_id] = future
+        await self.ws.send(json.dumps({"action": action, "requestId": request_id, **fields}))
+        return await asyncio.wait_for(future, timeout)
+
+    async def send_raw(self, frame: str) -> None:
+        await self.ws.send(frame)
+
+    async def wait_for(
+        self, predicate: Any, *, count: int = 1, timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` events match ``predicate``; return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [event for event in self.events if predicate(event)]
+            if len(matching) >= count:
+                return matching
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(matching)}/{count} events; got {self.events[-5:]}")
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [event for event in self.events if event.get("type") == kind]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self._reader is not None:
+            await self._reader
