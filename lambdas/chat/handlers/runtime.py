@@ -79,8 +79,8 @@ def serve(
     request_id = None
     try:
         action = routes.get(route_key)
-        if action is None:
-            raise MissingIdentity(f"no action for route {route_key!r}")
+        if action is None:  # the API routes a key to the wrong function: a deployment error
+            raise LookupError(f"no action for route {route_key!r}")
         caller = caller_of(event)
         frame = Frame.decode(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
         request_id = frame.request_id
