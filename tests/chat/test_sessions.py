@@ -167,3 +167,14 @@ def test_expired_connection_records_are_ignored(chat_env, table):
     a.send("createRoom", name="r", memberIds=[bob.user_id])
 
     assert chat_env.attempts(stale) == 0
+
+
+def test_the_lifecycle_function_refuses_a_route_it_does_not_own(chat_env):
+    from chat.handlers import lifecycle
+
+    from tests.chat.harness import LambdaContext
+
+    connection = Connection(User(), new_connection_id())
+    event = connection.event("message", "sendMessage")
+
+    assert lifecycle.handler(event, LambdaContext()) == {"statusCode": 400}

@@ -57,5 +57,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     route = ROUTES.get(event.get("requestContext", {}).get("routeKey", ""))
     if route is None:
         logger.error("unexpected route for the lifecycle function")
+        count("UnexpectedRoutes")
         return {"statusCode": 400}
     return route(event)
