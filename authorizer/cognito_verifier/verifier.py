@@ -18,10 +18,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-from cryptography.hazmat.primitives.hashes import SHA256
-
 from cognito_verifier import compact
 from cognito_verifier.claims import ClaimRules, VerifiedIdToken, check
 from cognito_verifier.fetch import check_url
@@ -36,8 +32,6 @@ DEFAULT_KEYS_MAX_AGE_SECONDS = 3600.0
 DEFAULT_MAX_TOKEN_LENGTH = 8192
 
 _CHECKED_HEADERS_MAX = 16
-_PADDING = PKCS1v15()
-_HASH = SHA256()
 
 
 def expected_issuer(region: str, user_pool_id: str) -> str:
@@ -125,10 +119,8 @@ class CognitoIdTokenVerifier:
         if key.algorithm != compact.ALGORITHM:
             raise TokenRejected(Reason.WRONG_ALGORITHM, "the key of this kid is for another algorithm")
         signing_input = segments.string[: segments.end(2)].encode("ascii")
-        try:
-            key.public_key.verify(signature, signing_input, _PADDING, _HASH)
-        except InvalidSignature:
-            raise TokenRejected(Reason.BAD_SIGNATURE) from None
+        if not key.signs(signing_input, signature):
+            raise TokenRejected(Reason.BAD_SIGNATURE)
         if len(self._checked_headers) < _CHECKED_HEADERS_MAX:
             # Only headers that led to a valid signature get in, so made-up headers cannot fill it.
             self._checked_headers[header] = kid

@@ -7,6 +7,8 @@ import json
 
 import pytest
 from cognito_verifier import CognitoIdTokenVerifier, Reason, TokenRejected
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.authorizer.conftest import SECOND_CLIENT_ID, Clock
 from tests.support.jwks_server import JwksServer
@@ -200,6 +202,27 @@ def test_signature_bit_flips_and_truncations_are_rejected(
     assert rejection(verifier, f"{header}.{payload}.{flipped}") is Reason.BAD_SIGNATURE
     assert rejection(verifier, f"{header}.{payload}.{signature[:-2]}") is Reason.BAD_SIGNATURE
     assert rejection(verifier, f"{header}.{payload}.") is Reason.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize("hash_algorithm", [hashes.SHA1(), hashes.SHA384(), hashes.SHA512()])
+def test_a_pkcs1_signature_over_another_hash_is_rejected(
+    verifier: CognitoIdTokenVerifier, issuer: TokenIssuer, hash_algorithm: hashes.HashAlgorithm
+) -> None:
+    # Right key, right padding, right length: only the DigestInfo says it is not SHA-256.
+    header, payload, _ = issuer.id_token().split(".")
+    signature = issuer.key.private_key.sign(
+        f"{header}.{payload}".encode(), padding.PKCS1v15(), hash_algorithm
+    )
+
+    assert rejection(verifier, f"{header}.{payload}.{b64url(signature)}") is Reason.BAD_SIGNATURE
+
+
+def test_a_pss_signature_is_rejected(verifier: CognitoIdTokenVerifier, issuer: TokenIssuer) -> None:
+    header, payload, _ = issuer.id_token().split(".")
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    signature = issuer.key.private_key.sign(f"{header}.{payload}".encode(), pss, hashes.SHA256())
+
+    assert rejection(verifier, f"{header}.{payload}.{b64url(signature)}") is Reason.BAD_SIGNATURE
 
 
 def test_a_non_canonical_spelling_of_the_signature_is_rejected(
