@@ -35,9 +35,17 @@ def b64url_decode(segment: str) -> bytes:
     return binascii.a2b_base64(segment.encode("ascii").translate(_TO_STANDARD_ALPHABET) + _PADDING[remainder])
 
 
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+# RFC 8259 JSON: Python's parser would also take NaN, Infinity and -Infinity.
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def decode_json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(b64url_decode(segment).decode("utf-8"))
+        value = _JSON.decode(b64url_decode(segment).decode("utf-8"))
     except (ValueError, RecursionError) as error:  # binascii.Error and JSONDecodeError are ValueErrors
         raise TokenRejected(Reason.MALFORMED, f"{what} is not base64url JSON") from error
     if not isinstance(value, dict):

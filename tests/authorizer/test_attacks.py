@@ -326,6 +326,20 @@ def test_claims_of_the_wrong_type_or_missing_are_rejected(
     assert rejection(verifier, issuer.id_token(**claims)) is Reason.MALFORMED
 
 
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_json_that_is_not_rfc_8259_is_rejected(
+    verifier: CognitoIdTokenVerifier, issuer: TokenIssuer, literal: str
+) -> None:
+    # Signed by the right key, so only the payload's JSON dialect is wrong.
+    header = b64url_json({"alg": "RS256", "kid": issuer.key.kid})
+    claims = json.dumps(issuer.claims()).replace('"email_verified": true', f'"email_verified": {literal}')
+    signing_input = f"{header}.{b64url(claims.encode())}"
+    token = f"{signing_input}.{b64url(issuer.key.sign(signing_input.encode()))}"
+
+    assert literal in claims
+    assert rejection(verifier, token) is Reason.MALFORMED
+
+
 def test_iat_after_exp_is_rejected(
     verifier: CognitoIdTokenVerifier, issuer: TokenIssuer, clock: Clock
 ) -> None:
