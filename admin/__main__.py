@@ -3,10 +3,12 @@
     python -m admin approve <userId> --table <TableName>
     python -m admin revoke  <userId> --table <TableName>
     python -m admin show    <userId> --table <TableName>
+    python -m admin approve <userId> --local     # the running local stack (make local)
 
-The table defaults to $TABLE_NAME; the AWS profile, region and (for the local stack)
-AWS_ENDPOINT_URL_DYNAMODB come from the environment, as for any boto3 tool. The user id is the
-user's Cognito `sub` (what `whoami` returns). A change applies to the user's next message.
+The table defaults to $TABLE_NAME; the AWS profile and region come from the environment, as for any
+boto3 tool. `--local` takes the table, region and DynamoDB endpoint from .local/outputs.json.
+The user id is the user's Cognito `sub` (what `whoami` returns). A change applies to the user's
+next message.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
 from chat.dal import profiles
 from chat.timeutil import iso, now
 
+LOCAL_OUTPUTS = Path(".local/outputs.json")
 STATUS_OF = {"approve": profiles.APPROVED, "revoke": profiles.REVOKED}
 
 
@@ -34,9 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)"
     )
+    parser.add_argument("--local", action="store_true", help=f"use the local stack ({LOCAL_OUTPUTS})")
     args = parser.parse_args(argv)
+    if args.local:
+        args.table = _use_local_stack()
     if not args.table:
-        parser.error("--table is required (or set TABLE_NAME)")
+        parser.error("--table is required (or set TABLE_NAME, or use --local)")
     os.environ["TABLE_NAME"] = args.table
     if args.command != "show":
         profiles.set_status(
@@ -47,6 +53,18 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(profile or {"userId": args.user_id, "verificationStatus": "none"}, default=str, indent=2)
     )
     return 0
+
+
+def _use_local_stack() -> str:
+    """Point boto3 at the local stack's DynamoDB (moto takes any credentials); returns the table name."""
+    if not LOCAL_OUTPUTS.exists():
+        raise SystemExit(f"{LOCAL_OUTPUTS} not found: start the local stack with `make local` first")
+    outputs = json.loads(LOCAL_OUTPUTS.read_text())
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = outputs["DynamoDBEndpoint"]
+    os.environ["AWS_DEFAULT_REGION"] = outputs["Region"]
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    return str(outputs["TableName"])
 
 
 if __name__ == "__main__":
