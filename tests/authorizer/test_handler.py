@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -194,3 +198,20 @@ def test_a_misconfigured_environment_fails_the_import(
         load_handler(
             {"USER_POOL_ID": "ap-northeast-1_X", "USER_POOL_CLIENT_IDS": "", "JWKS_URL": jwks_server.url}
         )
+
+
+def test_the_authorizer_imports_neither_boto3_nor_powertools(
+    issuer: TokenIssuer, jwks_server: JwksServer
+) -> None:
+    # A fresh interpreter, as Lambda's init phase: what does importing the handler load?
+    heavy = "{'boto3', 'botocore', 'aws_lambda_powertools'}"
+    probe = f"import sys, handler; print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, **environment(issuer, jwks_server), "PYTHONPATH": str(root / "authorizer")}
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "[]"
+    assert jwks_server.hits == 1  # and it fetched the JWKS during that import
