@@ -57,7 +57,7 @@ def summaries(room_ids: list[str]) -> dict[str, Room]:
     return {room.room_id: room for room in rooms}
 
 
-def join(room: Room, user_id: str, membership: Membership, connection_ids: Iterable[str]) -> None:
+def join(room_id: str, user_id: str, membership: Membership, connection_ids: Iterable[str]) -> None:
     """Add the user to members and its connections to the index, with its membership, at once.
 
     Raises ConditionFailed when the room may not be joined any more (it is full).
@@ -66,7 +66,7 @@ def join(room: Room, user_id: str, membership: Membership, connection_ids: Itera
     sets = ", ".join(f"conns.{name} = :uid" for name in names)
     update = {
         "TableName": table_name(),
-        "Key": keys.room(room.room_id),
+        "Key": keys.room(room_id),
         "UpdateExpression": "ADD members :u" + (f" SET {sets}" if sets else ""),
         "ConditionExpression": "attribute_exists(PK) AND (#open = :open OR contains(members, :uid)) "
         "AND (attribute_not_exists(members) OR size(members) < :cap)",

@@ -55,7 +55,7 @@ def join(caller: Caller, room_id: str, *, endpoint: str, now: float) -> None:
     mine = {caller.connection_id, *connections.of_user(caller.user_id)}
     membership = Membership(room.room_id, room.name, room.open, joined_at=iso(now), last_read_seq=room.seq)
     try:
-        rooms.join(room, caller.user_id, membership, mine)
+        rooms.join(room_id, caller.user_id, membership, mine)
     except ConditionFailed as exc:
         raise Forbidden(f"this room is full ({rooms.MAX_MEMBERS} members)") from exc
     audience = room.audience() | dict.fromkeys(mine - {caller.connection_id}, caller.user_id)
