@@ -1,0 +1,103 @@
+"""The chat client for people, driven through its stdin/stdout by two "people" at once."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from local_stack.demo import DEMO_PASSWORD
+from local_stack.harness import REPOSITORY, LocalStackProcess
+
+pytestmark = pytest.mark.slow
+
+
+class Person:
+    """One `python -m chat_cli` process: type lines, wait for lines on its screen."""
+
+    def __init__(self, stack: LocalStackProcess, username: str) -> None:
+        outputs_file = stack.state_dir / "outputs.json"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "chat_cli", "--outputs", str(outputs_file), "--username", username],
+            cwd=REPOSITORY,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "CHAT_PASSWORD": DEMO_PASSWORD},
+        )
+        self.screen: list[str] = []
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+
+    def type(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def expect(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        for line in self.screen:
+            if match := re.search(pattern, line):
+                self.screen.remove(line)
+                return match
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=deadline - time.monotonic())
+            except queue.Empty:
+                break
+            if match := re.search(pattern, line):
+                return match
+            self.screen.append(line)
+        raise AssertionError(f"{pattern!r} never appeared; the screen:\n" + "\n".join(self.screen))
+
+    def quit(self) -> int:
+        self.type("/quit")
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+
+
+def test_two_people_chat_with_typing_and_read_receipts(chat_stack: LocalStackProcess) -> None:
+    alice = Person(chat_stack, "alice@example.com")
+    bob = Person(chat_stack, "bob@example.com")
+    try:
+        alice.expect(r"you are alice@example.com")
+        bob.expect(r"you are bob@example.com")
+        alice.type("/create cli-room --open")
+        room_id = alice.expect(r"room #cli-room \(open\) ([0-9a-f-]{8,})").group(1)
+        bob.type(f"/join {room_id}")
+        bob.expect(r"joined #")
+        alice.expect(r"joined #cli-room")
+        bob.type("/typing")
+        alice.expect(r"is typing in #cli-room")
+        bob.type("hi alice")
+        alice.expect(r"#cli-room \w+: hi alice")
+        bob.expect(r"\(sent #1\)")
+        bob.expect(r"✓ \w+ read #cli-room up to #1")  # alice's client marked it read
+        alice.type("hello bob")
+        bob.expect(r"#cli-room \w+: hello bob")
+        alice.type("/history")
+        alice.type("/rooms")
+        alice.expect(r"#cli-room " + room_id)
+        assert alice.quit() == 0
+        assert bob.quit() == 0
+    finally:
+        for person in (alice, bob):
+            if person.process.poll() is None:
+                person.process.kill()
+                person.process.wait()
