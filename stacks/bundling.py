@@ -50,7 +50,7 @@ class PipBundling:
         self._requirements = requirements
         self._mode = mode
 
-    def try_bundle(self, output_dir: str, options: cdk.BundlingOptions) -> bool:
+    def try_bundle(self, output_dir: str, _options: cdk.BundlingOptions) -> bool:
         """Fill `output_dir`; raise on failure, so CDK never falls back to Docker."""
         out = Path(output_dir)
         self._pip_install(out)

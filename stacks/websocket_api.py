@@ -81,10 +81,11 @@ class ChatWebSocketApi(Construct):
             # Two-way: the function's return value is the reply (see docs/INFRASTRUCTURE.md).
             default_route_options=apigwv2.WebSocketRouteOptions(integration=direct, return_response=True),
         )
-        routes = [(key, direct) for key in DIRECT_ROUTE_KEYS] + [
-            (key, broadcast) for key in BROADCAST_ROUTE_KEYS
-        ]
-        for route_key, integration in routes:
+        route_integrations = {
+            **dict.fromkeys(DIRECT_ROUTE_KEYS, direct),
+            **dict.fromkeys(BROADCAST_ROUTE_KEYS, broadcast),
+        }
+        for route_key, integration in route_integrations.items():
             route = self.api.add_route(route_key, integration=integration, return_response=True)
             _acknowledge_authorized_at_connect(route)
         for route_id in ("$disconnect-Route", "$default-Route"):
