@@ -56,11 +56,17 @@ def test_create_room_validates_name_member_ids_and_open(chat_env):
 
 
 def test_create_room_accepts_the_largest_member_list_in_one_transaction(chat_env):
-    connection = User().connect()
+    user = User()
+    connection = user.connect()
+    others = [new_id() for _ in range(98)]
 
-    reply = connection.send("createRoom", name="big", memberIds=[new_id() for _ in range(98)])
+    reply = connection.send("createRoom", name="big", memberIds=[user.user_id, *others])
 
     assert len(reply["room"]["memberIds"]) == 99
+    with dynamodb_requests() as sent:
+        too_many = connection.send("createRoom", name="big", memberIds=[*others, new_id()])
+    assert too_many["code"] == "BAD_REQUEST"
+    assert not WRITES & set(sent)
 
 
 def test_join_an_open_room_tells_the_members(chat_env):

@@ -10,7 +10,7 @@ from chat.logic.delivery import deliver
 from chat.models import frames
 from chat.models.domain import Caller, Membership, Room
 from chat.models.errors import BadRequest, Forbidden, NotAMember, RoomNotFound
-from chat.models.requests import CreateRoom
+from chat.models.requests import MAX_INITIAL_MEMBER_IDS, CreateRoom
 from chat.timeutil import iso
 
 
@@ -21,8 +21,10 @@ def create(caller: Caller, request: CreateRoom, *, endpoint: str, now: float) ->
     the room is written, and a connecting member's records are written before it reads its rooms, so
     one of the two always sees the other.
     """
-    created_at = iso(now)
     members = frozenset({caller.user_id, *request.member_ids})
+    if len(members) > MAX_INITIAL_MEMBER_IDS + 1:
+        raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} user ids besides yours")
+    created_at = iso(now)
     room = Room(
         room_id=str(uuid.uuid4()),
         name=request.name,

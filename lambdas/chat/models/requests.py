@@ -127,8 +127,8 @@ def create_room(frame: Frame) -> CreateRoom:
     for member_id in member_ids:
         _check_string("memberIds[]", member_id, 1, MAX_USER_ID_CHARS)
     unique = tuple(dict.fromkeys(member_ids))
-    if len(unique) > MAX_INITIAL_MEMBER_IDS:
-        raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} distinct user ids")
+    if len(unique) > MAX_INITIAL_MEMBER_IDS + 1:  # the creator may list itself too
+        raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} user ids besides yours")
     is_open = fields.get("open", False)
     if not isinstance(is_open, bool):
         raise BadRequest("open must be a boolean")
