@@ -9,8 +9,6 @@ Cognito withdraws stops being accepted without waiting for a new container.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -43,18 +41,13 @@ class VerificationKey:
     def signs(self, signing_input: bytes, signature: bytes) -> bool:
         """Whether `signature` is this key's RS256 (RSASSA-PKCS1-v1_5, SHA-256) over `signing_input`.
 
-        RFC 8017 8.2.2, done as: the RSA public operation and the strict EMSA-PKCS1-v1_5 decoding
-        by OpenSSL (00 01 FF..FF 00, then a DigestInfo that must be exactly SHA-256's), then the
-        digest compared with SHA-256 of the input. Same checks as ``public_key.verify``, measured
-        ~20% faster: cryptography's ``verify`` pays for its own hash context on every call.
+        OpenSSL checks the length, the padding and the exact SHA-256 DigestInfo.
         """
-        if len(signature) * 8 != self.public_key.key_size:  # no leading-zero-stripped variants
-            return False
         try:
-            digest = self.public_key.recover_data_from_signature(signature, _PADDING, _SHA256)
+            self.public_key.verify(signature, signing_input, _PADDING, _SHA256)
         except InvalidSignature:
             return False
-        return hmac.compare_digest(digest, hashlib.sha256(signing_input).digest())
+        return True
 
 
 def parse_jwks(document: Any) -> dict[str, VerificationKey]:
