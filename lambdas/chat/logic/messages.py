@@ -70,9 +70,7 @@ def send(caller: Caller, request: SendMessage, *, settings: Settings, endpoint: 
     count("MessagesStored")
     rooms.cache_last_message(message)
     deliver(endpoint, room.audience(except_connection=caller.connection_id), frames.message(message))
-    return Ack(
-        message.room_id, message.message_id, message.seq, message.created_at, message.client_message_id
-    )
+    return message.ack()
 
 
 def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:

@@ -25,31 +25,6 @@ class Connection:
 
 
 @dataclass(frozen=True)
-class Message:
-    room_id: str
-    message_id: str
-    seq: int
-    sender_id: str
-    content: str
-    created_at: str
-    client_message_id: str | None = None
-
-    def wire(self) -> dict[str, Any]:
-        """The message as the `message` frame and `lastMessage` carry it."""
-        body = {
-            "roomId": self.room_id,
-            "messageId": self.message_id,
-            "seq": self.seq,
-            "senderId": self.sender_id,
-            "content": self.content,
-            "createdAt": self.created_at,
-        }
-        if self.client_message_id is not None:
-            body["clientMessageId"] = self.client_message_id
-        return body
-
-
-@dataclass(frozen=True)
 class Ack:
     """What the sender is told about a stored message (also what a retry gets back)."""
 
@@ -60,7 +35,7 @@ class Ack:
     client_message_id: str | None = None
 
     def wire(self) -> dict[str, Any]:
-        body = {
+        body: dict[str, Any] = {
             "roomId": self.room_id,
             "messageId": self.message_id,
             "seq": self.seq,
@@ -69,6 +44,24 @@ class Ack:
         if self.client_message_id is not None:
             body["clientMessageId"] = self.client_message_id
         return body
+
+
+@dataclass(frozen=True)
+class Message:
+    room_id: str
+    message_id: str
+    seq: int
+    sender_id: str
+    content: str
+    created_at: str
+    client_message_id: str | None = None
+
+    def ack(self) -> Ack:
+        return Ack(self.room_id, self.message_id, self.seq, self.created_at, self.client_message_id)
+
+    def wire(self) -> dict[str, Any]:
+        """The message as the `message` frame and `lastMessage` carry it: its ack, its sender and content."""
+        return {**self.ack().wire(), "senderId": self.sender_id, "content": self.content}
 
 
 @dataclass(frozen=True)
