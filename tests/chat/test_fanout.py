@@ -92,26 +92,28 @@ def test_persistent_gateway_timeouts_fail_after_bounded_retries_and_never_delete
     assert metric_total(documents, "PostFailures", Kind="server_error") == 1
 
 
-def test_a_post_that_times_out_is_retried_then_given_up_without_deleting(chat_env, table, monkeypatch):
+def test_a_post_that_times_out_is_retried_then_given_up_without_deleting(
+    chat_env, table, monkeypatch, capsys
+):
     monkeypatch.setattr(
         fanout, "_CONFIG", Config(connect_timeout=1, read_timeout=0.2, retries={"total_max_attempts": 1})
     )
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", chat_env.endpoint + "-short-timeouts")  # a fresh client
-    alice, bob = User(), User()
-    a, b = alice.connect(), bob.connect()
-    room_id = make_room(a, bob)
+    alice, bob, carol = User(), User(), User()
+    a, b, c = alice.connect(), bob.connect(), carol.connect()
+    room_id = make_room(a, bob, carol)
     chat_env.delay(b.connection_id, 0.6)
     attempts_before = chat_env.attempts(b.connection_id)
+    capsys.readouterr()
 
-    outcome = fanout.post(
-        chat_env.endpoint + "-short-timeouts", [b.connection_id, a.connection_id], {"type": "x"}
-    )
+    assert a.send("sendMessage", roomId=room_id, content="slowly")["type"] == "ack"
 
-    assert outcome.failed == {b.connection_id: fanout.TIMEOUT}
-    assert outcome.delivered == [a.connection_id]
     assert chat_env.attempts(b.connection_id) == attempts_before + fanout.MAX_ATTEMPTS
+    assert [f["content"] for f in frames_of(chat_env, c, "message")] == ["slowly"]
     assert connection_items(table, b) != (None, None)
-    assert room_id
+    index = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]["conns"]
+    assert b.connection_id in index
+    assert metric_total(emitted_metrics(capsys.readouterr().out), "PostFailures", Kind="timeout") == 1
 
 
 def test_a_slow_connection_does_not_hold_back_the_others(chat_env):
