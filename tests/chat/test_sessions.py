@@ -178,3 +178,20 @@ def test_the_lifecycle_function_refuses_a_route_it_does_not_own(chat_env):
     event = connection.event("message", "sendMessage")
 
     assert lifecycle.handler(event, LambdaContext()) == {"statusCode": 400}
+
+
+def test_connect_and_disconnect_update_the_index_of_every_room_of_the_user(chat_env, table):
+    alice, bob = User(), User()
+    a = alice.connect()
+    room_ids = [
+        a.send("createRoom", name=f"r{i}", memberIds=[bob.user_id])["room"]["roomId"] for i in range(12)
+    ]
+
+    def indexed(connection: Connection) -> list[bool]:
+        items = [table.get_item(Key={"PK": f"ROOM#{r}", "SK": "ROOM"})["Item"] for r in room_ids]
+        return [connection.connection_id in item["conns"] for item in items]
+
+    b = bob.connect()
+    assert indexed(b) == [True] * 12
+    b.disconnect()
+    assert indexed(b) == [False] * 12

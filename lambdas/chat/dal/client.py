@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import boto3
-from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 BATCH_GET_MAX = 100
+# Requests in flight for one action that touches many items (a user's rooms, a room's members);
+# below botocore's 10 pooled connections.
+PARALLEL_REQUESTS = 8
 _resource: Any = None
 _tables: dict[str, Any] = {}
+_workers: ThreadPoolExecutor | None = None
+_workers_lock = threading.Lock()
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ConditionFailed(Exception):
@@ -65,15 +75,36 @@ def transact(items: list[dict[str, Any]]) -> None:
 
 def query_prefix(partition: str, sort_prefix: str) -> list[dict[str, Any]]:
     """Every item of one partition whose sort key starts with `sort_prefix` (strongly consistent)."""
-    condition = Key("PK").eq(partition) & Key("SK").begins_with(sort_prefix)
-    request: dict[str, Any] = {"KeyConditionExpression": condition, "ConsistentRead": True}
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": partition, ":prefix": sort_prefix},
+        "ConsistentRead": True,
+    }
     items: list[dict[str, Any]] = []
     while True:
-        page = table().query(**request)
+        page = low_level().query(**request)
         items += page["Items"]
         if "LastEvaluatedKey" not in page:
             return items
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def in_parallel(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """`[function(item) for item in items]`, with up to PARALLEL_REQUESTS of them in flight.
+
+    The functions must only call the client (`low_level()`, thread-safe) with string expressions:
+    boto3's resource objects and condition builders are not safe to share between threads.
+    """
+    items = list(items)
+    if len(items) < 2:
+        return [function(item) for item in items]
+    global _workers
+    table_name()  # create the client and the table name here, not racing in the workers
+    with _workers_lock:
+        if _workers is None:
+            _workers = ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS, thread_name_prefix="dynamodb")
+    return list(_workers.map(function, items))
 
 
 def batch_get(item_keys: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from botocore.exceptions import ClientError
 
 from chat.dal import keys
-from chat.dal.client import alive, is_condition_failure, query_prefix, table, table_name, transact
+from chat.dal.client import (
+    alive,
+    in_parallel,
+    is_condition_failure,
+    query_prefix,
+    table,
+    table_name,
+    transact,
+)
 from chat.models.domain import Caller, Connection
 
 
@@ -57,6 +67,12 @@ def of_user(user_id: str) -> list[str]:
     """Ids of the user's live connections (a strongly consistent Query on the user's partition)."""
     items = query_prefix(keys.user_partition(user_id), keys.CONNECTION_PREFIX)
     return [str(item["SK"]).removeprefix(keys.CONNECTION_PREFIX) for item in items if alive(item)]
+
+
+def of_users(user_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Live connection ids of each user (one Query per user, several in flight)."""
+    users = list(user_ids)
+    return dict(zip(users, in_parallel(of_user, users), strict=True))
 
 
 def extend_token(connection_id: str, expires_at: int) -> bool:

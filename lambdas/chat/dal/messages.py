@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Key as KeyCondition
-
 from chat.dal import keys
 from chat.dal.client import TransactionCancelled, alive, batch_get, table, table_name, transact
 from chat.models.domain import Ack, Message
@@ -117,11 +115,11 @@ def page(room_id: str, *, after: int | None, before: int | None, limit: int) -> 
     """
     low = keys.message_sk(after + 1 if after is not None else 0)
     high = keys.message_sk(before - 1) if before is not None else keys.MESSAGE_PREFIX + "~"
-    condition = KeyCondition("PK").eq(keys.room_partition(room_id)) & KeyCondition("SK").between(low, high)
     forward = after is not None
     items: list[dict[str, Any]] = []
     request: dict[str, Any] = {
-        "KeyConditionExpression": condition,
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":pk": keys.room_partition(room_id), ":low": low, ":high": high},
         "ScanIndexForward": forward,
         "Limit": limit + 1,
         "ConsistentRead": True,

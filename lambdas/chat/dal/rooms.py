@@ -12,7 +12,9 @@ from chat.dal.client import (
     ConditionFailed,
     TransactionCancelled,
     batch_get,
+    in_parallel,
     is_condition_failure,
+    low_level,
     query_prefix,
     table,
     table_name,
@@ -105,22 +107,33 @@ def leave(room_id: str, user_id: str, connection_ids: Iterable[str]) -> None:
     )
 
 
-def index_connections(room_id: str, connections: dict[str, str], *, member: str | None = None) -> None:
-    """Add connections (id -> user id) to the room's index; with `member`, only while that user is one."""
+def index_connections(room_id: str, connections: dict[str, str]) -> None:
+    """Add connections (id -> user id) to the room's index."""
     for chunk in _chunks(list(connections.items())):
         names = _connection_names(connection_id for connection_id, _ in chunk)
-        values: dict[str, Any] = {f":u{i}": user_id for i, (_, user_id) in enumerate(chunk)}
-        sets = [f"conns.#c{i} = :u{i}" for i in range(len(chunk))]
-        condition = "attribute_exists(PK)"
-        if member is not None:
-            condition = "contains(members, :member)"
-            values[":member"] = member
-        _update_ignoring_condition(room_id, "SET " + ", ".join(sets), condition, names, values)
+        values = {f":u{i}": user_id for i, (_, user_id) in enumerate(chunk)}
+        sets = ", ".join(f"conns.#c{i} = :u{i}" for i in range(len(chunk)))
+        _update_room(room_id, f"SET {sets}", "attribute_exists(PK)", names, values)
 
 
-def unindex_connection(room_id: str, connection_id: str) -> None:
-    """Remove one connection from the room's index (idempotent)."""
-    _update_ignoring_condition(room_id, "REMOVE conns.#c", "attribute_exists(PK)", {"#c": connection_id}, {})
+def index_connection_in(room_ids: Iterable[str], connection_id: str, user_id: str) -> None:
+    """Add one connection to the index of each room, in those where its user is (still) a member."""
+    in_parallel(
+        lambda room_id: _update_room(
+            room_id, "SET conns.#c = :u", "contains(members, :u)", {"#c": connection_id}, {":u": user_id}
+        ),
+        room_ids,
+    )
+
+
+def unindex_connection_in(room_ids: Iterable[str], connection_id: str) -> None:
+    """Remove one connection from the index of each room (idempotent)."""
+    in_parallel(
+        lambda room_id: _update_room(
+            room_id, "REMOVE conns.#c", "attribute_exists(PK)", {"#c": connection_id}, {}
+        ),
+        room_ids,
+    )
 
 
 def allocate_seq(room_id: str, user_id: str) -> Room:
@@ -145,7 +158,7 @@ def allocate_seq(room_id: str, user_id: str) -> Room:
 
 def cache_last_message(message: Message) -> None:
     """Keep the room's last-message cache, never replacing a later message by an earlier one."""
-    _update_ignoring_condition(
+    _update_room(
         message.room_id,
         "SET lastMessage = :m",
         "attribute_exists(PK) AND (attribute_not_exists(lastMessage) OR lastMessage.seq < :seq)",
@@ -229,10 +242,12 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[i : i + INDEX_CHUNK] for i in range(0, len(items), INDEX_CHUNK)]
 
 
-def _update_ignoring_condition(
+def _update_room(
     room_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]
 ) -> None:
+    """An UpdateItem of the room item that does nothing when `condition` fails (safe in parallel)."""
     request: dict[str, Any] = {
+        "TableName": table_name(),
         "Key": keys.room(room_id),
         "UpdateExpression": expression,
         "ConditionExpression": condition,
@@ -242,7 +257,7 @@ def _update_ignoring_condition(
     if values:
         request["ExpressionAttributeValues"] = values
     try:
-        table().update_item(**request)
+        low_level().update_item(**request)
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise

@@ -36,9 +36,11 @@ def create(caller: Caller, request: CreateRoom, *, endpoint: str, now: float) ->
     )
     membership = Membership(room.room_id, room.name, room.open, joined_at=created_at, last_read_seq=0)
     rooms.create(room, [(member, membership) for member in sorted(members)])
-    audience: dict[str, str] = {}
-    for member in members:
-        audience.update(dict.fromkeys(connections.of_user(member), member))
+    audience = {
+        connection_id: member
+        for member, connection_ids in connections.of_users(members).items()
+        for connection_id in connection_ids
+    }
     audience.pop(caller.connection_id, None)
     rooms.index_connections(room.room_id, audience)
     deliver(endpoint, audience, frames.room(room))

@@ -23,16 +23,15 @@ def connect(caller: Caller, now: float) -> None:
     The records are written first, so that a room joined meanwhile finds the connection in them.
     """
     connections.put(caller, connected_at=iso(now), ttl=int(now) + CONNECTION_TTL_SECONDS)
-    for membership in rooms.memberships(caller.user_id):
-        rooms.index_connections(
-            membership.room_id, {caller.connection_id: caller.user_id}, member=caller.user_id
-        )
+    room_ids = [membership.room_id for membership in rooms.memberships(caller.user_id)]
+    rooms.index_connection_in(room_ids, caller.connection_id, caller.user_id)
 
 
 def drop(connection_id: str, user_id: str) -> None:
     """Forget a connection everywhere: room indexes, then both records. Safe to repeat."""
-    for membership in rooms.memberships(user_id):
-        rooms.unindex_connection(membership.room_id, connection_id)
+    rooms.unindex_connection_in(
+        [membership.room_id for membership in rooms.memberships(user_id)], connection_id
+    )
     connections.delete(connection_id, user_id)
     _extended_expiry.pop(connection_id)
     _last_touched.pop(connection_id)
