@@ -31,6 +31,11 @@ OUTPUT_KEYS: tuple[str, ...] = (
 )
 
 
+def metrics_namespace(env_name: str) -> str:
+    """The CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE)."""
+    return f"{APP_NAME}/{env_name}"
+
+
 def stack_name(env_name: str) -> str:
     """The CloudFormation stack name of one environment, e.g. `Chat-dev`."""
     return f"{APP_NAME}-{env_name}"

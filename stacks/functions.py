@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.bundling import CodeRoot, bundled_code
-from stacks.constants import APP_NAME, SERVICE_NAME
+from stacks.constants import SERVICE_NAME, metrics_namespace
 from stacks.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ class ChatFunctions(Construct):
         self._settings = settings
         powertools = {
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": f"{APP_NAME}/{settings.env_name}",
+            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(settings.env_name),
         }
         verifier = {
             "USER_POOL_ID": user_pool.user_pool_id,
@@ -123,7 +123,6 @@ class ChatFunctions(Construct):
         self.direct = self._function(DIRECT, routes_code, {**routes, **verifier, **powertools})
         self.broadcast = self._function(BROADCAST, routes_code, {**routes, **broadcast, **powertools})
         self.route_functions = (self.lifecycle, self.direct, self.broadcast)
-        self.all = (self.authorizer, *self.route_functions)
 
         table_items = iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[table.table_arn])
         for function in self.route_functions:

@@ -16,9 +16,16 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from stacks.constants import SERVICE_NAME, metrics_namespace
 from stacks.settings import Settings
 
 PERIOD = Duration.minutes(5)
+# Metrics the function code publishes (authorizer/telemetry.py, lambdas/chat/handlers/runtime.py).
+AUTHORIZER_REJECTED_METRIC = "TokenRejected"
+AUTHORIZER_INTERNAL_ERROR = "internal_error"
+AUTHORIZER_KEYS_UNAVAILABLE = "keys_unavailable"
+ROUTE_ERRORS_METRIC = "Errors"
+ROUTE_INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class ChatMonitoring(Construct):
@@ -30,7 +37,8 @@ class ChatMonitoring(Construct):
         id_: str,
         *,
         settings: Settings,
-        functions: Sequence[lambda_.Function],
+        authorizer: lambda_.Function,
+        route_functions: Sequence[lambda_.Function],
         stage: apigwv2.WebSocketStage,
         table: dynamodb.ITable,
     ) -> None:
@@ -43,10 +51,27 @@ class ChatMonitoring(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
         self._action = cloudwatch_actions.SnsAction(self.topic)
 
-        for function in functions:
+        for function in (authorizer, *route_functions):
             name = function.node.id
-            self._alarm(f"{name}Errors", function.metric_errors(period=PERIOD), f"{name} raised errors")
             self._alarm(f"{name}Throttles", function.metric_throttles(period=PERIOD), f"{name} was throttled")
+        # Lambda's Errors of the authorizer count every refused token (API Gateway's contract is that
+        # the authorizer raises "Unauthorized"), so its own failure metrics are watched instead.
+        for reason in (AUTHORIZER_INTERNAL_ERROR, AUTHORIZER_KEYS_UNAVAILABLE):
+            self._alarm(
+                f"Authorizer{reason.title().replace('_', '')}",
+                self._app_metric(settings, AUTHORIZER_REJECTED_METRIC, reason=reason),
+                f"The authorizer failed to decide ({reason}): handshakes get 500",
+            )
+        for function in route_functions:
+            name = function.node.id
+            self._alarm(
+                f"{name}Errors", function.metric_errors(period=PERIOD), f"{name} crashed or timed out"
+            )
+        self._alarm(
+            "RouteInternalErrors",
+            self._app_metric(settings, ROUTE_ERRORS_METRIC, Code=ROUTE_INTERNAL_ERROR),
+            "A route function answered INTERNAL_ERROR",
+        )
         self._alarm(
             "ApiIntegrationErrors",
             stage.metric("IntegrationError", period=PERIOD, statistic="Sum"),
@@ -64,6 +89,17 @@ class ChatMonitoring(Construct):
                 table.metric(metric_name, period=PERIOD, statistic="Sum"),
                 f"The chat table throttled requests ({metric_name})",
             )
+
+    @staticmethod
+    def _app_metric(settings: Settings, name: str, **dimensions: str) -> cloudwatch.Metric:
+        """A metric the functions publish themselves (EMF), with the Powertools `service` dimension."""
+        return cloudwatch.Metric(
+            namespace=metrics_namespace(settings.env_name),
+            metric_name=name,
+            dimensions_map={"service": SERVICE_NAME, **dimensions},
+            period=PERIOD,
+            statistic="Sum",
+        )
 
     def _alarm(self, id_: str, metric: cloudwatch.IMetric, description: str) -> None:
         alarm = cloudwatch.Alarm(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from stacks.outputs import OutputsError, flatten, main
 from tests.infrastructure.conftest import Synth
 
+REPO = Path(__file__).parents[2]
 OUTPUT_KEYS = {"Region", "UserPoolId", "UserPoolClientId", "WebSocketUrl"}
 
 
@@ -29,9 +33,12 @@ def alarms_by_metric(synth: Synth) -> dict[tuple[str, str], list[dict]]:
     return found
 
 
+def dimensions(props: dict) -> dict:
+    return {d["Name"]: d["Value"] for d in props["Dimensions"]}
+
+
 def test_alarms_cover_functions_api_and_table_and_notify_the_topic(each_env: Synth) -> None:
     alarms = alarms_by_metric(each_env)
-    assert len(alarms[("AWS/Lambda", "Errors")]) == 4
     assert len(alarms[("AWS/Lambda", "Throttles")]) == 4
     assert ("AWS/ApiGateway", "IntegrationError") in alarms
     assert ("AWS/ApiGateway", "ExecutionError") in alarms
@@ -41,6 +48,65 @@ def test_alarms_cover_functions_api_and_table_and_notify_the_topic(each_env: Syn
     for props in (p for group in alarms.values() for p in group):
         assert props["AlarmActions"] == [{"Ref": topic_id}]
         assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_function_failures_alarm_but_refused_tokens_do_not(each_env: Synth) -> None:
+    alarms = alarms_by_metric(each_env)
+    authorizer = each_env.logical_id("AWS::Lambda::Function", "/AuthorizerFunction/")
+    # Lambda's Errors: the route functions only (a refused token is an error of the authorizer)
+    errors = [dimensions(props)["FunctionName"] for props in alarms[("AWS/Lambda", "Errors")]]
+    assert len(errors) == 3 and {"Ref": authorizer} not in errors
+    # The functions' own failure metrics, in the namespace and service the functions publish to
+    namespace = f"Chat/{each_env.env_name}"
+    rejected = [dimensions(props) for props in alarms[(namespace, "TokenRejected")]]
+    assert sorted(d["reason"] for d in rejected) == ["internal_error", "keys_unavailable"]
+    (route_errors,) = alarms[(namespace, "Errors")]
+    assert dimensions(route_errors) == {"service": "chat", "Code": "INTERNAL_ERROR"}
+    variables = each_env.raw["Resources"][authorizer]["Properties"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == namespace
+    assert all(d["service"] == variables["POWERTOOLS_SERVICE_NAME"] for d in rejected)
+
+
+EMIT = {
+    "AuthorizerFunction": (
+        "import sys; sys.path.insert(0, 'authorizer'); import telemetry; from cognito_verifier import Reason;"
+        "telemetry.token_rejected(Reason.KEYS_UNAVAILABLE, request_id='r');"
+        "telemetry.authorizer_error(ValueError(), request_id='r')"
+    ),
+    "DirectFunction": (
+        "import sys; sys.path.insert(0, 'lambdas'); from chat.observability import count_by;"
+        "count_by('Errors', 'Code', 'INTERNAL_ERROR')"
+    ),
+}
+
+
+@pytest.mark.parametrize("function_name", EMIT)
+def test_application_alarms_watch_the_metrics_the_code_really_emits(dev: Synth, function_name: str) -> None:
+    # Given the function's code run with the environment the stack gives it
+    function_id = dev.logical_id("AWS::Lambda::Function", f"/{function_name}/")
+    variables = dev.raw["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+    env = {**os.environ, **{k: v for k, v in variables.items() if isinstance(v, str)}}
+    result = subprocess.run(
+        [sys.executable, "-c", EMIT[function_name]], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    # When its EMF lines are read as CloudWatch reads them
+    emitted = set()
+    for line in result.stdout.splitlines():
+        record = json.loads(line)
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dims = tuple(sorted((name, record[name]) for name in dimension_set))
+                emitted |= {(directive["Namespace"], m["Name"], dims) for m in directive["Metrics"]}
+    # Then every application alarm on that code's metrics matches an emitted metric exactly
+    watched = {
+        (props["Namespace"], props["MetricName"], tuple(sorted(dimensions(props).items())))
+        for props in (a["Properties"] for a in dev.resources("AWS::CloudWatch::Alarm").values())
+        if props["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+        and props["MetricName"] in {m for _, m, _ in emitted}
+    }
+    assert watched
+    assert watched <= emitted
 
 
 def test_alarm_topic_is_encrypted_and_tls_only(each_env: Synth) -> None:
