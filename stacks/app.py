@@ -49,6 +49,8 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         settings=settings,
         bundling_mode=bundling_mode,
         env=_deployment_target(settings),
+        # Where data is protected from deletion, so is the stack (`cdk destroy` refuses).
+        termination_protection=settings.deletion_protection,
         description=f"{APP_NAME} real-time chat backend ({settings.env_name})",
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

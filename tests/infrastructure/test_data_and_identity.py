@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk.assertions import Match
 
 from tests.infrastructure.conftest import Synth
@@ -46,6 +48,12 @@ def test_prod_retains_data_with_pitr_and_deletion_protection(prod: Synth) -> Non
         "AWS::Cognito::UserPool",
         {"DeletionPolicy": "Retain", "Properties": Match.object_like({"DeletionProtection": "ACTIVE"})},
     )
+
+
+def test_only_prod_has_stack_termination_protection(each_env: Synth) -> None:
+    manifest = json.loads((each_env.outdir / "manifest.json").read_text())
+    properties = manifest["artifacts"][f"Chat-{each_env.env_name}"]["properties"]
+    assert properties.get("terminationProtection", False) is (each_env.env_name == "prod")
 
 
 def test_dev_data_is_disposable(dev: Synth) -> None:
