@@ -8,6 +8,7 @@ import pytest
 
 from stacks.app import build_app
 from stacks.constants import ENV_NAMES
+from stacks.lint import lint_template
 from stacks.settings import SettingsError, load_settings
 from tests.infrastructure.conftest import ENVIRONMENTS, NO_BUNDLING, synthesize, with_setting
 
@@ -93,3 +94,28 @@ def test_opting_in_makes_the_stack_own_the_api_gateway_cloudwatch_role(tmp_path:
     (stage,) = synth.resources("AWS::ApiGatewayV2::Stage").values()
     assert account_id in stage["DependsOn"]
     assert synth.validation_report["pluginReports"][0]["violations"] == []
+
+
+def test_every_optional_setting_on_still_passes_the_gates(tmp_path: Path) -> None:
+    # Given prod with every optional setting in use
+    environments = with_setting(
+        "prod",
+        account="123456789012",
+        region="eu-west-1",
+        alarm_email="oncall@example.com",
+        required_groups=["chat-users", "staff"],
+        manage_api_gateway_account_role=True,
+    )
+    synth = synthesize("prod", tmp_path, environments=environments)
+    # Then cdk-nag and cfn-lint stay clean
+    assert synth.validation_report["pluginReports"][0]["violations"] == []
+    assert lint_template(tmp_path / "Chat-prod.template.json", ["eu-west-1"]) == []
+    # And the settings reach the resources that use them
+    synth.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
+    )
+    for name in ("AuthorizerFunction", "DirectFunction"):
+        function_id = synth.logical_id("AWS::Lambda::Function", f"/{name}/")
+        variables = synth.raw["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+        assert variables["REQUIRED_GROUPS"] == "chat-users,staff"
+        assert variables["COGNITO_REGION"] == "eu-west-1"
