@@ -67,8 +67,9 @@ class Settings:
     manage_api_gateway_account_role: bool
 
     def __post_init__(self) -> None:
-        for problem in self._problems():
-            raise SettingsError(f"environment {self.env_name!r}: {problem}")
+        problems = list(self._problems())
+        if problems:
+            raise SettingsError(f"environment {self.env_name!r}: {'; '.join(problems)}")
 
     def _problems(self) -> typing.Iterator[str]:
         if self.account is not None and not _ACCOUNT.match(self.account):

@@ -119,3 +119,9 @@ def test_every_optional_setting_on_still_passes_the_gates(tmp_path: Path) -> Non
         variables = synth.raw["Resources"][function_id]["Properties"]["Environment"]["Variables"]
         assert variables["REQUIRED_GROUPS"] == "chat-users,staff"
         assert variables["COGNITO_REGION"] == "eu-west-1"
+
+
+def test_all_problems_of_an_environment_are_reported_at_once() -> None:
+    environments = with_setting("dev", send_burst=0, message_max_length=0)
+    with pytest.raises(SettingsError, match=r"message_max_length must be .*; send_rate_per_second"):
+        load_settings("dev", environments)
