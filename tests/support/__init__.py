@@ -1,1 +1,1 @@
-"""Test support shared by every test folder: RSA keys and tokens, a JWKS server, moto's Cognito."""
+"""Test support shared by every test folder: real servers and real keys (see each module's docstring)."""
