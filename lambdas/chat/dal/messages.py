@@ -7,9 +7,8 @@ from typing import Any
 
 from chat.dal import keys
 from chat.dal.client import TransactionCancelled, alive, batch_get, table, table_name, transact
+from chat.dal.profiles import APPROVED
 from chat.models.domain import Ack, Message
-
-APPROVED = "approved"
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,8 @@ from typing import Any
 
 from chat.dal import keys
 from chat.dal.client import table
-from chat.dal.messages import APPROVED
 
-__all__ = ["APPROVED", "REVOKED", "get", "set_status"]
-
+APPROVED = "approved"
 REVOKED = "revoked"
 
 

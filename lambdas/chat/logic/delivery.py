@@ -9,7 +9,7 @@ from chat.logic import sessions
 from chat.observability import count, count_by, logger
 
 
-def deliver(endpoint: str, audience: dict[str, str], frame: dict[str, Any]) -> fanout.Outcome:
+def deliver(endpoint: str, audience: dict[str, str], frame: dict[str, Any]) -> None:
     """Post `frame` to every connection of `audience` (connection id -> user id)."""
     outcome = fanout.post(endpoint, audience, frame)
     count("ConnectionsReached", len(outcome.delivered))
@@ -25,4 +25,3 @@ def deliver(endpoint: str, audience: dict[str, str], frame: dict[str, Any]) -> f
     for connection_id, kind in outcome.failed.items():
         logger.warning("post failed", extra={"target_connection_id": connection_id, "kind": kind})
         count_by("PostFailures", "Kind", kind)
-    return outcome
