@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -44,7 +44,14 @@ class ChatMonitoring(Construct):
     ) -> None:
         super().__init__(scope, id_)
         # A customer managed key: CloudWatch cannot publish to a topic under the AWS managed SNS key.
-        key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="Encrypts the chat alarm topic")
+        key = kms.Key(
+            self,
+            "TopicKey",
+            enable_key_rotation=True,
+            description="Encrypts the chat alarm topic",
+            # KMS keys default to RETAIN; a disposable environment should not leave one behind per deploy.
+            removal_policy=RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY,
+        )
         key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
         self.topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
         if settings.alarm_email:

@@ -57,6 +57,8 @@ def test_only_prod_has_stack_termination_protection(each_env: Synth) -> None:
 
 
 def test_dev_data_is_disposable(dev: Synth) -> None:
+    for resource_type in ("AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::Cognito::UserPool"):
+        assert {r["DeletionPolicy"] for r in dev.resources(resource_type).values()} == {"Delete"}
     dev.template.has_resource(
         "AWS::DynamoDB::Table",
         {
@@ -66,7 +68,6 @@ def test_dev_data_is_disposable(dev: Synth) -> None:
             ),
         },
     )
-    dev.template.has_resource("AWS::Cognito::UserPool", {"DeletionPolicy": "Delete"})
 
 
 def test_user_pool_signs_in_by_verified_email_with_a_strong_password(each_env: Synth) -> None:
