@@ -37,7 +37,8 @@ MAX_ID_TOKEN_CHARS = 16 * 1024
 # createRoom writes the room and one membership per member in one transaction (100 items at most):
 # the room item + the creator + 98 others.
 MAX_INITIAL_MEMBER_IDS = 98
-MAX_SEQ = 10**15
+# Sequence numbers are stored in 15 digits (dal/keys.py); `after + 1` must still fit.
+MAX_SEQ = 10**15 - 2
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
 
