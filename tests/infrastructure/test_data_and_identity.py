@@ -48,6 +48,8 @@ def test_prod_retains_data_with_pitr_and_deletion_protection(prod: Synth) -> Non
         "AWS::Cognito::UserPool",
         {"DeletionPolicy": "Retain", "Properties": Match.object_like({"DeletionProtection": "ACTIVE"})},
     )
+    for resource_type in ("AWS::Logs::LogGroup", "AWS::KMS::Key"):
+        assert {r["DeletionPolicy"] for r in prod.resources(resource_type).values()} == {"Retain"}
 
 
 def test_only_prod_has_stack_termination_protection(each_env: Synth) -> None:
