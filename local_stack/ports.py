@@ -15,6 +15,8 @@ def ensure_free(ports: dict[str, int]) -> None:
     """Raise PortInUse naming the first port (by role) that cannot be bound on 127.0.0.1."""
     for role, port in ports.items():
         with socket.socket() as sock:
+            # As the servers do: connections of a previous run in TIME_WAIT do not make a port busy.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((LOOPBACK, port))
             except OSError:
