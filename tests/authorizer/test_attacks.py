@@ -10,7 +10,7 @@ from cognito_verifier import CognitoIdTokenVerifier, Reason, TokenRejected
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.authorizer.conftest import SECOND_CLIENT_ID, Clock
+from tests.authorizer.conftest import SECOND_CLIENT_ID, Clock, VerifierFactory
 from tests.support.jwks_server import JwksServer
 from tests.support.tokens import (
     SigningKey,
@@ -103,7 +103,7 @@ def test_oversize_token_is_rejected_before_parsing(
     assert rejection(verifier, "!" * 10_000) is Reason.TOO_LARGE  # the cap comes before the shape check
 
 
-def test_the_size_cap_is_configurable(make_verifier, issuer: TokenIssuer) -> None:  # type: ignore[no-untyped-def]
+def test_the_size_cap_is_configurable(make_verifier: VerifierFactory, issuer: TokenIssuer) -> None:
     token = issuer.id_token()
 
     assert rejection(make_verifier(max_token_length=len(token) - 1), token) is Reason.TOO_LARGE
@@ -139,8 +139,8 @@ def test_a_missing_alg_is_rejected(verifier: CognitoIdTokenVerifier, issuer: Tok
 
 
 def test_rs256_token_under_a_kid_whose_jwk_declares_another_alg_is_rejected(
-    make_verifier, issuer: TokenIssuer, jwks_server: JwksServer
-) -> None:  # type: ignore[no-untyped-def]
+    make_verifier: VerifierFactory, issuer: TokenIssuer, jwks_server: JwksServer
+) -> None:
     jwks_server.set_jwks({"keys": [issuer.key.public_jwk(alg="RS512")]})
 
     assert rejection(make_verifier(), issuer.id_token()) is Reason.WRONG_ALGORITHM
@@ -400,7 +400,9 @@ def test_an_access_token_is_rejected(verifier: CognitoIdTokenVerifier, issuer: T
     assert rejection(verifier, issuer.id_token(token_use=None)) is Reason.WRONG_TOKEN_USE
 
 
-def test_required_groups_admit_a_member_of_any_of_them(make_verifier, issuer: TokenIssuer) -> None:  # type: ignore[no-untyped-def]
+def test_required_groups_admit_a_member_of_any_of_them(
+    make_verifier: VerifierFactory, issuer: TokenIssuer
+) -> None:
     verifier = make_verifier(required_groups=("chatters", "admins"))
 
     assert verifier.verify(issuer.id_token(groups=["admins"])).groups == ("admins",)
