@@ -35,7 +35,7 @@ $(NODE_STAMP): package.json package-lock.json
 bootstrap: $(PY_STAMP) $(NODE_STAMP) ## create .venv and node_modules (idempotent)
 
 local: bootstrap ## run the whole chat backend on this machine (no AWS account)
-	$(PY) -m local_stack
+	$(PY) -m local_stack --env $(ENV) $(LOCAL_ARGS)
 
 test: bootstrap ## run every test (unit, integration, infrastructure, end-to-end)
 	$(PY) -m pytest
