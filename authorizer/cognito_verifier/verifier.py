@@ -38,6 +38,11 @@ def expected_issuer(region: str, user_pool_id: str) -> str:
     return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
 
 
+def cognito_jwks_url(issuer: str) -> str:
+    """Where Cognito publishes a pool's keys (JWKS_URL overrides it, e.g. for moto)."""
+    return f"{issuer}/.well-known/jwks.json"
+
+
 def _split_list(value: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
@@ -68,12 +73,16 @@ class CognitoIdTokenVerifier:
         clients = frozenset(client_ids)
         if not user_pool_id or not region or not clients or "" in clients:
             raise ValueError("user_pool_id, region and at least one client id are required")
+        pool_region, separator, _ = user_pool_id.partition("_")
+        if separator and pool_region != region:
+            # Every token would fail with wrong_issuer: say so at init instead.
+            raise ValueError(f"user pool {user_pool_id!r} is not in region {region!r}")
         if not 0 < fetch_timeout <= MAX_FETCH_TIMEOUT_SECONDS:
             raise ValueError(f"fetch_timeout must be in (0, {MAX_FETCH_TIMEOUT_SECONDS:g}] seconds")
         if leeway < 0 or refetch_cooldown < 0 or keys_max_age <= 0 or max_token_length <= 0:
             raise ValueError("leeway and refetch_cooldown must be >= 0; keys_max_age, max_token_length > 0")
         issuer = expected_issuer(region, user_pool_id)
-        self.jwks_url = jwks_url or f"{issuer}/.well-known/jwks.json"
+        self.jwks_url = jwks_url or cognito_jwks_url(issuer)
         check_url(self.jwks_url)
         self.rules = ClaimRules(
             issuer=issuer, client_ids=clients, leeway=leeway, required_groups=frozenset(required_groups)
