@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+from websockets.exceptions import InvalidStatus
+
 from chat_cli import auth
 from chat_cli.commands import HELP
 from chat_cli.session import ChatSession
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(chat(outputs, tokens, auto_read=not args.no_auto_read))
     except KeyboardInterrupt:
         pass
+    except InvalidStatus as refused:
+        sys.exit(f"chat_cli: the server refused the connection (HTTP {refused.response.status_code})")
     except OSError as error:
         sys.exit(f"chat_cli: cannot connect: {error}")
 

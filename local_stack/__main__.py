@@ -65,7 +65,7 @@ async def run(args: argparse.Namespace) -> None:
     assembly = load(directory)
     settings = Settings(
         ports=Ports(args.ws_port, args.connections_port, args.moto_port),
-        runtime_dir=await asyncio.to_thread(ensure_runtime, state / "runtime"),
+        runtime_dir=await asyncio.to_thread(ensure_runtime, (state / "runtime").resolve()),
         outputs_file=outputs_file,
         workers_per_function=args.workers_per_function,
         limits=Limits(idle_timeout=args.idle_timeout, max_lifetime=args.max_lifetime),

@@ -84,6 +84,7 @@ class Assembly:
 
 def load(directory: Path) -> Assembly:
     """Read the stack that defines a WebSocket API from the assembly in ``directory``."""
+    directory = directory.resolve()  # workers start elsewhere: every path handed to them is absolute
     manifest = json.loads((directory / "manifest.json").read_text())
     for name, artifact in manifest.get("artifacts", {}).items():
         if artifact.get("type") != "aws:cloudformation:stack":

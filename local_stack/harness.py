@@ -22,9 +22,9 @@ class LocalStackProcess:
     def __init__(
         self, state_dir: Path, *, app: str | None = None, assembly: Path | None = None, **options: Any
     ) -> None:
-        self.state_dir = state_dir
+        self.state_dir = REPOSITORY / state_dir  # as the child (started in REPOSITORY) sees it
         self.ports = {"ws": free_port(), "connections": free_port(), "moto": free_port()}
-        self.log_path = state_dir / "local_stack.log"
+        self.log_path = self.state_dir / "local_stack.log"
         self.outputs: dict[str, str] = {}
         self._command = [
             sys.executable,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from websockets.asyncio.client import connect
 
 from local_stack.harness import REPOSITORY, LocalStackProcess
 
@@ -42,10 +46,13 @@ def test_outputs_and_resources_follow_the_template(stack: LocalStackProcess) -> 
 def test_demo_users_sign_in_and_ctrl_c_leaves_nothing_running(
     stack: LocalStackProcess, tmp_path: Path
 ) -> None:
-    # Given a second local stack from the same assembly, with its demo users
-    second = LocalStackProcess(tmp_path, assembly=stack.assembly_dir)
+    # Given a second local stack from the same assembly, with its demo users, and a state
+    # directory given relative to the working directory (as `make local` gives `.local`)
+    second = LocalStackProcess(Path(os.path.relpath(tmp_path, REPOSITORY)), assembly=stack.assembly_dir)
     outputs = second.start()
     try:
+        reply = asyncio.run(echo(outputs["WebSocketUrl"] + "?idToken=allow"))
+        assert reply["event"]["requestContext"]["routeKey"] == "echo"
         cognito = boto3.client("cognito-idp", endpoint_url=outputs["CognitoEndpoint"])
         tokens = cognito.initiate_auth(
             ClientId=outputs["UserPoolClientId"],
@@ -83,6 +90,12 @@ def test_a_port_in_use_gives_a_clear_message(stack: LocalStackProcess, tmp_path:
     assert result.returncode != 0
     assert f"port {port} (WebSocket) is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def echo(url: str) -> Any:
+    async with connect(url) as ws:
+        await ws.send(json.dumps({"action": "echo"}))
+        return json.loads(await asyncio.wait_for(ws.recv(), 15))
 
 
 def _processes_mentioning(text: str) -> list[int]:
