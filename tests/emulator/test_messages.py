@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from typing import Any
 
@@ -176,3 +177,16 @@ def test_disconnect_reports_how_the_client_went(
     if reason:
         assert context["disconnectReason"] == reason
     assert context["authorizer"]["userId"] == "user-1"
+
+
+def test_a_binary_frame_goes_to_default_base64_encoded(stack: LocalStackProcess) -> None:
+    payload = b'{"action": "echo"}\x00\xff'
+
+    async def scenario() -> Any:
+        async with connect(url(stack)) as ws:
+            return await reply(ws, payload)
+
+    event = run(scenario())["event"]
+    assert event["requestContext"]["routeKey"] == "$default"
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == payload
