@@ -190,6 +190,10 @@ class Gateway:
             log.warning("%s integration failed (%s): %s", route.key, error.kind, error.message)
             await self._send_error(connection, "Internal server error", event)
             return
+        except Exception:  # a bug of the emulator's: the client still gets API Gateway's answer
+            log.exception("%s: the emulator failed to invoke the integration", route.key)
+            await self._send_error(connection, "Internal server error", event)
+            return
         if route.two_way:
             reply = _route_response(result)
             if reply is not None:

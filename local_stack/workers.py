@@ -109,8 +109,11 @@ class Worker:
         started = time.monotonic()
         request = {"requestId": request_id, "event": event, "deadline": time.time() + self.spec.timeout}
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(request).encode() + b"\n")
-        await self.process.stdin.drain()
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            await self.process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            raise _exited(await self.process.wait()) from None
         reply = await self._read_reply(self.spec.timeout)
         log.debug("%s: %s done in %.0f ms", self.spec.name, request_id, _ms_since(started))
         if "error" in reply:
@@ -125,10 +128,7 @@ class Worker:
         except TimeoutError:
             raise InvocationError("timeout", f"Task timed out after {timeout:.2f} seconds") from None
         if not line:
-            code = await self.process.wait()
-            raise InvocationError(
-                "crash", f"Runtime exited with error: exit status {code}", "Runtime.ExitError"
-            )
+            raise _exited(await self.process.wait())
         return json.loads(line)
 
     async def _forward_log(self) -> None:
@@ -158,6 +158,8 @@ class FunctionPool:
 
     async def invoke(self, event: dict[str, Any]) -> Any:
         async with self._slots:
+            while self._idle and self._idle[-1].process.returncode is not None:
+                await self._drop(self._idle.pop())  # died while idle (killed, out of memory, ...)
             worker = self._idle.pop() if self._idle else await self._start()
             try:
                 result = await worker.invoke(event)
@@ -191,6 +193,10 @@ class FunctionPool:
         workers, self._all = list(self._all), set()
         self._idle.clear()
         await asyncio.gather(*(worker.stop() for worker in workers))
+
+
+def _exited(code: int) -> InvocationError:
+    return InvocationError("crash", f"Runtime exited with error: exit status {code}", "Runtime.ExitError")
 
 
 def _ms_since(started: float) -> float:

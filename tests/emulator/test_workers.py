@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
 import urllib.request
 from typing import Any
 
@@ -106,3 +108,19 @@ def test_cold_starts_are_logged_and_concurrent_invocations_use_several_workers(
     assert len({reply["pid"] for reply in replies}) == 4  # the pool's bound, in the fixture stack
     cold_starts = re.findall(r"RoutesFunction\w*: cold start, init \d+ ms", stack.log_path.read_text())
     assert len(cold_starts) >= 4
+
+
+def test_a_worker_that_dies_while_idle_is_replaced(stack: LocalStackProcess) -> None:
+    async def sleep_zero(ws: Any) -> Any:
+        return await reply(ws, {"action": "sleep", "seconds": 0})
+
+    async def scenario() -> tuple[Any, Any]:
+        async with connect(url(stack)) as ws:
+            first = await sleep_zero(ws)
+            os.kill(first["pid"], signal.SIGKILL)  # a worker of the stack this test started
+            await asyncio.sleep(0.5)
+            return first, await sleep_zero(ws)
+
+    first, after = asyncio.run(scenario())
+    assert after["slept"] == 0
+    assert after["pid"] != first["pid"]
