@@ -10,6 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from local_stack.harness import LocalStackProcess
 from tests.e2e.support import ChatClient, cognito, new_user, reissued, scan_count, sign_in
 
 pytestmark = pytest.mark.slow
@@ -23,6 +24,26 @@ def handshake_status(outputs: dict[str, str], query: str) -> int:
         return refused.value.response.status_code
 
     return asyncio.run(attempt())
+
+
+def test_no_token_is_ever_logged(chat_stack: LocalStackProcess) -> None:
+    """The whole stack's log (emulator and every function) after a session of valid and refused tokens."""
+    outputs = chat_stack.outputs
+    user = new_user(outputs)
+
+    async def use(token: str) -> None:
+        client = await ChatClient.open(outputs, token)
+        await client.request("whoami")
+        await client.request("reauth", idToken=token)
+        await client.close()
+
+    asyncio.run(use(user.id_token))
+    forged = reissued(user.id_token, forged=True)
+    assert handshake_status(outputs, "?idToken=" + quote(forged)) in {401, 403}
+    log = chat_stack.log_path.read_text()
+    for token in (user.id_token, forged, user.access_token):
+        signature = token.rsplit(".", 1)[1]
+        assert signature not in log
 
 
 def test_a_valid_id_token_connects(outputs: dict[str, str]) -> None:
