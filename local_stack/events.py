@@ -124,5 +124,9 @@ def new_connection_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes[:11]).decode()
 
 
+def new_request_id() -> str:
+    return _short_id()
+
+
 def _short_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes[:6]).decode() + "="

@@ -209,7 +209,7 @@ class Gateway:
     async def _send_error(
         self, connection: Connection, message: str, event: dict[str, Any] | None = None
     ) -> None:
-        request_id = event["requestContext"]["requestId"] if event else events.new_connection_id()
+        request_id = event["requestContext"]["requestId"] if event else events.new_request_id()
         frame = {"message": message, "connectionId": connection.info.connection_id, "requestId": request_id}
         with contextlib.suppress(ConnectionClosed):
             await connection.websocket.send(json.dumps(frame))
