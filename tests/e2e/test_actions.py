@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import ChatClient, new_user, reissued
+from tests.e2e.support import ChatClient, new_user, reissued, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -133,7 +133,7 @@ def test_error_codes(outputs: dict[str, str]) -> None:
         assert (await b.request("getMessages", roomId=room_id))["code"] == "NOT_A_MEMBER"
         # TOKEN_INVALID: reauth with another user's token; reauth with a fresh own token works
         assert (await a.request("reauth", idToken=bob.id_token))["code"] == "TOKEN_INVALID"
-        renewed = await a.request("reauth", idToken=new_token_of(outputs, alice.username))
+        renewed = await a.request("reauth", idToken=sign_in(outputs, alice.username)["IdToken"])
         assert renewed["type"] == "reauthenticated" and renewed["expiresAt"]
         # RATE_LIMITED: one connection sending faster than the environment allows
         replies = [await a.request("sendMessage", roomId=room_id, content=f"fast {i}") for i in range(30)]
@@ -161,9 +161,3 @@ def test_token_expired_until_reauth(outputs: dict[str, str]) -> None:
         await a.close()
 
     run(scenario)
-
-
-def new_token_of(outputs: dict[str, str], username: str) -> str:
-    from tests.e2e.support import sign_in
-
-    return sign_in(outputs, username)["IdToken"]
