@@ -1,7 +1,6 @@
 """Run every benchmark module (``benchmarks/bench_*.py``, each with a ``main()``), or the named ones.
 
-    python -m benchmarks                 # all
-    python -m benchmarks verifier        # benchmarks/bench_verifier.py only
+Usage: ``python -m benchmarks`` runs all; ``python -m benchmarks verifier`` runs bench_verifier.py only.
 """
 
 from __future__ import annotations
