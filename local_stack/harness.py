@@ -58,7 +58,12 @@ class LocalStackProcess:
         outputs_file.unlink(missing_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self._command, cwd=REPOSITORY, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)
+                self._command,
+                cwd=REPOSITORY,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ),
+                start_new_session=True,  # a process group of its own, as a terminal gives a command
             )
         deadline = time.monotonic() + timeout
         while not outputs_file.exists():
@@ -75,11 +80,14 @@ class LocalStackProcess:
         return self.outputs
 
     def stop(self, timeout: float = 60.0) -> int | None:
-        """Ctrl-C (SIGINT) and wait; kill only if it does not stop in time. Returns the exit code."""
+        """Ctrl-C and wait; kill only if it does not stop in time. Returns the exit code.
+
+        As in a terminal, SIGINT goes to the whole process group: the local stack and its children.
+        """
         if self.process is None:
             return None
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            os.killpg(self.process.pid, signal.SIGINT)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -200,6 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    # Ctrl-C in a terminal reaches the whole process group, but the tables must outlive the routes'
+    # $disconnect calls during shutdown: the parent stops this server last (MotoServer.stop).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(args.port)
 
 

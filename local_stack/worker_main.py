@@ -16,6 +16,7 @@ The first line written is ``{"ready": true}`` or ``{"error": ...}`` for a failed
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -65,6 +66,9 @@ def load_handler(handler):
 
 
 def main():
+    # Ctrl-C in a terminal reaches the whole process group; the local stack stops its workers itself,
+    # so a worker must not die first with a KeyboardInterrupt trace in the middle of the shutdown log.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     asset_dir, runtime_dir = sys.argv[1], sys.argv[2]
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from websockets.asyncio.client import connect
+from websockets.sync.client import connect as connect_blocking
 
 from local_stack.harness import REPOSITORY, LocalStackProcess
 
@@ -50,23 +51,28 @@ def test_demo_users_sign_in_and_ctrl_c_leaves_nothing_running(
     # directory given relative to the working directory (as `make local` gives `.local`)
     second = LocalStackProcess(Path(os.path.relpath(tmp_path, REPOSITORY)), assembly=stack.assembly_dir)
     outputs = second.start()
-    try:
-        reply = asyncio.run(echo(outputs["WebSocketUrl"] + "?idToken=allow"))
-        assert reply["event"]["requestContext"]["routeKey"] == "echo"
-        cognito = boto3.client("cognito-idp", endpoint_url=outputs["CognitoEndpoint"])
-        tokens = cognito.initiate_auth(
-            ClientId=outputs["UserPoolClientId"],
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": "bob@example.com", "PASSWORD": "Chat-Demo-Passw0rd!"},
-        )["AuthenticationResult"]
-        assert tokens["IdToken"].count(".") == 2
-        assert "python -m chat_cli" in second.log_path.read_text()
-    finally:
-        # When it gets Ctrl-C
-        code = second.stop()
-    # Then it exits cleanly, nothing listens on its ports and none of its processes is left
+    # and a client still connected when Ctrl-C comes (its $disconnect writes to the table)
+    with connect_blocking(outputs["WebSocketUrl"] + "?idToken=allow"):
+        try:
+            reply = asyncio.run(echo(outputs["WebSocketUrl"] + "?idToken=allow"))
+            assert reply["event"]["requestContext"]["routeKey"] == "echo"
+            cognito = boto3.client("cognito-idp", endpoint_url=outputs["CognitoEndpoint"])
+            tokens = cognito.initiate_auth(
+                ClientId=outputs["UserPoolClientId"],
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "bob@example.com", "PASSWORD": "Chat-Demo-Passw0rd!"},
+            )["AuthenticationResult"]
+            assert tokens["IdToken"].count(".") == 2
+            assert "python -m chat_cli" in second.log_path.read_text()
+        finally:
+            # When it gets Ctrl-C
+            code = second.stop()
+    # Then it exits cleanly, after the held client's $disconnect ran without error (moto outlives
+    # the routes), nothing listens on its ports and none of its processes is left
     assert code == 0
-    assert "stopped" in second.log_tail()
+    log = second.log_path.read_text()
+    assert "stopped" in log and log.count("local_stack.gateway disconnected ") == 2  # echo's and held's
+    assert "[ERROR]" not in log and "Traceback" not in log and "KeyboardInterrupt" not in log, log
     for port in second.ports.values():
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, port
