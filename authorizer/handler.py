@@ -51,6 +51,7 @@ def _context(identity: VerifiedIdToken) -> dict[str, str | int]:
         "userId": identity.sub,
         "username": identity.username,
         "tokenExpiresAt": identity.expires_at,
+        "displayName": identity.display_name,
     }
     if identity.email is not None:
         context["email"] = identity.email

@@ -46,13 +46,16 @@ class ChatStack(Stack):
             direct_function=self.functions.direct,
             broadcast_function=self.functions.broadcast,
         )
-        self.websocket.grant_post_to_connections(self.functions.broadcast)
+        self.websocket.grant_post_to_connections(self.functions.fanout)
+        # The fan-out function has no request to read its API from: it posts to this stage.
+        self.functions.fanout.add_environment("CONNECTIONS_ENDPOINT", self.websocket.stage.callback_url)
         self.monitoring = ChatMonitoring(
             self,
             "Monitoring",
             settings=settings,
             authorizer=self.functions.authorizer,
-            route_functions=self.functions.route_functions,
+            route_functions=self.functions.table_functions,
+            fanout_failures=self.functions.fanout_failures,
             stage=self.websocket.stage,
             table=self.database.table,
         )

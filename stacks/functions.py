@@ -1,8 +1,9 @@
-"""The four Lambda functions of docs/ARCHITECTURE.md, each with its own log group and its own role.
+"""The five Lambda functions of docs/ARCHITECTURE.md, each with its own log group and its own role.
 
 Functions are grouped by the permissions they need: the authorizer touches nothing but its logs;
-the route functions read and write table items; only BroadcastFunction may post to connections
-(granted by the stack once the API exists).
+the route functions read and write table items; the functions that announce something may invoke
+FanoutFunction; only FanoutFunction may post to connections (granted by the stack once the API
+exists). A fan-out that could not be delivered after Lambda's two retries lands in a queue.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from stacks.bundling import CodeRoot, bundled_code
@@ -39,7 +43,12 @@ TABLE_ITEM_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
 )
+# Lambda's asynchronous invocation: two retries, then the on-failure queue; an event older than
+# this is not worth delivering any more (clients catch up from history).
+FANOUT_RETRY_ATTEMPTS = 2
+FANOUT_MAX_EVENT_AGE = Duration.minutes(15)
 
 
 @dataclass(frozen=True)
@@ -62,9 +71,14 @@ LIFECYCLE = FunctionSpec(
 DIRECT = FunctionSpec(
     "DirectFunction", "chat.handlers.direct.handler", "Actions that only reply to the caller", 256, 15
 )
-# Fan-out posts to many connections: more memory (CPU, network), a timeout just under API Gateway's 29 s.
 BROADCAST = FunctionSpec(
-    "BroadcastFunction", "chat.handlers.broadcast.handler", "Actions that fan out to a room", 512, 28
+    "BroadcastFunction", "chat.handlers.broadcast.handler", "Actions that fan out to a room", 256, 15
+)
+# Posting costs CPU (about 1 ms per post in botocore on a full vCPU; 1,769 MB buys one vCPU): at
+# 1,024 MB a batch of 500 posts takes about 0.9 s (docs/ARCHITECTURE.md, "Fan-out model"). The
+# timeout covers a batch whose every post is retried against slow answers.
+FANOUT = FunctionSpec(
+    "FanoutFunction", "chat.handlers.fanout.handler", "Posts a frame to a room's connections", 1024, 60
 )
 
 
@@ -96,7 +110,13 @@ class ChatFunctions(Construct):
         }
         if settings.required_groups:
             verifier["REQUIRED_GROUPS"] = ",".join(settings.required_groups)
-        routes = {"TABLE_NAME": table.table_name, "MESSAGE_MAX_LENGTH": str(settings.message_max_length)}
+        routes = {
+            "TABLE_NAME": table.table_name,
+            "MESSAGE_MAX_LENGTH": str(settings.message_max_length),
+            "MAX_ROOM_MEMBERS": str(settings.max_room_members),
+            "MAX_CONNECTIONS_PER_USER": str(settings.max_connections_per_user),
+            "PRESENCE_MAX_MEMBERS": str(settings.presence_max_members),
+        }
         broadcast = {
             "SEND_RATE_PER_SECOND": _number(settings.send_rate_per_second),
             "SEND_BURST": str(settings.send_burst),
@@ -119,14 +139,62 @@ class ChatFunctions(Construct):
         )
 
         self.authorizer = self._function(AUTHORIZER, authorizer_code, {**verifier, **powertools})
-        self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **powertools})
+        self.fanout = self._function(
+            FANOUT,
+            routes_code,
+            {**routes, "FANOUT_BATCH_SIZE": str(settings.fanout_batch_size), **powertools},
+        )
+        announces = {"FANOUT_FUNCTION_NAME": self.fanout.function_name}
+        self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **announces, **powertools})
         self.direct = self._function(DIRECT, routes_code, {**routes, **verifier, **powertools})
-        self.broadcast = self._function(BROADCAST, routes_code, {**routes, **broadcast, **powertools})
+        self.broadcast = self._function(
+            BROADCAST, routes_code, {**routes, **broadcast, **announces, **powertools}
+        )
         self.route_functions = (self.lifecycle, self.direct, self.broadcast)
+        self.table_functions = (*self.route_functions, self.fanout)
 
         table_items = iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[table.table_arn])
-        for function in self.route_functions:
+        for function in self.table_functions:
             function.add_to_role_policy(table_items)
+        for function in (self.lifecycle, self.broadcast):
+            self.fanout.grant_invoke(function)
+        self._fanout_failures(settings)
+
+    def _fanout_failures(self, settings: Settings) -> None:
+        """Self-invocation for batches, and the queue for fan-outs Lambda gave up on."""
+        # A policy of its own: the function's default policy is a dependency of the function, so
+        # naming the function's ARN there would be a cycle.
+        iam.Policy(
+            self,
+            "FanoutInvokesItself",
+            roles=[self.fanout.role] if self.fanout.role else [],
+            statements=[
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.fanout.function_arn])
+            ],
+        )
+        self.fanout_failures = sqs.Queue(
+            self,
+            "FanoutFailures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.fanout_failures,
+            [
+                {
+                    "id": "AwsSolutions-SQS3",
+                    "reason": "This queue is itself the on-failure destination of FanoutFunction's "
+                    "asynchronous invocations; nothing consumes it automatically, an operator reads it.",
+                }
+            ],
+        )
+        self.fanout.configure_async_invoke(
+            retry_attempts=FANOUT_RETRY_ATTEMPTS,
+            max_event_age=FANOUT_MAX_EVENT_AGE,
+            on_failure=destinations.SqsDestination(self.fanout_failures),
+        )
 
     def _function(
         self, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
@@ -41,6 +42,7 @@ class ChatMonitoring(Construct):
         route_functions: Sequence[lambda_.Function],
         stage: apigwv2.WebSocketStage,
         table: dynamodb.ITable,
+        fanout_failures: sqs.IQueue,
     ) -> None:
         super().__init__(scope, id_)
         # A customer managed key: CloudWatch cannot publish to a topic under the AWS managed SNS key.
@@ -89,6 +91,11 @@ class ChatMonitoring(Construct):
             "ApiExecutionErrors",
             stage.metric("ExecutionError", period=PERIOD, statistic="Sum"),
             "The WebSocket API failed to call an integration (5xx)",
+        )
+        self._alarm(
+            "FanoutUndelivered",
+            fanout_failures.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+            "A fan-out failed three times (FanoutFunction and its two retries): some posts were not made",
         )
         for metric_name in ("ReadThrottleEvents", "WriteThrottleEvents"):
             self._alarm(

@@ -20,6 +20,12 @@ APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
 # The protocol fixes `content` at 1-5000 characters; an environment may only tighten it.
 PROTOCOL_MESSAGE_MAX_LENGTH = 5000
+# The sizes the tests prove (docs/DATA_MODEL.md, "Limits"): a room of 10,000 members, a user's
+# connection map and member items with 100 entries (far under 400 KB), a batch payload of 1,000
+# targets (far under Lambda's asynchronous payload limit).
+MAX_ROOM_MEMBERS = 10_000
+MAX_CONNECTIONS_PER_USER = 100
+MAX_FANOUT_BATCH = 1000
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -61,6 +67,13 @@ class Settings:
     send_rate_per_second: float
     send_burst: int
     require_verified_sender: bool
+    # Rooms that scale (docs/DATA_MODEL.md): members per room, open connections per user, the
+    # largest room that hears about people (joins, leaves, presence, typing, read receipts), and
+    # the connections one fan-out invocation posts to.
+    max_room_members: int
+    max_connections_per_user: int
+    presence_max_members: int
+    fanout_batch_size: int
     # Monitoring: alarms go to a topic per environment, and to this address when set.
     alarm_email: str | None
     # Whether this stack sets the account-wide API Gateway CloudWatch role (see docs/INFRASTRUCTURE.md).
@@ -99,6 +112,14 @@ class Settings:
             yield f"message_max_length must be between 1 and {PROTOCOL_MESSAGE_MAX_LENGTH} (protocol limit)"
         if self.send_rate_per_second <= 0 or self.send_burst < 1:
             yield "send_rate_per_second must be > 0 and send_burst >= 1"
+        if not 2 <= self.max_room_members <= MAX_ROOM_MEMBERS:
+            yield f"max_room_members must be between 2 and {MAX_ROOM_MEMBERS} (the tested limit)"
+        if not 1 <= self.max_connections_per_user <= MAX_CONNECTIONS_PER_USER:
+            yield f"max_connections_per_user must be between 1 and {MAX_CONNECTIONS_PER_USER}"
+        if not 0 <= self.presence_max_members <= self.max_room_members:
+            yield "presence_max_members must be between 0 and max_room_members"
+        if not 1 <= self.fanout_batch_size <= MAX_FANOUT_BATCH:
+            yield f"fanout_batch_size must be between 1 and {MAX_FANOUT_BATCH}"
         if self.alarm_email is not None and not _EMAIL.match(self.alarm_email):
             yield f"alarm_email must be an e-mail address or null, got {self.alarm_email!r}"
 

@@ -18,6 +18,9 @@ class VerifiedIdToken:
     email: str | None
     expires_at: int  # epoch seconds
     groups: tuple[str, ...]
+    # What other people see: preferred_username, else name, else the e-mail's local part, else the
+    # username (never the whole e-mail address).
+    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,4 +78,21 @@ def check(claims: dict[str, Any], rules: ClaimRules, now: float) -> VerifiedIdTo
     groups = tuple(raw_groups)
     if rules.required_groups and rules.required_groups.isdisjoint(groups):
         raise TokenRejected(Reason.MISSING_GROUP)
-    return VerifiedIdToken(sub, username, email if isinstance(email, str) else None, int(expires_at), groups)
+    email = email if isinstance(email, str) else None
+    return VerifiedIdToken(
+        sub, username, email, int(expires_at), groups, display_name=_display_name(claims, username, email)
+    )
+
+
+# Authorizer context values are capped at 8 KB in all; a name is shown in a chat list.
+MAX_DISPLAY_NAME_CHARS = 64
+
+
+def _display_name(claims: dict[str, Any], username: str, email: str | None) -> str:
+    for claim in ("preferred_username", "name"):
+        value = claims.get(claim)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:MAX_DISPLAY_NAME_CHARS]
+    if email and "@" in email:
+        return email.split("@", 1)[0][:MAX_DISPLAY_NAME_CHARS]
+    return username[:MAX_DISPLAY_NAME_CHARS]

@@ -14,6 +14,14 @@ class Settings:
     send_burst: int
     require_verified_sender: bool
     connections_endpoint: str | None
+    # Rooms that scale (docs/DATA_MODEL.md): a room's member cap, a user's open connections, the
+    # largest room that hears about people (joins, leaves, presence, typing, read receipts).
+    max_room_members: int
+    max_connections_per_user: int
+    presence_max_members: int
+    # The fan-out: the function that posts, and how many connections one invocation posts to.
+    fanout_function_name: str | None
+    fanout_batch_size: int
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -23,4 +31,9 @@ class Settings:
             send_burst=int(environ.get("SEND_BURST", "10")),
             require_verified_sender=environ.get("REQUIRE_VERIFIED_SENDER", "false").strip().lower() == "true",
             connections_endpoint=environ.get("CONNECTIONS_ENDPOINT") or None,
+            max_room_members=int(environ.get("MAX_ROOM_MEMBERS", "10000")),
+            max_connections_per_user=int(environ.get("MAX_CONNECTIONS_PER_USER", "10")),
+            presence_max_members=int(environ.get("PRESENCE_MAX_MEMBERS", "100")),
+            fanout_function_name=environ.get("FANOUT_FUNCTION_NAME") or None,
+            fanout_batch_size=int(environ.get("FANOUT_BATCH_SIZE", "500")),
         )

@@ -54,16 +54,6 @@ class Outcome:
     failed: dict[str, str] = field(default_factory=dict)  # connection id -> kind
 
 
-def endpoint_for(request_context: dict[str, Any], override: str | None) -> str:
-    """The connection's own management API: `https://{domain}/{stage}` (no stage on a custom domain)."""
-    if override:
-        return override.rstrip("/")
-    domain = str(request_context["domainName"])
-    if domain.endswith(".amazonaws.com"):
-        return f"https://{domain}/{request_context['stage']}"
-    return f"https://{domain}"
-
-
 def post(endpoint: str, connection_ids: Iterable[str], frame: dict[str, Any]) -> Outcome:
     """Send `frame` to every connection; returns what happened to each."""
     targets = list(dict.fromkeys(connection_ids))

@@ -10,7 +10,9 @@ import boto3
 import pytest
 
 from local_stack.moto_service import MotoServer
+from tests.chat import harness
 from tests.support.connections_server import ConnectionsServer
+from tests.support.lambda_server import LambdaServer
 
 
 def create_table(endpoint: str, name: str) -> None:
@@ -52,12 +54,35 @@ def connections_server() -> Iterator[ConnectionsServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def lambda_server() -> Iterator[LambdaServer]:
+    """Lambda's Invoke API for the fan-out function, run in this process (the code under test)."""
+    names = ("AWS_ENDPOINT_URL_LAMBDA", "FANOUT_FUNCTION_NAME")
+    saved = {key: os.environ.get(key) for key in names}
+    with harness.lambda_service() as server:
+        harness.use_lambda(server)
+        os.environ.update(dict(zip(names, (server.endpoint, harness.FANOUT_FUNCTION), strict=True)))
+        yield server
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(autouse=True)
 def chat_env(
-    chat_table: str, connections_server: ConnectionsServer, monkeypatch: pytest.MonkeyPatch
+    chat_table: str,
+    connections_server: ConnectionsServer,
+    lambda_server: LambdaServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> ConnectionsServer:
     """Every chat test: the table, the connections server as the endpoint, the stack's defaults."""
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", connections_server.endpoint)
+    monkeypatch.setenv("MAX_ROOM_MEMBERS", "10000")
+    monkeypatch.setenv("MAX_CONNECTIONS_PER_USER", "10")
+    monkeypatch.setenv("PRESENCE_MAX_MEMBERS", "100")
+    monkeypatch.setenv("FANOUT_BATCH_SIZE", "500")
     monkeypatch.setenv("MESSAGE_MAX_LENGTH", "5000")
     monkeypatch.setenv("SEND_RATE_PER_SECOND", "50")
     monkeypatch.setenv("SEND_BURST", "100")

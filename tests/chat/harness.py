@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from chat.dal import client as dal_client
-from chat.handlers import broadcast, direct, lifecycle
+from chat.handlers import broadcast, direct, fanout, lifecycle
+
+from tests.support.lambda_server import LambdaServer
 
 EVENTS = Path(__file__).parent / "events"
+FANOUT_FUNCTION = "chat-test-fanout"
 FUNCTIONS = {
     **dict.fromkeys(direct.ROUTES, direct.handler),
     **dict.fromkeys(broadcast.ROUTES, broadcast.handler),
@@ -37,6 +40,24 @@ class LambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:ap-northeast-1:123456789012:function:chat-test"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def lambda_service() -> LambdaServer:
+    """The Lambda API the route code invokes the fan-out function through (started by conftest)."""
+    return LambdaServer({FANOUT_FUNCTION: fanout.handler})
+
+
+_lambda: list[LambdaServer] = []
+
+
+def use_lambda(server: LambdaServer) -> None:
+    _lambda[:] = [server]
+
+
+def settle() -> None:
+    """Wait until every fan-out the last call started has run (on AWS: moments later)."""
+    if _lambda:
+        _lambda[0].drain()
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -59,11 +80,14 @@ class User:
     email: str | None = "someone@example.com"
     token_expires_at: int = field(default_factory=lambda: int(time.time()) + 3600)
 
+    display_name: str = ""
+
     def authorizer(self) -> dict[str, Any]:
         context: dict[str, Any] = {
             "principalId": self.user_id,
             "userId": self.user_id,
             "username": self.username,
+            "displayName": self.display_name or self.username,
             "tokenExpiresAt": str(self.token_expires_at),
             "integrationLatency": 42,
         }
@@ -96,23 +120,33 @@ class Connection:
 
     def lifecycle(self, kind: str) -> dict[str, Any]:
         event = self.event(kind, f"${kind}")
-        return lifecycle.handler(event, LambdaContext())
+        response = lifecycle.handler(event, LambdaContext())
+        settle()
+        return response
 
     def disconnect(self) -> dict[str, Any]:
         return self.lifecycle("disconnect")
 
-    def raw(self, body: Any, *, route_key: str, base64_encoded: bool = False) -> dict[str, Any]:
-        """Invoke `route_key`'s function with any body; returns the function's whole response."""
+    def raw(
+        self, body: Any, *, route_key: str, base64_encoded: bool = False, settle_after: bool = True
+    ) -> dict[str, Any]:
+        """Invoke `route_key`'s function with any body; returns the function's whole response.
+
+        Then waits for the fan-outs it started, unless `settle_after` is false.
+        """
         event = self.event("message", route_key)
         event["body"] = body
         event["isBase64Encoded"] = base64_encoded
-        return FUNCTIONS[route_key](event, LambdaContext())
+        response = FUNCTIONS[route_key](event, LambdaContext())
+        if settle_after:
+            settle()
+        return response
 
-    def send(self, action: str, **fields: Any) -> dict[str, Any] | None:
+    def send(self, action: str, *, settle: bool = True, **fields: Any) -> dict[str, Any] | None:
         """Send one frame; returns the direct reply (None when the function sends no body)."""
         body = json.dumps({"action": action, **fields})
         route_key = action if action in FUNCTIONS and not action.startswith("$") else "$default"
-        response = self.raw(body, route_key=route_key)
+        response = self.raw(body, route_key=route_key, settle_after=settle)
         assert response["statusCode"] == 200, response
         return json.loads(response["body"]) if "body" in response else None
 

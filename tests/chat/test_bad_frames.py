@@ -62,7 +62,7 @@ bodies = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def caller(chat_table):
+def caller(chat_table, lambda_server):
     return User().connect()
 
 

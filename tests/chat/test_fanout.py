@@ -10,7 +10,7 @@ from chat import fanout
 
 from tests.chat.harness import User
 from tests.chat.test_rooms import frames_of, make_room
-from tests.chat.test_sessions import connection_items
+from tests.chat.test_sessions import connection_items, member_connections
 
 
 def emitted_metrics(output: str) -> list[dict]:
@@ -48,9 +48,7 @@ def test_a_gone_connection_is_removed_everywhere_and_the_others_still_receive(ch
     assert chat_env.attempts(b_dead.connection_id) == attempts_before + 1  # a 410 is final: no retry
     assert connection_items(table, b_dead) == (None, None)
     for rid in (room_id, other_room):
-        index = table.get_item(Key={"PK": f"ROOM#{rid}", "SK": "ROOM"})["Item"]["conns"]
-        assert b_dead.connection_id not in index
-        assert b_live.connection_id in index
+        assert member_connections(table, rid, bob) == {b_live.connection_id}
     documents = emitted_metrics(capsys.readouterr().out)
     assert metric_total(documents, "StaleConnectionsRemoved") == 1
     assert metric_total(documents, "ConnectionsReached") == 1
@@ -86,8 +84,7 @@ def test_persistent_gateway_timeouts_fail_after_bounded_retries_and_never_delete
     assert frames_of(chat_env, b, "message") == []
     assert [f["content"] for f in frames_of(chat_env, c, "message")] == ["to all"]
     assert connection_items(table, b) != (None, None)
-    index = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]["conns"]
-    assert b.connection_id in index
+    assert b.connection_id in member_connections(table, room_id, bob)
     documents = emitted_metrics(capsys.readouterr().out)
     assert metric_total(documents, "PostFailures", Kind="server_error") == 1
 
@@ -111,8 +108,7 @@ def test_a_post_that_times_out_is_retried_then_given_up_without_deleting(
     assert chat_env.attempts(b.connection_id) == attempts_before + fanout.MAX_ATTEMPTS
     assert [f["content"] for f in frames_of(chat_env, c, "message")] == ["slowly"]
     assert connection_items(table, b) != (None, None)
-    index = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]["conns"]
-    assert b.connection_id in index
+    assert b.connection_id in member_connections(table, room_id, bob)
     assert metric_total(emitted_metrics(capsys.readouterr().out), "PostFailures", Kind="timeout") == 1
 
 
@@ -133,43 +129,56 @@ def test_a_slow_connection_does_not_hold_back_the_others(chat_env):
         assert done < slow_done - 0.3
 
 
-@pytest.mark.parametrize(
-    ("context", "override", "expected"),
-    [
-        (
-            {"domainName": "abc123.execute-api.ap-northeast-1.amazonaws.com", "stage": "dev"},
-            None,
-            "https://abc123.execute-api.ap-northeast-1.amazonaws.com/dev",
-        ),
-        ({"domainName": "chat.example.com", "stage": "prod"}, None, "https://chat.example.com"),
-        (
-            {"domainName": "chat.example.com", "stage": "prod"},
-            "http://127.0.0.1:9/local/",
-            "http://127.0.0.1:9/local",
-        ),
-    ],
-)
-def test_the_management_endpoint_comes_from_the_request_context(context, override, expected):
-    assert fanout.endpoint_for(context, override) == expected
-
-
-def test_without_an_override_the_function_posts_to_its_own_api(chat_env, monkeypatch):
-    """No CONNECTIONS_ENDPOINT: the endpoint is built from the event (here it cannot be reached)."""
-    monkeypatch.delenv("CONNECTIONS_ENDPOINT")
-    monkeypatch.setattr(
-        fanout, "_CONFIG", Config(connect_timeout=0.2, read_timeout=0.2, retries={"total_max_attempts": 1})
-    )
+def test_the_reply_never_waits_for_the_fan_out(chat_env, lambda_server):
+    """The route queues the fan-out (Lambda's asynchronous invocation) and replies: while the
+    fan-out function is held back, the sender already has its ack and nobody has been posted to."""
     alice, bob = User(), User()
     a, b = alice.connect(), bob.connect()
-    room_id = make_room(a, bob)  # delivery fails (no network): the reply is unaffected
-    event = a.event("message", "sendMessage")
-    event["requestContext"]["domainName"] = "127.0.0.1:1"
-    event["body"] = json.dumps({"action": "sendMessage", "roomId": room_id, "content": "x"})
-    from chat.handlers import broadcast
+    room_id = make_room(a, bob)
 
-    from tests.chat.harness import LambdaContext
+    with lambda_server.held():
+        ack = a.send("sendMessage", roomId=room_id, content="later", settle=False)
+        assert ack["type"] == "ack"
+        assert frames_of(chat_env, b, "message") == []
+    lambda_server.drain()
 
-    reply = json.loads(broadcast.handler(event, LambdaContext())["body"])
+    assert [f["content"] for f in frames_of(chat_env, b, "message")] == ["later"]
 
-    assert reply["type"] == "ack"
-    assert chat_env.attempts(b.connection_id) == 0
+
+def test_a_big_room_is_split_into_parallel_batches_and_each_member_gets_one_copy(
+    chat_env, lambda_server, monkeypatch
+):
+    monkeypatch.setenv("FANOUT_BATCH_SIZE", "3")
+    alice = User()
+    a = alice.connect()
+    others = [User() for _ in range(8)]
+    connections = [u.connect() for u in others]
+    room_id = make_room(a, *others)
+    invoked_before = len(lambda_server.invocations)
+
+    a.send("sendMessage", roomId=room_id, content="to everyone")
+
+    jobs = [event for _, event in lambda_server.invocations[invoked_before:]]
+    batches = [job["targets"] for job in jobs if "targets" in job]
+    assert [len(batch) for batch in batches] == [3, 3]  # the room job posts the last 2 itself
+    assert sum(1 for job in jobs if "roomId" in job) == 1
+    for connection in connections:
+        assert [f["content"] for f in frames_of(chat_env, connection, "message")] == ["to everyone"]
+
+
+def test_a_fan_out_that_cannot_run_fails_its_invocation_and_the_ack_is_unaffected(
+    chat_env, lambda_server, monkeypatch
+):
+    """Lambda retries a failed asynchronous invocation twice, then hands it to the failure queue."""
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    monkeypatch.delenv("CONNECTIONS_ENDPOINT")
+    failures_before = len(lambda_server.failures)
+
+    ack = a.send("sendMessage", roomId=room_id, content="x")
+
+    assert ack["type"] == "ack"
+    assert frames_of(chat_env, b, "message") == []
+    [(_, event, error)] = lambda_server.failures[failures_before:]
+    assert event["roomId"] == room_id and "CONNECTIONS_ENDPOINT" in error

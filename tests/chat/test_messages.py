@@ -33,6 +33,7 @@ def test_send_stores_then_acks_and_fans_out_to_everyone_but_the_sending_connecti
         "senderId": alice.user_id,
         "content": "hello",
         "createdAt": ack["createdAt"],
+        "displayName": alice.username,
     }
     assert frames_of(chat_env, b, "message") == [expected]
     assert frames_of(chat_env, a_other, "message") == [expected]
@@ -94,7 +95,7 @@ def test_a_concurrent_duplicate_that_loses_the_transaction_gets_the_stored_ack(c
     a, b = alice.connect(), bob.connect()
     room_id = make_room(a, bob)
     first = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="race")
-    monkeypatch.setattr(messages, "send_context", lambda *args, **kwargs: messages.SendContext(None, None))
+    monkeypatch.setattr(messages, "send_context", lambda *args, **kwargs: messages.SendContext(True, None, None))
 
     retry = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="race")
 

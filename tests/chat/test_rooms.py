@@ -80,7 +80,7 @@ def test_join_an_open_room_tells_the_members(chat_env):
         "requestId": "j",
     }
 
-    event = {"type": "memberJoined", "roomId": room_id, "userId": bob.user_id}
+    event = {"type": "memberJoined", "roomId": room_id, "userId": bob.user_id, "displayName": bob.username}
     assert frames_of(chat_env, a, "memberJoined") == [event]
     assert frames_of(chat_env, b_other, "memberJoined") == [event]
     a.send("sendMessage", roomId=room_id, content="welcome")
@@ -126,8 +126,9 @@ def test_leave_tells_the_others_and_the_callers_other_connections(chat_env, tabl
     assert frames_of(chat_env, a, "memberLeft") == [event]
     assert frames_of(chat_env, b_other, "memberLeft") == [event]
     room = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]
-    assert room["members"] == {alice.user_id}
-    assert set(room["conns"]) == {a.connection_id}
+    assert room["memberCount"] == 1 and room["onlineCount"] == 1
+    assert "Item" not in table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{bob.user_id}"})
+    assert "Item" not in table.get_item(Key={"PK": f"USER#{bob.user_id}", "SK": f"ROOM#{room_id}"})
     assert b.send("leaveRoom", roomId=room_id)["code"] == "NOT_A_MEMBER"
     assert b.send("sendMessage", roomId=room_id, content="still here?")["code"] == "NOT_A_MEMBER"
     assert b.send("joinRoom", roomId=room_id)["code"] == "FORBIDDEN"  # closed, and no longer listed
@@ -159,6 +160,8 @@ def test_list_rooms_shows_last_message_read_position_and_unread_count(chat_env):
         "lastMessage": None,
         "lastReadSeq": 0,
         "unreadCount": 0,
+        "memberCount": 2,
+        "onlineCount": 2,
     }
     assert by_id[busy]["lastMessage"]["content"] == "three"
     assert by_id[busy]["lastMessage"]["seq"] == 3
@@ -179,7 +182,7 @@ def test_mark_read_moves_forward_only_and_tells_the_room(chat_env):
     assert b.send("markRead", roomId=room_id, seq=1) == {"type": "readMarked", "roomId": room_id, "seq": 2}
 
     assert frames_of(chat_env, a, "read") == [
-        {"type": "read", "roomId": room_id, "userId": bob.user_id, "seq": 2}
+        {"type": "read", "roomId": room_id, "userId": bob.user_id, "displayName": bob.username, "seq": 2}
     ]
 
 
@@ -206,7 +209,7 @@ def test_typing_reaches_the_others_only_and_has_no_reply(chat_env):
 
     assert not WRITES & set(sent)
     assert frames_of(chat_env, b, "typing") == [
-        {"type": "typing", "roomId": room_id, "userId": alice.user_id}
+        {"type": "typing", "roomId": room_id, "userId": alice.user_id, "displayName": alice.username}
     ]
     assert frames_of(chat_env, a_other, "typing") == []
     assert frames_of(chat_env, a, "typing") == []

@@ -9,12 +9,17 @@ from tests.chat.harness import Connection, User, dynamodb_requests, new_connecti
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
-def connection_items(table, connection: Connection) -> tuple[dict | None, dict | None]:
+def connection_items(table, connection: Connection) -> tuple[dict | None, int | None]:
+    """The connection record, and the connection's expiry in its user's connection map."""
     forward = table.get_item(Key={"PK": f"CONN#{connection.connection_id}", "SK": "CONN"}).get("Item")
-    reverse = table.get_item(
-        Key={"PK": f"USER#{connection.user.user_id}", "SK": f"CONN#{connection.connection_id}"}
-    ).get("Item")
-    return forward, reverse
+    user_map = table.get_item(Key={"PK": f"USER#{connection.user.user_id}", "SK": "CONNS"}).get("Item")
+    entry = (user_map or {}).get("conns", {}).get(connection.connection_id)
+    return forward, (int(entry) if entry is not None else None)
+
+
+def member_connections(table, room_id: str, user: User) -> set[str]:
+    item = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{user.user_id}"})["Item"]
+    return set(item["conns"])
 
 
 def test_connect_records_the_connection_both_ways_with_a_ttl_past_two_hours(table):
@@ -28,9 +33,9 @@ def test_connect_records_the_connection_both_ways_with_a_ttl_past_two_hours(tabl
     assert forward["username"] == user.username
     assert forward["email"] == user.email
     assert int(forward["tokenExpiresAt"]) == user.token_expires_at
-    assert reverse is not None
-    for item in (forward, reverse):
-        assert before + 2 * 3600 < int(item["ttl"]) <= time.time() + 3 * 3600
+    assert forward["displayName"] == user.username
+    for expiry in (int(forward["ttl"]), reverse):
+        assert before + 2 * 3600 < expiry <= time.time() + 3 * 3600
 
 
 def test_disconnect_removes_both_records_and_is_idempotent(table):
@@ -58,7 +63,7 @@ def test_connect_without_authorizer_context_is_refused_and_writes_nothing(table)
     assert connection_items(table, connection) == (None, None)
 
 
-def test_connect_adds_the_connection_to_the_index_of_each_of_the_users_rooms(chat_env):
+def test_connect_adds_the_connection_to_the_member_item_of_each_of_the_users_rooms(chat_env):
     alice, bob = User(), User()
     first = alice.connect()
     room_id = first.send("createRoom", name="team", memberIds=[bob.user_id])["room"]["roomId"]
@@ -71,16 +76,15 @@ def test_connect_adds_the_connection_to_the_index_of_each_of_the_users_rooms(cha
     ]
 
 
-def test_disconnect_removes_the_connection_from_its_rooms_index(chat_env, table):
+def test_disconnect_removes_the_connection_from_its_member_items(chat_env, table):
     alice, bob = User(), User()
     a, b = alice.connect(), bob.connect()
     room_id = a.send("createRoom", name="team", memberIds=[bob.user_id])["room"]["roomId"]
 
     b.disconnect()
 
-    index = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]["conns"]
-    assert b.connection_id not in index
-    assert a.connection_id in index
+    assert member_connections(table, room_id, bob) == set()
+    assert member_connections(table, room_id, alice) == {a.connection_id}
 
 
 def test_ping_answers_pong_and_refreshes_liveness_at_most_once_per_interval(table):
@@ -157,16 +161,29 @@ def test_whoami_returns_the_identity_from_the_authorizer(chat_env):
     }
 
 
-def test_expired_connection_records_are_ignored(chat_env, table):
-    """DynamoDB deletes expired items days late: an expired reverse record must not be fanned out to."""
+def test_expired_connections_are_never_posted_to_and_are_forgotten(chat_env, table):
+    """DynamoDB deletes expired items days late, and `$disconnect` is best effort: an entry whose
+    connection has expired (in a user's map or a member item) is never posted to."""
     alice, bob = User(), User()
     a = alice.connect()
-    stale = new_connection_id()
-    table.put_item(Item={"PK": f"USER#{bob.user_id}", "SK": f"CONN#{stale}", "ttl": int(time.time()) - 60})
+    in_map, in_room = new_connection_id(), new_connection_id()
+    expired = int(time.time()) - 60
+    table.put_item(
+        Item={"PK": f"USER#{bob.user_id}", "SK": "CONNS", "conns": {in_map: expired}, "version": 1}
+    )
+    room_id = a.send("createRoom", name="r", memberIds=[bob.user_id])["room"]["roomId"]
+    assert member_connections(table, room_id, bob) == set()
+    table.update_item(
+        Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{bob.user_id}"},
+        UpdateExpression="SET conns.#c = :e",
+        ExpressionAttributeNames={"#c": in_room},
+        ExpressionAttributeValues={":e": expired},
+    )
 
-    a.send("createRoom", name="r", memberIds=[bob.user_id])
+    a.send("sendMessage", roomId=room_id, content="hello")
 
-    assert chat_env.attempts(stale) == 0
+    assert chat_env.attempts(in_map) == 0 and chat_env.attempts(in_room) == 0
+    assert member_connections(table, room_id, bob) == set()  # the fan-out forgot it
 
 
 def test_the_lifecycle_function_refuses_a_route_it_does_not_own(chat_env):
@@ -180,7 +197,7 @@ def test_the_lifecycle_function_refuses_a_route_it_does_not_own(chat_env):
     assert lifecycle.handler(event, LambdaContext()) == {"statusCode": 400}
 
 
-def test_connect_and_disconnect_update_the_index_of_every_room_of_the_user(chat_env, table):
+def test_connect_and_disconnect_update_the_member_item_in_every_room_of_the_user(chat_env, table):
     alice, bob = User(), User()
     a = alice.connect()
     room_ids = [
@@ -188,8 +205,7 @@ def test_connect_and_disconnect_update_the_index_of_every_room_of_the_user(chat_
     ]
 
     def indexed(connection: Connection) -> list[bool]:
-        items = [table.get_item(Key={"PK": f"ROOM#{r}", "SK": "ROOM"})["Item"] for r in room_ids]
-        return [connection.connection_id in item["conns"] for item in items]
+        return [connection.connection_id in member_connections(table, r, bob) for r in room_ids]
 
     b = bob.connect()
     assert indexed(b) == [True] * 12

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +16,10 @@ from botocore.exceptions import ClientError
 
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 BATCH_GET_MAX = 100
+BATCH_WRITE_MAX = 25
+# Unprocessed keys or items (throttling) are retried this often, with jittered exponential backoff.
+UNPROCESSED_ATTEMPTS = 5
+UNPROCESSED_BACKOFF_SECONDS = 0.05
 # Requests in flight for one action that touches many items (a user's rooms, a room's members);
 # below botocore's 10 pooled connections.
 PARALLEL_REQUESTS = 8
@@ -29,6 +34,10 @@ R = TypeVar("R")
 
 class ConditionFailed(Exception):
     """A write's condition did not hold (the caller decides what that means)."""
+
+
+class Unprocessed(Exception):
+    """A batch request still had unprocessed keys or items after every retry."""
 
 
 class TransactionCancelled(Exception):
@@ -114,11 +123,38 @@ def batch_get(item_keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for start in range(0, len(item_keys), BATCH_GET_MAX):
         chunk = item_keys[start : start + BATCH_GET_MAX]
         pending: dict[str, Any] = {name: {"Keys": chunk, "ConsistentRead": True}}
-        while pending:
+        for attempt in range(UNPROCESSED_ATTEMPTS):
+            _back_off(attempt)
             page = resource().batch_get_item(RequestItems=pending)
             found += page["Responses"].get(name, [])
             pending = page.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+        else:
+            raise Unprocessed(f"{len(pending[name]['Keys'])} keys still unprocessed")
     return found
+
+
+def batch_put(items: list[dict[str, Any]]) -> None:
+    """Put every item (BatchWriteItem, 25 a request), retrying what DynamoDB leaves unprocessed."""
+    name = table_name()
+    for start in range(0, len(items), BATCH_WRITE_MAX):
+        pending: dict[str, Any] = {
+            name: [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_MAX]]
+        }
+        for attempt in range(UNPROCESSED_ATTEMPTS):
+            _back_off(attempt)
+            pending = low_level().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+        else:
+            raise Unprocessed(f"{len(pending[name])} items still unprocessed")
+
+
+def _back_off(attempt: int) -> None:
+    """Before a retry of unprocessed keys or items: full jitter, as AWS's SDK guidance says."""
+    if attempt:
+        time.sleep(random.uniform(0, UNPROCESSED_BACKOFF_SECONDS * 2**attempt))
 
 
 def is_condition_failure(exc: ClientError) -> bool:

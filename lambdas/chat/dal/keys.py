@@ -7,14 +7,18 @@ from typing import Any
 Key = dict[str, Any]
 
 SEQ_DIGITS = 15
+MEMBER_PREFIX = "MEMBER#"
+ROOM_SK = "ROOM"
+LAST_SK = "LAST"
 
 
 def connection(connection_id: str) -> Key:
     return {"PK": f"CONN#{connection_id}", "SK": "CONN"}
 
 
-def user_connection(user_id: str, connection_id: str) -> Key:
-    return {"PK": f"USER#{user_id}", "SK": f"CONN#{connection_id}"}
+def user_connections(user_id: str) -> Key:
+    """One item per user: its open connections (at most the per-user cap), for the cap and fan-outs."""
+    return {"PK": f"USER#{user_id}", "SK": "CONNS"}
 
 
 def membership(user_id: str, room_id: str) -> Key:
@@ -30,7 +34,15 @@ def user_partition(user_id: str) -> str:
 
 
 def room(room_id: str) -> Key:
-    return {"PK": f"ROOM#{room_id}", "SK": "ROOM"}
+    return {"PK": room_partition(room_id), "SK": ROOM_SK}
+
+
+def last_message(room_id: str) -> Key:
+    return {"PK": room_partition(room_id), "SK": LAST_SK}
+
+
+def room_member(room_id: str, user_id: str) -> Key:
+    return {"PK": room_partition(room_id), "SK": f"{MEMBER_PREFIX}{user_id}"}
 
 
 def room_partition(room_id: str) -> str:
@@ -50,6 +62,5 @@ def idempotency(room_id: str, sender_id: str, client_message_id: str) -> Key:
     return {"PK": room_partition(room_id), "SK": f"IDEM#{sender_id}#{client_message_id}"}
 
 
-CONNECTION_PREFIX = "CONN#"
 MEMBERSHIP_PREFIX = "ROOM#"
 MESSAGE_PREFIX = "MSG#"

@@ -15,6 +15,7 @@ from chat.models.domain import Ack, Message
 class SendContext:
     """What one read tells sendMessage before it allocates a seq."""
 
+    is_member: bool
     previous_ack: Ack | None
     sender_approved: bool | None
 
@@ -30,14 +31,12 @@ class NoLongerMember(Exception):
 def send_context(
     room_id: str, sender_id: str, client_message_id: str | None, *, want_profile: bool
 ) -> SendContext:
-    """One BatchGetItem for the idempotency record and the sender's profile (only those asked for)."""
-    wanted = []
+    """One BatchGetItem: the sender's membership, and the idempotency record and profile if asked."""
+    wanted = [keys.membership(sender_id, room_id)]
     if client_message_id is not None:
         wanted.append(keys.idempotency(room_id, sender_id, client_message_id))
     if want_profile:
         wanted.append(keys.profile(sender_id))
-    if not wanted:
-        return SendContext(previous_ack=None, sender_approved=None)
     items = {_key_id(item): item for item in batch_get(wanted)}
     ack = None
     if client_message_id is not None:
@@ -48,7 +47,8 @@ def send_context(
     if want_profile:
         profile = items.get(_key_id(keys.profile(sender_id)))
         approved = profile is not None and profile.get("verificationStatus") == APPROVED
-    return SendContext(previous_ack=ack, sender_approved=approved)
+    is_member = _key_id(keys.membership(sender_id, room_id)) in items
+    return SendContext(is_member=is_member, previous_ack=ack, sender_approved=approved)
 
 
 def store(message: Message, *, idempotency_ttl: int) -> None:
@@ -135,7 +135,7 @@ def page(room_id: str, *, after: int | None, before: int | None, limit: int) -> 
 
 
 def message_item(message: Message) -> dict[str, Any]:
-    """A message's attributes as stored (in its own item and in the room's last-message cache)."""
+    """A message's attributes as stored (in its own item and in the room's last-message item)."""
     item: dict[str, Any] = {
         "roomId": message.room_id,
         "messageId": message.message_id,
@@ -144,6 +144,8 @@ def message_item(message: Message) -> dict[str, Any]:
         "content": message.content,
         "createdAt": message.created_at,
     }
+    if message.sender_name:
+        item["senderName"] = message.sender_name
     if message.client_message_id is not None:
         item["clientMessageId"] = message.client_message_id
     return item
@@ -158,6 +160,7 @@ def message_from_item(item: dict[str, Any]) -> Message:
         content=str(item["content"]),
         created_at=str(item["createdAt"]),
         client_message_id=item.get("clientMessageId"),
+        sender_name=str(item.get("senderName", "")),
     )
 
 

@@ -1,4 +1,5 @@
-"""BroadcastFunction: createRoom, joinRoom, leaveRoom, sendMessage, markRead, typing (these fan out)."""
+"""BroadcastFunction: createRoom, joinRoom, leaveRoom, sendMessage, markRead, typing (these fan out,
+through the fan-out function)."""
 
 from __future__ import annotations
 
@@ -14,36 +15,43 @@ from chat.observability import logger, metrics
 
 def create_room(call: Call) -> frames.Frame:
     request = requests.create_room(call.frame)
-    return frames.room(rooms.create(call.caller, request, endpoint=call.endpoint, now=call.now))
+    room, member_ids = rooms.create(call.caller, request, notifier=call.notifier, now=call.now)
+    return frames.room(room, member_ids)
 
 
 def join_room(call: Call) -> frames.Frame:
     request = requests.room_request(call.frame)
-    rooms.join(call.caller, request.room_id, endpoint=call.endpoint, now=call.now)
+    rooms.join(
+        call.caller,
+        request.room_id,
+        notifier=call.notifier,
+        max_members=call.settings.max_room_members,
+        now=call.now,
+    )
     return frames.joined(request.room_id)
 
 
 def leave_room(call: Call) -> frames.Frame:
     request = requests.room_request(call.frame)
-    rooms.leave(call.caller, request.room_id, endpoint=call.endpoint)
+    rooms.leave(call.caller, request.room_id, notifier=call.notifier, now=call.now)
     return frames.left(request.room_id)
 
 
 def send_message(call: Call) -> frames.Frame:
     request = requests.send_message(call.frame, call.settings.message_max_length)
-    ack = messages.send(call.caller, request, settings=call.settings, endpoint=call.endpoint, now=call.now)
+    ack = messages.send(call.caller, request, settings=call.settings, notifier=call.notifier, now=call.now)
     return frames.ack(ack)
 
 
 def mark_read(call: Call) -> frames.Frame:
     request = requests.mark_read(call.frame)
-    position = rooms.mark_read(call.caller, request.room_id, request.seq, endpoint=call.endpoint)
+    position = rooms.mark_read(call.caller, request.room_id, request.seq, notifier=call.notifier)
     return frames.read_marked(request.room_id, position)
 
 
 def typing(call: Call) -> None:
     request = requests.room_request(call.frame)
-    rooms.typing(call.caller, request.room_id, endpoint=call.endpoint)
+    rooms.typing(call.caller, request.room_id, notifier=call.notifier)
 
 
 ROUTES = {

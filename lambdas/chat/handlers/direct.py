@@ -1,4 +1,4 @@
-"""DirectFunction: `$default`, ping, whoami, reauth, listRooms, getMessages (replies only, no fan-out)."""
+"""DirectFunction: `$default`, ping, whoami, reauth, listRooms, getMessages, getMembers (replies only)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ def get_messages(call: Call) -> frames.Frame:
     return frames.messages(request.room_id, items, has_more)
 
 
+def get_members(call: Call) -> frames.Frame:
+    request = requests.get_members(call.frame)
+    items, cursor = rooms.member_page(call.caller, request.room_id, cursor=request.cursor, limit=request.limit)
+    return frames.members(request.room_id, items, cursor, now=call.now)
+
+
 ROUTES = {
     "$default": unknown_action,
     "ping": ping,
@@ -57,6 +63,7 @@ ROUTES = {
     "reauth": reauthenticate,
     "listRooms": list_rooms,
     "getMessages": get_messages,
+    "getMembers": get_members,
 }
 EXPIRY_EXEMPT = frozenset({"$default", "ping", "reauth"})
 

@@ -7,8 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chat.config import Settings
+from chat.dal import connections
 from chat.handlers.runtime import MissingIdentity, bind_log_keys, caller_of
 from chat.logic import sessions
+from chat.notify import Notifier
 from chat.observability import count, logger, metrics
 from chat.timeutil import now
 
@@ -21,8 +24,18 @@ def connect(event: dict[str, Any]) -> dict[str, Any]:
         logger.error("connect without authorizer context: refused")
         count("ConnectionsRefused")
         return {"statusCode": 403}
+    settings = Settings.from_environ()
     try:
-        sessions.connect(caller, now())
+        sessions.connect(
+            caller,
+            now(),
+            max_connections=settings.max_connections_per_user,
+            notifier=Notifier.from_settings(settings),
+        )
+    except connections.TooManyConnections:
+        logger.info("connect refused: too many open connections")
+        count("ConnectionsRefused")
+        return {"statusCode": 429}
     except Exception:
         logger.exception("connect failed: refused")
         count("ConnectionsRefused")
@@ -35,7 +48,13 @@ def disconnect(event: dict[str, Any]) -> dict[str, Any]:
     """Best effort and idempotent: whatever is left is found by TTL or by a 410 later."""
     try:
         caller = caller_of(event)
-        sessions.drop(caller.connection_id, caller.user_id)
+        sessions.drop(
+            caller.connection_id,
+            caller.user_id,
+            now=now(),
+            notifier=Notifier.from_settings(Settings.from_environ()),
+            display_name=caller.name,
+        )
     except Exception:
         logger.exception("disconnect cleanup failed")
         count("DisconnectFailures")

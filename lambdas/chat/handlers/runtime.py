@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chat import fanout
 from chat.config import Settings
 from chat.logic import sessions
 from chat.models import frames
 from chat.models.domain import Caller
 from chat.models.errors import ChatError, InternalError
 from chat.models.requests import Frame
+from chat.notify import Notifier
 from chat.observability import count, count_by, logger
 from chat.timeutil import now
 
@@ -33,8 +33,8 @@ class Call:
     request_context: Mapping[str, Any]
 
     @property
-    def endpoint(self) -> str:
-        return fanout.endpoint_for(self.request_context, self.settings.connections_endpoint)
+    def notifier(self) -> Notifier:
+        return Notifier.from_settings(self.settings)
 
 
 Action = Callable[[Call], "frames.Frame | None"]
@@ -51,6 +51,7 @@ def caller_of(event: Mapping[str, Any]) -> Caller:
             username=str(authorizer.get("username", "")),
             email=authorizer.get("email") or None,
             token_expires_at=int(authorizer["tokenExpiresAt"]),
+            display_name=str(authorizer.get("displayName", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MissingIdentity("no usable requestContext.authorizer") from exc

@@ -1,11 +1,13 @@
 """sendMessage and getMessages.
 
-sendMessage costs at most four DynamoDB requests whatever the room's size:
-  1. BatchGetItem: the idempotency record and the sender's profile (only when either is needed);
-  2. UpdateItem ADD seq on the room item, conditioned on membership, returning the room with its
-     connection index (who to fan out to);
+sendMessage costs four DynamoDB requests and one Lambda request whatever the room's size, and
+writes only small items (docs/DATA_MODEL.md lists their write units):
+  1. BatchGetItem: the sender's membership, the idempotency record and the sender's profile (the
+     last two only when needed);
+  2. UpdateItem ADD seq on the room item (well under 1 KB);
   3. TransactWriteItems: the message, its idempotency record and the sender's read position;
-  4. UpdateItem: the room's last-message cache, never moved backwards.
+  4. PutItem: the room's last-message item, never moved backwards;
+  5. Lambda Invoke (asynchronous): the fan-out function posts the message; the ack does not wait.
 A seq taken in (2) whose message is not stored in (3) (a crash, a concurrent duplicate, a member
 leaving at that instant) is a gap: clients that see one call getMessages, which is authoritative.
 """
@@ -18,12 +20,12 @@ from chat.config import Settings
 from chat.dal import messages, rooms
 from chat.dal.client import ConditionFailed
 from chat.logic import ratelimit
-from chat.logic.delivery import deliver
 from chat.logic.rooms import ensure_member
 from chat.models import frames
 from chat.models.domain import Ack, Caller, Message
 from chat.models.errors import InternalError, NotAMember, RateLimited, RoomNotFound, VerificationRequired
 from chat.models.requests import GetMessages, SendMessage
+from chat.notify import Notifier
 from chat.observability import count
 from chat.timeutil import iso
 
@@ -31,7 +33,7 @@ from chat.timeutil import iso
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
-def send(caller: Caller, request: SendMessage, *, settings: Settings, endpoint: str, now: float) -> Ack:
+def send(caller: Caller, request: SendMessage, *, settings: Settings, notifier: Notifier, now: float) -> Ack:
     if not ratelimit.allow(
         caller.connection_id, rate=settings.send_rate_per_second, burst=settings.send_burst, now=now
     ):
@@ -46,20 +48,21 @@ def send(caller: Caller, request: SendMessage, *, settings: Settings, endpoint: 
         raise VerificationRequired()
     if context.previous_ack is not None:
         return context.previous_ack
+    if not context.is_member:
+        raise NotAMember(request.room_id) if rooms.get(request.room_id) is not None else RoomNotFound(request.room_id)
     try:
-        room = rooms.allocate_seq(request.room_id, caller.user_id)
+        seq = rooms.allocate_seq(request.room_id)
     except ConditionFailed as exc:
-        if rooms.get(request.room_id) is None:
-            raise RoomNotFound(request.room_id) from exc
-        raise NotAMember(request.room_id) from exc
+        raise RoomNotFound(request.room_id) from exc
     message = Message(
         room_id=request.room_id,
         message_id=str(uuid.uuid4()),
-        seq=room.seq,
+        seq=seq,
         sender_id=caller.user_id,
         content=request.content,
         created_at=iso(now),
         client_message_id=request.client_message_id,
+        sender_name=caller.name,
     )
     try:
         messages.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS)
@@ -69,7 +72,7 @@ def send(caller: Caller, request: SendMessage, *, settings: Settings, endpoint: 
         raise NotAMember(request.room_id) from exc
     count("MessagesStored")
     rooms.cache_last_message(message)
-    deliver(endpoint, room.audience(except_connection=caller.connection_id), frames.message(message))
+    notifier.room(request.room_id, frames.message(message), except_connection=caller.connection_id)
     return message.ack()
 
 

@@ -1,138 +1,165 @@
-"""Rooms: create, join, leave, list, read positions and typing notices."""
+"""Rooms: create, join, leave, list, members, read positions and typing notices."""
 
 from __future__ import annotations
 
 import uuid
 
-from chat.dal import connections, rooms
+from chat.dal import connections, members, rooms
 from chat.dal.client import ConditionFailed
-from chat.logic.delivery import deliver
 from chat.models import frames
-from chat.models.domain import Caller, Membership, Room
+from chat.models.domain import Caller, Member, Membership, Message, Room
 from chat.models.errors import BadRequest, Forbidden, NotAMember, RoomNotFound
 from chat.models.requests import MAX_INITIAL_MEMBER_IDS, CreateRoom
+from chat.notify import Notifier
 from chat.timeutil import iso
 
 
-def create(caller: Caller, request: CreateRoom, *, endpoint: str, now: float) -> Room:
-    """Write the room with every member's membership at once, then index and notify their connections.
+def create(caller: Caller, request: CreateRoom, *, notifier: Notifier, now: float) -> tuple[Room, frozenset[str]]:
+    """Write the room with every member at once, then tell the members' connections.
 
-    The caller's connection is indexed with the room itself. The members' connections are read after
-    the room is written, and a connecting member's records are written before it reads its rooms, so
-    one of the two always sees the other.
+    The members' connections are read before the write (to list them in their member items) and
+    again after it: a member connecting in between writes its records before it reads its rooms,
+    so either its connect or the second read sees the other.
     """
-    members = frozenset({caller.user_id, *request.member_ids})
-    if len(members) > MAX_INITIAL_MEMBER_IDS + 1:
+    user_ids = frozenset({caller.user_id, *request.member_ids})
+    if len(user_ids) > MAX_INITIAL_MEMBER_IDS + 1:
         raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} user ids besides yours")
     created_at = iso(now)
+    before = connections.of_users(user_ids, now)
+    names = {user_id: found.display_name for user_id, found in before.items()} | {caller.user_id: caller.name}
+    room_members = [
+        Member(
+            user_id=user_id,
+            display_name=names.get(user_id, ""),
+            joined_at=created_at,
+            connections=before[user_id].connections if user_id in before else {},
+        )
+        for user_id in sorted(user_ids)
+    ]
     room = Room(
         room_id=str(uuid.uuid4()),
         name=request.name,
         open=request.open,
         created_by=caller.user_id,
         created_at=created_at,
-        member_ids=members,
-        connections={caller.connection_id: caller.user_id},
+        member_count=len(user_ids),
+        online_count=sum(1 for member in room_members if member.online(now)),
     )
     membership = Membership(room.room_id, room.name, room.open, joined_at=created_at, last_read_seq=0)
-    rooms.create(room, [(member, membership) for member in sorted(members)])
-    audience = {
-        connection_id: member
-        for member, connection_ids in connections.of_users(members).items()
-        for connection_id in connection_ids
-    }
-    audience.pop(caller.connection_id, None)
-    rooms.index_connections(room.room_id, audience)
-    deliver(endpoint, audience, frames.room(room))
-    return room
+    members.create_room(room, room_members, membership)
+    after = connections.of_users(user_ids, now)
+    for user_id, found in after.items():
+        missed = set(found.connections) - set(before[user_id].connections if user_id in before else {})
+        for connection_id in missed:
+            members.attach(room.room_id, user_id, connection_id, found.connections[connection_id], found.display_name, now)
+    notifier.room(room.room_id, frames.room(room, user_ids), except_connection=caller.connection_id)
+    return room, user_ids
 
 
-def join(caller: Caller, room_id: str, *, endpoint: str, now: float) -> None:
+def join(caller: Caller, room_id: str, *, notifier: Notifier, max_members: int, now: float) -> None:
     """Join an open room (or one that lists the caller); a member joining again changes nothing."""
-    room = _existing(room_id)
-    if caller.user_id in room.member_ids:
+    room, membership = _room_and_membership(caller, room_id)
+    if membership is not None:
         return
     if not room.open:
         raise Forbidden("this room is closed: only its members may enter it")
-    if len(room.member_ids) >= rooms.MAX_MEMBERS:
-        raise Forbidden(f"this room is full ({rooms.MAX_MEMBERS} members)")
-    mine = {caller.connection_id, *connections.of_user(caller.user_id)}
-    membership = Membership(room.room_id, room.name, room.open, joined_at=iso(now), last_read_seq=room.seq)
+    if room.member_count >= max_members:
+        raise Forbidden(f"this room is full ({max_members} members)")
+    mine = connections.of_user(caller.user_id, now)
+    member = Member(caller.user_id, caller.name, joined_at=iso(now), connections=mine)
+    joined = Membership(room.room_id, room.name, room.open, joined_at=iso(now), last_read_seq=room.seq)
     try:
-        rooms.join(room_id, caller.user_id, membership, mine)
+        members.join(room_id, member, joined, online=True, max_members=max_members)
     except ConditionFailed as exc:
-        raise Forbidden(f"this room is full ({rooms.MAX_MEMBERS} members)") from exc
-    audience = room.audience() | dict.fromkeys(mine - {caller.connection_id}, caller.user_id)
-    deliver(endpoint, audience, frames.member_joined(room_id, caller.user_id))
+        raise Forbidden(f"this room is full ({max_members} members)") from exc
+    except members.AlreadyMember:
+        return
+    notifier.about_people(
+        room,
+        frames.member_joined(room_id, caller.user_id, caller.name),
+        except_connection=caller.connection_id,
+    )
 
 
-def leave(caller: Caller, room_id: str, *, endpoint: str) -> None:
+def leave(caller: Caller, room_id: str, *, notifier: Notifier, now: float) -> None:
     """Leave a room: the others and the caller's other connections are told."""
-    room = _member_of(caller, room_id)
-    mine = {c for c, user in room.connections.items() if user == caller.user_id} | {caller.connection_id}
+    room = _existing(room_id)
+    member = members.member(room_id, caller.user_id)
+    if member is None:
+        raise NotAMember(room_id)
     try:
-        rooms.leave(room_id, caller.user_id, sorted(mine))
+        members.leave(room_id, caller.user_id, was_online=member.online(now))
     except ConditionFailed as exc:
         raise NotAMember(room_id) from exc
-    audience = room.audience(except_user=caller.user_id) | dict.fromkeys(
-        mine - {caller.connection_id}, caller.user_id
-    )
-    deliver(endpoint, audience, frames.member_left(room_id, caller.user_id))
+    mine = dict.fromkeys(set(member.live_connections(now)) - {caller.connection_id}, caller.user_id)
+    frame = frames.member_left(room_id, caller.user_id)
+    if room.member_count <= notifier.presence_max_members:
+        notifier.room(room_id, frame, extra=mine)
+    else:
+        notifier.connections(mine, frame)
 
 
-def listing(caller: Caller) -> list[tuple[Membership, Room | None]]:
-    """The caller's rooms, most recently active first, each with its room's last-message cache."""
-    memberships = rooms.memberships(caller.user_id)
-    current = rooms.summaries([m.room_id for m in memberships])
-    items = [(m, current.get(m.room_id)) for m in memberships]
+def listing(caller: Caller) -> list[tuple[Membership, Room | None, Message | None]]:
+    """The caller's rooms, most recently active first, each with its room and last message."""
+    memberships = members.memberships(caller.user_id)
+    current = rooms.with_last_messages([m.room_id for m in memberships])
+    items = [(m, *current.get(m.room_id, (None, None))) for m in memberships]
 
-    def recency(item: tuple[Membership, Room | None]) -> str:
-        membership, room = item
-        last = room.last_message if room is not None else None
+    def recency(item: tuple[Membership, Room | None, Message | None]) -> str:
+        membership, _, last = item
         return last.created_at if last is not None else membership.joined_at
 
     return sorted(items, key=recency, reverse=True)
 
 
-def mark_read(caller: Caller, room_id: str, seq: int, *, endpoint: str) -> int:
+def member_page(caller: Caller, room_id: str, *, cursor: str | None, limit: int) -> tuple[list[Member], str | None]:
+    """A page of the room's members (members only), in user-id order."""
+    ensure_member(caller, room_id)
+    return members.page(room_id, after=cursor, limit=limit)
+
+
+def mark_read(caller: Caller, room_id: str, seq: int, *, notifier: Notifier) -> int:
     """Move the caller's read position forward (never back); the room hears of it when it moved."""
-    room = _member_of(caller, room_id)
+    room, membership = _room_and_membership(caller, room_id)
+    if membership is None:
+        raise NotAMember(room_id)
     if seq > room.seq:
         raise BadRequest(f"seq {seq} is beyond the room's last message ({room.seq})")
-    result = rooms.mark_read(caller.user_id, room_id, seq)
+    result = members.mark_read(caller.user_id, room_id, seq)
     if result is None:
         raise NotAMember(room_id)
     position, moved = result
     if moved:
-        deliver(
-            endpoint,
-            room.audience(except_connection=caller.connection_id),
-            frames.read(room_id, caller.user_id, seq),
+        notifier.about_people(
+            room, frames.read(room_id, caller.user_id, caller.name, seq), except_connection=caller.connection_id
         )
     return position
 
 
-def typing(caller: Caller, room_id: str, *, endpoint: str) -> None:
+def typing(caller: Caller, room_id: str, *, notifier: Notifier) -> None:
     """Tell the other members that the caller is typing (nothing is stored)."""
-    room = _member_of(caller, room_id)
-    deliver(endpoint, room.audience(except_user=caller.user_id), frames.typing(room_id, caller.user_id))
+    room, membership = _room_and_membership(caller, room_id)
+    if membership is None:
+        raise NotAMember(room_id)
+    notifier.about_people(room, frames.typing(room_id, caller.user_id, caller.name), except_user=caller.user_id)
 
 
 def ensure_member(caller: Caller, room_id: str) -> None:
     """A read of the caller's (small) membership item; the room is read only to explain a refusal."""
-    if rooms.membership(caller.user_id, room_id) is None:
+    if members.membership(caller.user_id, room_id) is None:
         raise NotAMember(room_id) if rooms.get(room_id) is not None else RoomNotFound(room_id)
+
+
+def _room_and_membership(caller: Caller, room_id: str) -> tuple[Room, Membership | None]:
+    """The room and the caller's membership in one BatchGetItem. Raises RoomNotFound."""
+    room, membership = members.room_and_membership(room_id, caller.user_id)
+    if room is None:
+        raise RoomNotFound(room_id)
+    return room, membership
 
 
 def _existing(room_id: str) -> Room:
     room = rooms.get(room_id)
     if room is None:
         raise RoomNotFound(room_id)
-    return room
-
-
-def _member_of(caller: Caller, room_id: str) -> Room:
-    room = _existing(room_id)
-    if caller.user_id not in room.member_ids:
-        raise NotAMember(room_id)
     return room

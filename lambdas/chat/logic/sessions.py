@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from chat.dal import connections, rooms
+from chat.dal import connections, members
+from chat.dal.client import in_parallel
+from chat.logic import presence
 from chat.memory import BoundedCache
 from chat.models.domain import Caller
+from chat.notify import Notifier
 from chat.models.errors import TokenExpired
 from chat.timeutil import iso
 
@@ -17,24 +20,42 @@ _extended_expiry: BoundedCache[int] = BoundedCache()
 _last_touched: BoundedCache[float] = BoundedCache()
 
 
-def connect(caller: Caller, now: float) -> None:
-    """Record the connection both ways, then add it to the index of every room the user is in.
+def connect(caller: Caller, now: float, *, max_connections: int, notifier: Notifier) -> None:
+    """Record the connection, then add it to the member item of every room the user is in.
 
-    The records are written first, so that a room joined meanwhile finds the connection in them.
+    Raises TooManyConnections (nothing stored) when the user holds `max_connections` already. The
+    records are written first, so that a room joined meanwhile finds the connection in them.
     """
-    connections.put(caller, connected_at=iso(now), ttl=int(now) + CONNECTION_TTL_SECONDS)
-    room_ids = [membership.room_id for membership in rooms.memberships(caller.user_id)]
-    rooms.index_connection_in(room_ids, caller.connection_id, caller.user_id)
-
-
-def drop(connection_id: str, user_id: str) -> None:
-    """Forget a connection everywhere: room indexes, then both records. Safe to repeat."""
-    rooms.unindex_connection_in(
-        [membership.room_id for membership in rooms.memberships(user_id)], connection_id
+    expires_at = int(now) + CONNECTION_TTL_SECONDS
+    connections.put(
+        caller, connected_at=iso(now), expires_at=expires_at, max_connections=max_connections, now=now
     )
+    room_ids = [membership.room_id for membership in members.memberships(caller.user_id)]
+    came_online = in_parallel(
+        lambda room_id: members.attach(
+            room_id, caller.user_id, caller.connection_id, expires_at, caller.name, now
+        ),
+        room_ids,
+    )
+    online_in = [room_id for room_id, online in zip(room_ids, came_online, strict=True) if online]
+    presence.announce(online_in, caller.user_id, caller.name, online=True, notifier=notifier)
+
+
+def drop(
+    connection_id: str, user_id: str, *, now: float, notifier: Notifier, display_name: str | None = None
+) -> None:
+    """Forget a connection everywhere: rooms' member items, then its records. Safe to repeat."""
+    room_ids = [membership.room_id for membership in members.memberships(user_id)]
+    went_offline = in_parallel(
+        lambda room_id: members.detach(room_id, user_id, connection_id, now), room_ids
+    )
+    offline_in = [room_id for room_id, offline in zip(room_ids, went_offline, strict=True) if offline]
+    if offline_in and display_name is None:
+        display_name = connections.display_name(user_id)
     connections.delete(connection_id, user_id)
     _extended_expiry.pop(connection_id)
     _last_touched.pop(connection_id)
+    presence.announce(offline_in, user_id, display_name or "", online=False, notifier=notifier)
 
 
 def ensure_token_valid(caller: Caller, now: float) -> None:

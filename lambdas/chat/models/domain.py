@@ -15,6 +15,13 @@ class Caller:
     username: str
     email: str | None
     token_expires_at: int
+    # What other members see (from the ID token: preferred_username, else name, else the e-mail's
+    # local part, else the username).
+    display_name: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
 
 
 @dataclass(frozen=True)
@@ -59,43 +66,59 @@ class Message:
     def ack(self) -> Ack:
         return Ack(self.room_id, self.message_id, self.seq, self.created_at, self.client_message_id)
 
+    sender_name: str = ""
+
     def wire(self) -> dict[str, Any]:
         """The message as the `message` frame and `lastMessage` carry it: its ack, its sender and content."""
-        return {**self.ack().wire(), "senderId": self.sender_id, "content": self.content}
+        body = {**self.ack().wire(), "senderId": self.sender_id, "content": self.content}
+        if self.sender_name:
+            body["displayName"] = self.sender_name
+        return body
 
 
 @dataclass(frozen=True)
 class Room:
+    """The room's description and counters (a small item: it is written on every message)."""
+
     room_id: str
     name: str
     open: bool
     created_by: str
     created_at: str
-    member_ids: frozenset[str]
     seq: int = 0
-    last_message: Message | None = None
-    # The room's connection index: connection id -> user id of every member's live connection.
-    connections: dict[str, str] = field(default_factory=dict)
+    member_count: int = 0
+    online_count: int = 0
 
-    def wire(self) -> dict[str, Any]:
+    def wire(self, member_ids: frozenset[str]) -> dict[str, Any]:
+        """The `room` frame's room; only createRoom sends it, so its members are known and few."""
         return {
             "roomId": self.room_id,
             "name": self.name,
             "open": self.open,
             "createdBy": self.created_by,
             "createdAt": self.created_at,
-            "memberIds": sorted(self.member_ids),
+            "memberIds": sorted(member_ids),
         }
 
-    def audience(
-        self, *, except_connection: str | None = None, except_user: str | None = None
-    ) -> dict[str, str]:
-        """Connections to fan out to: members' only (an index entry left behind by a race is skipped)."""
-        return {
-            connection_id: user_id
-            for connection_id, user_id in self.connections.items()
-            if user_id in self.member_ids and connection_id != except_connection and user_id != except_user
-        }
+
+@dataclass(frozen=True)
+class Member:
+    """A room's side of a membership: who, under which name, and the member's open connections."""
+
+    user_id: str
+    display_name: str
+    joined_at: str
+    # connection id -> the epoch second its record expires (API Gateway closes it before that).
+    connections: dict[str, int] = field(default_factory=dict)
+
+    def live_connections(self, now: float) -> list[str]:
+        return [cid for cid, expires in self.connections.items() if expires > now]
+
+    def expired_connections(self, now: float) -> list[str]:
+        return [cid for cid, expires in self.connections.items() if expires <= now]
+
+    def online(self, now: float) -> bool:
+        return bool(self.live_connections(now))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.models.domain import Ack, Membership, Message, Room
+from chat.models.domain import Ack, Member, Membership, Message, Room
 from chat.models.errors import ChatError
 
 Frame = dict[str, Any]
@@ -17,8 +17,8 @@ def error(err: ChatError, *, action: str | None) -> Frame:
     return frame
 
 
-def room(value: Room) -> Frame:
-    return {"type": "room", "room": value.wire()}
+def room(value: Room, member_ids: frozenset[str]) -> Frame:
+    return {"type": "room", "room": value.wire(member_ids)}
 
 
 def joined(room_id: str) -> Frame:
@@ -29,19 +29,18 @@ def left(room_id: str) -> Frame:
     return {"type": "left", "roomId": room_id}
 
 
-def member_joined(room_id: str, user_id: str) -> Frame:
-    return {"type": "memberJoined", "roomId": room_id, "userId": user_id}
+def member_joined(room_id: str, user_id: str, display_name: str) -> Frame:
+    return {"type": "memberJoined", "roomId": room_id, "userId": user_id, "displayName": display_name}
 
 
 def member_left(room_id: str, user_id: str) -> Frame:
     return {"type": "memberLeft", "roomId": room_id, "userId": user_id}
 
 
-def rooms(items: list[tuple[Membership, Room | None]]) -> Frame:
-    """`rooms`: each membership with its room's last message and the caller's unread count."""
+def rooms(items: list[tuple[Membership, Room | None, Message | None]]) -> Frame:
+    """`rooms`: each membership with its room's counts, last message and the caller's unread count."""
     listed = []
-    for membership, current in items:
-        last = current.last_message if current is not None else None
+    for membership, current, last in items:
         listed.append(
             {
                 "roomId": membership.room_id,
@@ -50,9 +49,28 @@ def rooms(items: list[tuple[Membership, Room | None]]) -> Frame:
                 "lastMessage": last.wire() if last is not None else None,
                 "lastReadSeq": membership.last_read_seq,
                 "unreadCount": max(0, last.seq - membership.last_read_seq) if last is not None else 0,
+                "memberCount": current.member_count if current is not None else 0,
+                "onlineCount": current.online_count if current is not None else 0,
             }
         )
     return {"type": "rooms", "items": listed}
+
+
+def members(room_id: str, items: list[Member], cursor: str | None, *, now: float) -> Frame:
+    listed = [
+        {"userId": m.user_id, "displayName": m.display_name, "online": m.online(now)} for m in items
+    ]
+    return {"type": "members", "roomId": room_id, "items": listed, "cursor": cursor}
+
+
+def presence(room_id: str, user_id: str, display_name: str, online: bool) -> Frame:
+    return {
+        "type": "presence",
+        "roomId": room_id,
+        "userId": user_id,
+        "displayName": display_name,
+        "online": online,
+    }
 
 
 def ack(value: Ack) -> Frame:
@@ -71,12 +89,12 @@ def read_marked(room_id: str, seq: int) -> Frame:
     return {"type": "readMarked", "roomId": room_id, "seq": seq}
 
 
-def read(room_id: str, user_id: str, seq: int) -> Frame:
-    return {"type": "read", "roomId": room_id, "userId": user_id, "seq": seq}
+def read(room_id: str, user_id: str, display_name: str, seq: int) -> Frame:
+    return {"type": "read", "roomId": room_id, "userId": user_id, "displayName": display_name, "seq": seq}
 
 
-def typing(room_id: str, user_id: str) -> Frame:
-    return {"type": "typing", "roomId": room_id, "userId": user_id}
+def typing(room_id: str, user_id: str, display_name: str) -> Frame:
+    return {"type": "typing", "roomId": room_id, "userId": user_id, "displayName": display_name}
 
 
 def pong() -> Frame:

@@ -20,6 +20,7 @@ ACTIONS: tuple[str, ...] = (
     "listRooms",
     "sendMessage",
     "getMessages",
+    "getMembers",
     "markRead",
     "typing",
     "ping",
@@ -97,6 +98,13 @@ class GetMessages:
 
 
 @dataclass(frozen=True)
+class GetMembers:
+    room_id: str
+    cursor: str | None
+    limit: int
+
+
+@dataclass(frozen=True)
 class MarkRead:
     room_id: str
     seq: int
@@ -162,6 +170,13 @@ def get_messages(frame: Frame) -> GetMessages:
     if after is not None and before is not None and before <= after + 1:
         raise BadRequest("before must be greater than after + 1")
     return GetMessages(room_id=room_id, after=after, before=before, limit=limit or DEFAULT_PAGE)
+
+
+def get_members(frame: Frame) -> GetMembers:
+    fields = frame.fields
+    cursor = _optional_string(fields, "cursor", MAX_USER_ID_CHARS)
+    limit = _optional_int(fields, "limit", 1, MAX_PAGE)
+    return GetMembers(room_id=_room_id(fields), cursor=cursor, limit=limit or MAX_PAGE)
 
 
 def mark_read(frame: Frame) -> MarkRead:

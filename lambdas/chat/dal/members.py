@@ -1,0 +1,279 @@
+"""Memberships, both ways: the user's side and the room's side.
+
+- `USER#<userId> / ROOM#<roomId>` (Membership): the user's rooms for listRooms, its read position;
+  the membership check of every room action reads it.
+- `ROOM#<roomId> / MEMBER#<userId>` (Member): who is in the room, under which name, with which
+  open connections (id -> expiry). The fan-out and getMembers Query these; a member's item stays
+  small (at most the per-user connection cap of live entries), whatever the room's size.
+
+Both sides are written in one transaction on join and leave. createRoom writes the room's side
+first (invisible: nothing reads a room's members before its room item exists), then the room and
+the users' side in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chat.dal import keys, rooms
+from chat.dal.client import (
+    ConditionFailed,
+    TransactionCancelled,
+    batch_get,
+    batch_put,
+    is_condition_failure,
+    low_level,
+    query_prefix,
+    table,
+    table_name,
+    transact,
+)
+from chat.models.domain import Member, Membership, Room
+
+
+class AlreadyMember(Exception):
+    """joinRoom raced with another join of the same user: it is a member already."""
+
+
+def create_room(room: Room, members: list[Member], membership: Membership) -> None:
+    """The room's member items, then the room and every member's membership in one transaction.
+
+    At most 99 members: a transaction holds 100 items.
+    """
+    batch_put([_member_item(room.room_id, member) for member in members])
+    name = table_name()
+    writes: list[dict[str, Any]] = [
+        {"Put": {"TableName": name, "Item": rooms.item(room), "ConditionExpression": "attribute_not_exists(PK)"}}
+    ]
+    writes += [
+        {"Put": {"TableName": name, "Item": _membership_item(member.user_id, membership)}} for member in members
+    ]
+    transact(writes)
+
+
+def join(room_id: str, member: Member, membership: Membership, *, online: bool, max_members: int) -> None:
+    """Add both sides of the membership and count the member, at once.
+
+    Raises ConditionFailed when the room is closed, full or gone; AlreadyMember when a concurrent
+    join of the same user won.
+    """
+    name = table_name()
+    count = {
+        "TableName": name,
+        "Key": keys.room(room_id),
+        "UpdateExpression": "ADD memberCount :one, onlineCount :online",
+        "ConditionExpression": "attribute_exists(PK) AND #open = :true AND memberCount < :cap",
+        "ExpressionAttributeNames": {"#open": "open"},
+        "ExpressionAttributeValues": {":one": 1, ":online": int(online), ":true": True, ":cap": max_members},
+    }
+    new = "attribute_not_exists(PK)"
+    try:
+        transact(
+            [
+                {"Update": count},
+                {"Put": {"TableName": name, "Item": _member_item(room_id, member), "ConditionExpression": new}},
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": _membership_item(member.user_id, membership),
+                        "ConditionExpression": new,
+                    }
+                },
+            ]
+        )
+    except TransactionCancelled as exc:
+        if exc.reasons[0] == "ConditionalCheckFailed":
+            raise ConditionFailed(room_id) from exc
+        if "ConditionalCheckFailed" in exc.reasons:
+            raise AlreadyMember(room_id) from exc
+        raise
+
+
+def leave(room_id: str, user_id: str, *, was_online: bool) -> None:
+    """Remove both sides and uncount the member, at once. Raises ConditionFailed for a non-member."""
+    name = table_name()
+    try:
+        transact(
+            [
+                {
+                    "Delete": {
+                        "TableName": name,
+                        "Key": keys.room_member(room_id, user_id),
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+                {"Delete": {"TableName": name, "Key": keys.membership(user_id, room_id)}},
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": keys.room(room_id),
+                        "UpdateExpression": "ADD memberCount :minus, onlineCount :online",
+                        "ExpressionAttributeValues": {":minus": -1, ":online": -int(was_online)},
+                    }
+                },
+            ]
+        )
+    except TransactionCancelled as exc:
+        if exc.reasons[0] == "ConditionalCheckFailed":
+            raise ConditionFailed(room_id) from exc
+        raise
+
+
+def member(room_id: str, user_id: str) -> Member | None:
+    found = table().get_item(Key=keys.room_member(room_id, user_id), ConsistentRead=True).get("Item")
+    return _member(found) if found else None
+
+
+def page(room_id: str, *, after: str | None, limit: int) -> tuple[list[Member], str | None]:
+    """Up to `limit` members in user-id order after the member `after`; the last one's id if more may follow."""
+    request: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": keys.room_partition(room_id), ":prefix": keys.MEMBER_PREFIX},
+        "Limit": limit,
+        "ConsistentRead": True,
+    }
+    if after is not None:
+        request["ExclusiveStartKey"] = keys.room_member(room_id, after)
+    result = table().query(**request)
+    found = [_member(item) for item in result["Items"]]
+    more = "LastEvaluatedKey" in result and len(found) == limit
+    return found, (found[-1].user_id if more else None)
+
+
+def pages(room_id: str, size: int) -> Iterator[list[Member]]:
+    """Every member item of the room, `size` at a time (strongly consistent: a member who has just
+    joined gets the next message)."""
+    request: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": keys.room_partition(room_id), ":prefix": keys.MEMBER_PREFIX},
+        "Limit": size,
+        "ConsistentRead": True,
+    }
+    while True:
+        result = table().query(**request)
+        yield [_member(item) for item in result["Items"]]
+        if "LastEvaluatedKey" not in result:
+            return
+        request["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+
+def attach(room_id: str, user_id: str, connection_id: str, expires_at: int, display_name: str, now: float) -> bool:
+    """Add a connection to the user's member item (only while a member); True when it came online.
+
+    Also renames the member (its display name is kept current on each connect).
+    """
+    try:
+        old = low_level().update_item(
+            TableName=table_name(),
+            Key=keys.room_member(room_id, user_id),
+            UpdateExpression="SET conns.#c = :e, displayName = :n",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#c": connection_id},
+            ExpressionAttributeValues={":e": expires_at, ":n": display_name},
+            ReturnValues="ALL_OLD",
+        ).get("Attributes", {})
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    others = {cid: int(e) for cid, e in old.get("conns", {}).items() if cid != connection_id}
+    return not any(expires > now for expires in others.values())
+
+
+def detach(room_id: str, user_id: str, connection_id: str, now: float) -> bool:
+    """Remove a connection from the user's member item; True when that took the member offline."""
+    try:
+        new = low_level().update_item(
+            TableName=table_name(),
+            Key=keys.room_member(room_id, user_id),
+            UpdateExpression="REMOVE conns.#c",
+            ConditionExpression="attribute_exists(conns.#c)",
+            ExpressionAttributeNames={"#c": connection_id},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False  # not a member, or that connection was not (or no longer) listed
+        raise
+    return not any(int(expires) > now for expires in new.get("conns", {}).values())
+
+
+def room_and_membership(room_id: str, user_id: str) -> tuple[Room | None, Membership | None]:
+    """The room and the user's membership of it, in one BatchGetItem."""
+    found = {str(item["SK"]): item for item in batch_get([keys.room(room_id), keys.membership(user_id, room_id)])}
+    room = found.get(keys.ROOM_SK)
+    membership = found.get(keys.membership(user_id, room_id)["SK"])
+    return (rooms.from_item(room) if room else None), (_membership(membership) if membership else None)
+
+
+def memberships(user_id: str) -> list[Membership]:
+    return [_membership(item) for item in query_prefix(keys.user_partition(user_id), keys.MEMBERSHIP_PREFIX)]
+
+
+def membership(user_id: str, room_id: str) -> Membership | None:
+    found = table().get_item(Key=keys.membership(user_id, room_id), ConsistentRead=True).get("Item")
+    return _membership(found) if found else None
+
+
+def mark_read(user_id: str, room_id: str, seq: int) -> tuple[int, bool] | None:
+    """Move the user's read position forward to `seq`.
+
+    Returns the position now and whether it moved; None when the user is not a member.
+    """
+    try:
+        table().update_item(
+            Key=keys.membership(user_id, room_id),
+            UpdateExpression="SET lastReadSeq = :s",
+            ConditionExpression="attribute_exists(PK) AND lastReadSeq < :s",
+            ExpressionAttributeValues={":s": seq},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        old = exc.response.get("Item")
+        return (int(old["lastReadSeq"]["N"]), False) if old else None
+    return seq, True
+
+
+def _member_item(room_id: str, value: Member) -> dict[str, Any]:
+    return {
+        **keys.room_member(room_id, value.user_id),
+        "userId": value.user_id,
+        "displayName": value.display_name,
+        "joinedAt": value.joined_at,
+        "conns": dict(value.connections),  # always a map, so `SET conns.#c` has a parent
+    }
+
+
+def _member(found: dict[str, Any]) -> Member:
+    return Member(
+        user_id=str(found["userId"]),
+        display_name=str(found.get("displayName", "")),
+        joined_at=str(found["joinedAt"]),
+        connections={str(cid): int(expires) for cid, expires in found.get("conns", {}).items()},
+    )
+
+
+def _membership_item(user_id: str, value: Membership) -> dict[str, Any]:
+    return {
+        **keys.membership(user_id, value.room_id),
+        "roomId": value.room_id,
+        "name": value.name,
+        "open": value.open,
+        "joinedAt": value.joined_at,
+        "lastReadSeq": value.last_read_seq,
+    }
+
+
+def _membership(found: dict[str, Any]) -> Membership:
+    return Membership(
+        room_id=str(found["roomId"]),
+        name=str(found["name"]),
+        open=bool(found["open"]),
+        joined_at=str(found["joinedAt"]),
+        last_read_seq=int(found["lastReadSeq"]),
+    )

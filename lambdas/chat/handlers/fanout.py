@@ -1,0 +1,24 @@
+"""FanoutFunction: posts a frame to a room's members, or to one batch of them (invoked asynchronously)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chat.config import Settings
+from chat.dispatch import FanoutJob
+from chat.logic import fanout_job
+from chat.notify import Notifier
+from chat.observability import logger, metrics
+from chat.timeutil import now
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> None:
+    """An exception makes Lambda retry the event (twice), then send it to the on-failure queue."""
+    job = FanoutJob.from_event(event)
+    logger.append_keys(room_id=job.room_id, frame_type=job.frame.get("type"))
+    settings = Settings.from_environ()
+    fanout_job.run(job, settings=settings, notifier=Notifier.from_settings(settings), now=now())

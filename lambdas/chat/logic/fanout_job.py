@@ -1,0 +1,76 @@
+"""What the fan-out function does with a job: read the room's members, split, post.
+
+A room job Queries the room's member items page by page and collects their live connections; each
+time `fanout_batch_size` of them are collected, they are handed to another invocation of the
+fan-out function (asynchronously, so the batches post in parallel); the last batch is posted here.
+A room of up to one batch therefore costs one invocation. A batch job posts to its targets.
+
+Connections API Gateway says are gone (410), and entries whose connection has expired, are
+forgotten everywhere (sessions.drop), which also announces members going offline.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from chat import fanout
+from chat.config import Settings
+from chat.dal import members
+from chat.dispatch import FanoutJob
+from chat.logic import sessions
+from chat.notify import Notifier
+from chat.observability import count, count_by, logger
+
+# Member items read per Query page (well under DynamoDB's 1 MB page at a few hundred bytes each).
+MEMBER_PAGE = 1000
+
+
+def run(job: FanoutJob, *, settings: Settings, notifier: Notifier, now: float) -> None:
+    if job.targets is not None:
+        post(job.targets, job.frame, settings=settings, notifier=notifier, now=now)
+        return
+    assert job.room_id is not None, "a fan-out job names a room or its targets"
+    batch = settings.fanout_batch_size
+    pending: dict[str, str] = dict(job.extra)
+    expired: dict[str, str] = {}
+    for page in members.pages(job.room_id, MEMBER_PAGE):
+        for member in page:
+            if member.user_id == job.except_user:
+                continue
+            for connection_id in member.live_connections(now):
+                if connection_id != job.except_connection:
+                    pending[connection_id] = member.user_id
+            expired.update(dict.fromkeys(member.expired_connections(now), member.user_id))
+        while len(pending) > batch:
+            split = dict(islice(pending.items(), batch))
+            for connection_id in split:
+                del pending[connection_id]
+            notifier.connections(split, job.frame)
+            count("FanoutBatches")
+    post(pending, job.frame, settings=settings, notifier=notifier, now=now)
+    for connection_id, user_id in expired.items():
+        _forget(connection_id, user_id, notifier=notifier, now=now)
+
+
+def post(
+    targets: dict[str, str], frame: dict, *, settings: Settings, notifier: Notifier, now: float
+) -> None:
+    """Post to every target; forget the gone ones; count what failed."""
+    if settings.connections_endpoint is None:
+        raise RuntimeError("CONNECTIONS_ENDPOINT is not set: the stack sets it on the fan-out function")
+    outcome = fanout.post(settings.connections_endpoint, targets, frame)
+    count("ConnectionsReached", len(outcome.delivered))
+    for connection_id in outcome.gone:
+        _forget(connection_id, targets[connection_id], notifier=notifier, now=now)
+    for connection_id, kind in outcome.failed.items():
+        logger.warning("post failed", extra={"target_connection_id": connection_id, "kind": kind})
+        count_by("PostFailures", "Kind", kind)
+
+
+def _forget(connection_id: str, user_id: str, *, notifier: Notifier, now: float) -> None:
+    try:
+        sessions.drop(connection_id, user_id, now=now, notifier=notifier)
+    except Exception:
+        logger.exception("could not remove a gone connection", extra={"gone_connection_id": connection_id})
+    else:
+        count("StaleConnectionsRemoved")

@@ -1,0 +1,23 @@
+"""Presence: a member is online while it has one live connection; only the transitions are told.
+
+`members.attach`/`detach` say atomically whether a connection took its member online or offline
+(a second tab, or closing one of two, changes nothing). Each transition moves the room's
+`onlineCount` and, in rooms of at most `presence_max_members`, sends `presence` to the others.
+"""
+
+from __future__ import annotations
+
+from chat.dal import rooms
+from chat.dal.client import in_parallel
+from chat.models import frames
+from chat.notify import Notifier
+
+
+def announce(room_ids: list[str], user_id: str, display_name: str, *, online: bool, notifier: Notifier) -> None:
+    if not room_ids:
+        return
+    delta = 1 if online else -1
+    in_parallel(lambda room_id: rooms.count_online(room_id, delta), room_ids)
+    frame_of = {room_id: frames.presence(room_id, user_id, display_name, online) for room_id in room_ids}
+    found = list(rooms.many(room_ids).values())
+    in_parallel(lambda room: notifier.about_people(room, frame_of[room.room_id], except_user=user_id), found)
