@@ -53,7 +53,8 @@ def typed_item_size(item: Mapping[str, Any]) -> int:
 
 
 def write_units(old: Item | None, new: Item | None, *, transactional: bool = False) -> int:
-    """Units of one item's write: 1 per KB of the larger image (None: absent), ≥ 1, ×2 in a transaction."""
+    """Units of one item's write: 1 per KB of the larger image (None: absent), at least 1; twice in a
+    transaction."""
     larger = max(item_size(old or {}), item_size(new or {}))
     return max(1, math.ceil(larger / KB)) * (2 if transactional else 1)
 
@@ -143,6 +144,7 @@ def metered_writes(client: Any, reader: Any = None) -> Iterator[WriteRecord]:
     by `reader` (default: a new client for the same endpoint, so its reads are not metered). Only
     the written keys are read. Other writers of the same items meanwhile would distort the images.
     Attempts DynamoDB does not bill (throttled, invalid) and attempts without an answer are left out.
+    A `BatchWriteItem`'s `UnprocessedItems` are not subtracted: moto processes every item.
     """
     reader = reader or boto3.client(
         "dynamodb", endpoint_url=client.meta.endpoint_url, region_name=client.meta.region_name
@@ -152,8 +154,8 @@ def metered_writes(client: Any, reader: Any = None) -> Iterator[WriteRecord]:
     in_flight = threading.local()  # botocore sends an attempt and gets its answer on one thread
 
     def image(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
-        wire_key = {name: {k: _raw(v) if k == "B" else v for k, v in value.items()} for name, value in key.items()}
-        return reader.get_item(TableName=table, Key=wire_key, ConsistentRead=True).get("Item")
+        key = {name: {"B": _raw(value["B"])} if "B" in value else value for name, value in key.items()}
+        return reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
     def key_names(table: str) -> list[str]:
         if table not in schemas:
@@ -176,12 +178,9 @@ def metered_writes(client: Any, reader: Any = None) -> Iterator[WriteRecord]:
         failed = response_dict["status_code"] != 200
         if failed and parsed_response.get("Error", {}).get("Code") not in BILLED_FAILURES:
             return
-        unprocessed = _unprocessed(json.loads(response_dict["body"] or b"{}"), key_names)
         transactional = operation == "TransactWriteItems"
         items = []
         for table, key, old in targets:
-            if (table, _canonical(key)) in unprocessed:
-                continue
             new = old if failed else image(table, key)
             units = write_units(old, new, transactional=transactional)
             items.append(ItemWrite(table, key, item_size(old or {}), item_size(new or {}), units))
@@ -207,27 +206,15 @@ def _written_keys(operation: str, body: dict[str, Any], key_names: Any) -> list[
         return [(body["TableName"], key_of(body["TableName"], body["Item"]))]
     if operation in ("UpdateItem", "DeleteItem"):
         return [(body["TableName"], body["Key"])]
-    if operation == "BatchWriteItem":
-        return [
-            (table, key_of(table, request["PutRequest"]["Item"]) if "PutRequest" in request else request["DeleteRequest"]["Key"])
-            for table, requests in body["RequestItems"].items()
-            for request in requests
-        ]
     targets = []
+    if operation == "BatchWriteItem":
+        for table, requests in body["RequestItems"].items():
+            for request in requests:
+                put, delete = request.get("PutRequest"), request.get("DeleteRequest")
+                targets.append((table, key_of(table, put["Item"]) if put else delete["Key"]))
+        return targets
     for action in body["TransactItems"]:
         ((kind, details),) = action.items()
         table = details["TableName"]
         targets.append((table, key_of(table, details["Item"]) if kind == "Put" else details["Key"]))
     return targets
-
-
-def _unprocessed(response: dict[str, Any], key_names: Any) -> set[tuple[str, str]]:
-    """The (table, key) pairs a BatchWriteItem answer hands back as not written."""
-    found = set()
-    for table, key in _written_keys("BatchWriteItem", {"RequestItems": response.get("UnprocessedItems", {})}, key_names):
-        found.add((table, _canonical(key)))
-    return found
-
-
-def _canonical(key: dict[str, Any]) -> str:
-    return json.dumps(key, sort_keys=True)
