@@ -4,16 +4,17 @@ Item size ("DynamoDB item sizes and formats", docs.aws.amazon.com/amazondynamodb
 CapacityUnitCalculations.html): the sum over attributes of the attribute name's UTF-8 bytes plus
 
 - string: its UTF-8 bytes; binary: its raw bytes (not the base64 sent on the wire);
-- number: 1 byte per two significant digits (leading and trailing zeroes trimmed, at most 38) + 1;
+- number: 1 byte per two significant digits (leading and trailing zeroes trimmed, at most 38) + 1
+  (the guide calls this approximate; the sign is not counted);
 - null, boolean: 1 byte;
 - list, map: 3 bytes + 1 byte per element + the elements (a map element also counts its name);
-- string, number and binary sets: the sum of their elements' sizes as above.
+- string, number and binary sets (the guide gives no rule): the sum of their elements' sizes.
 
 Write units ("DynamoDB read and write operations", .../read-write-operations.html): a put, update or
 delete costs 1 unit per KB (1,024 bytes, rounded up) of the larger of the item's before and after
 images, at least 1; `BatchWriteItem` rounds each item on its own. A conditional write whose condition
-fails still costs the units of the existing item, or 1 if there is none: that is the same formula
-with the after image equal to the before image, which is what the meter measures for it.
+fails still costs the units of the existing item, or 1 if there is none (older editions of the
+guide said "of the new item"): the same formula, since its after image is its before image.
 Transactions (".../transaction-apis.html", "Capacity management for transactions"): DynamoDB
 reads or writes every item of the transaction twice (prepare and commit), so each item's units count
 twice, a `ConditionCheck`'s item (not changed: before = after) included. What a cancelled
@@ -181,7 +182,7 @@ def metered_writes(client: Any, reader: Any = None) -> Iterator[WriteRecord]:
         transactional = operation == "TransactWriteItems"
         items = []
         for table, key, old in targets:
-            new = old if failed else image(table, key)
+            new = image(table, key)
             units = write_units(old, new, transactional=transactional)
             items.append(ItemWrite(table, key, item_size(old or {}), item_size(new or {}), units))
         record.requests.append(RequestWrites(operation, items, failed))
