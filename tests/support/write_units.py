@@ -13,8 +13,8 @@ CapacityUnitCalculations.html): the sum over attributes of the attribute name's 
 Write units ("DynamoDB read and write operations", .../read-write-operations.html): a put, update or
 delete costs 1 unit per KB (1,024 bytes, rounded up) of the larger of the item's before and after
 images, at least 1; `BatchWriteItem` rounds each item on its own. A conditional write whose condition
-fails still costs the units of the existing item, or 1 if there is none (older editions of the
-guide said "of the new item"): the same formula, since its after image is its before image.
+fails still costs the units of the existing item, or 1 if there is none (one edition of the
+guide says "of the new item"): the same formula, since its after image is its before image.
 Transactions (".../transaction-apis.html", "Capacity management for transactions"): DynamoDB
 reads or writes every item of the transaction twice (prepare and commit), so each item's units count
 twice, a `ConditionCheck`'s item (not changed: before = after) included. What a cancelled
