@@ -106,6 +106,8 @@ def _raw(data: bytes | bytearray | str) -> bytes:
 
 @dataclass(frozen=True)
 class ItemWrite:
+    """One item one request wrote: its key as the wire carries it, its images' sizes in bytes, units."""
+
     table: str
     key: dict[str, Any]
     old_size: int
@@ -115,6 +117,8 @@ class ItemWrite:
 
 @dataclass(frozen=True)
 class RequestWrites:
+    """One write request (one attempt) and the items it names, in the request's order."""
+
     operation: str
     items: list[ItemWrite]
     failed: bool  # the condition failed or the transaction was cancelled: nothing changed
@@ -126,6 +130,8 @@ class RequestWrites:
 
 @dataclass
 class WriteRecord:
+    """What `metered_writes` saw, request by request, and the units of them all."""
+
     requests: list[RequestWrites] = field(default_factory=list)
 
     @property
