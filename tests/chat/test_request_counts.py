@@ -1,8 +1,10 @@
-"""sendMessage costs at most 4 DynamoDB requests, whatever the size of the room.
+"""sendMessage costs 4 DynamoDB requests, 1 Lambda request and at most 8 write units, whatever the room.
 
-The rooms are seeded through the data-access layer (a 500-member room built by 499 joins would take
-seconds); the message is then sent through the real handler and every HTTP request to DynamoDB is
-counted with botocore's `before-send` event.
+The rooms are seeded through the data-access layer (a 10,000-member room built by joins would take
+minutes); the message is then sent through the real handler. Every HTTP request to DynamoDB is
+counted with botocore's `before-send` event, every fan-out the route queued by the Lambda API that
+received it, and the write units of every item written by `tests/support/write_units.py` (DynamoDB's
+documented item-size rules, from each item's images right before and right after its request).
 """
 
 from __future__ import annotations
@@ -10,51 +12,65 @@ from __future__ import annotations
 import time
 
 import pytest
-from chat.dal import rooms
-from chat.models.domain import Membership, Room
+from chat.dal import client as dal_client
+from chat.dal import members
+from chat.models.domain import Member, Membership, Room
 
 from admin.__main__ import main as admin
 from tests.chat.harness import Connection, User, dynamodb_requests, new_connection_id, new_id
+from tests.support.write_units import metered_writes
 
-MAX_REQUESTS = 4
-
-
-def seeded_room(sender: Connection, size: int) -> tuple[str, list[str]]:
-    """A room of `size` members (the sender included), each other member with one live connection."""
-    others = [new_id() for _ in range(size - 1)]
-    index = {sender.connection_id: sender.user.user_id} | {new_connection_id(): user for user in others}
-    room = Room(
-        room_id=new_id(),
-        name=f"room of {size}",
-        open=False,
-        created_by=sender.user.user_id,
-        created_at="2026-11-23T00:00:00.000Z",
-        member_ids=frozenset([sender.user.user_id, *others]),
-        connections=index,
-    )
-    membership = Membership(room.room_id, room.name, False, joined_at=room.created_at, last_read_seq=0)
-    rooms.create(room, [(sender.user.user_id, membership)])
-    return room.room_id, [c for c in index if c != sender.connection_id]
+MAX_DYNAMODB_REQUESTS = 4
+MAX_WRITE_UNITS = 8
+# The units of each item one send writes (a transaction counts twice): the room's seq counter, the
+# last-message item, and in the transaction the message, the idempotency record and the sender's
+# read position. None is bigger than 1 KB for a short message, whatever the room's size.
+UNITS_PER_ITEM = {"ROOM": 1, "LAST": 1, "MSG#": 2, "IDEM#": 2, "ROOM#": 2}
 
 
-def send_counting(sender: Connection, room_id: str, fields: dict[str, str]) -> tuple[dict, list[str]]:
+def seeded_room(sender: Connection, size: int, *, online: int | None = None) -> tuple[str, list[str]]:
+    """A room of `size` members (the sender included); `online` of the others (default: all) have
+    one live connection each. Returns the room id and the other members' connection ids."""
+    online = size - 1 if online is None else online
+    now = time.time()
+    created_at = "2026-11-23T00:00:00.000Z"
+    expires = int(now) + 3600
+    me = Member(sender.user.user_id, "sender", created_at, {sender.connection_id: expires})
+    others = [
+        Member(new_id(), f"member {i}", created_at, {new_connection_id(): expires} if i < online else {})
+        for i in range(size - 1)
+    ]
+    room = Room(new_id(), f"room of {size}", False, me.user_id, created_at, member_count=size)
+    membership = Membership(room.room_id, room.name, False, joined_at=created_at, last_read_seq=0)
+    members.create_room(room, [me], membership)
+    dal_client.batch_put([members.member_item(room.room_id, member) for member in others])
+    return room.room_id, [cid for member in others for cid in member.connections]
+
+
+def send_counting(
+    sender: Connection, room_id: str, fields: dict[str, str], *, settle: bool = True
+) -> tuple[dict, list[str]]:
     with dynamodb_requests() as sent:
-        ack = sender.send("sendMessage", roomId=room_id, content="hello", **fields)
+        ack = sender.send("sendMessage", roomId=room_id, content="hello", settle=settle, **fields)
     return ack, sent
 
 
 @pytest.mark.parametrize("size", [2, 50, 500])
 @pytest.mark.parametrize("client_message_id", [None, "retry-key"])
-def test_send_message_costs_at_most_four_requests(chat_env, size, client_message_id):
+def test_send_message_costs_four_dynamodb_requests_and_one_fan_out(
+    chat_env, lambda_server, size, client_message_id
+):
     sender = User().connect()
     room_id, audience = seeded_room(sender, size)
     fields = {"clientMessageId": client_message_id} if client_message_id else {}
     delivered_before = chat_env.delivered_count()
+    invoked_before = len(lambda_server.invocations)
 
     ack, sent = send_counting(sender, room_id, fields)
 
     assert ack["type"] == "ack" and ack["seq"] == 1
-    assert len(sent) <= MAX_REQUESTS, sent
+    assert len([op for op in sent if op != "Query"]) <= MAX_DYNAMODB_REQUESTS, sent  # Query: the fan-out's
+    assert [event["roomId"] for _, event in lambda_server.invocations[invoked_before:]] == [room_id]
     assert chat_env.delivered_count() - delivered_before == len(audience) == size - 1
     if client_message_id:
         retry, sent = send_counting(sender, room_id, fields)
@@ -62,23 +78,54 @@ def test_send_message_costs_at_most_four_requests(chat_env, size, client_message
         assert sent == ["BatchGetItem"]
 
 
-def test_the_verified_sender_gate_adds_no_request(chat_env, chat_table, monkeypatch):
+def test_the_verified_sender_gate_adds_no_request(chat_env, chat_table, monkeypatch, lambda_server):
     sender = User().connect()
-    room_id, _ = seeded_room(sender, 500)
+    room_id, _ = seeded_room(sender, 500, online=0)
     monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "true")
     assert admin(["approve", sender.user.user_id, "--table", chat_table]) == 0
 
-    ack, sent = send_counting(sender, room_id, {"clientMessageId": "with-gate"})
+    with lambda_server.held():
+        ack, sent = send_counting(sender, room_id, {"clientMessageId": "with-gate"}, settle=False)
+    lambda_server.drain()
 
     assert ack["type"] == "ack"
-    assert len(sent) <= MAX_REQUESTS, sent
+    assert sent == ["BatchGetItem", "UpdateItem", "TransactWriteItems", "PutItem"]
 
 
-def test_the_requests_of_one_send_are_the_documented_ones(chat_env):
+def test_the_requests_of_one_send_are_the_documented_ones(chat_env, lambda_server):
     sender = User().connect()
     room_id, _ = seeded_room(sender, 3)
 
-    with dynamodb_requests() as sent:
-        sender.send("sendMessage", roomId=room_id, content="hello", clientMessageId=str(time.time()))
+    with lambda_server.held(), dynamodb_requests() as sent:
+        sender.send("sendMessage", roomId=room_id, content="hi", clientMessageId=new_id(), settle=False)
+    lambda_server.drain()
 
-    assert sent == ["BatchGetItem", "UpdateItem", "TransactWriteItems", "UpdateItem"]
+    assert sent == ["BatchGetItem", "UpdateItem", "TransactWriteItems", "PutItem"]
+
+
+@pytest.mark.parametrize("size", [2, 1000, 10_000])
+def test_a_send_writes_at_most_eight_units_whatever_the_room(chat_env, lambda_server, size):
+    """Every item one send writes, with its units: the same at 2, 1,000 and 10,000 members."""
+    sender = User().connect()
+    room_id, _ = seeded_room(sender, size, online=min(size - 1, 20))
+
+    with lambda_server.held(), metered_writes(dal_client.low_level()) as record:
+        ack = sender.send("sendMessage", roomId=room_id, content="hello", clientMessageId=new_id(), settle=False)
+    lambda_server.drain()
+
+    assert ack["type"] == "ack"
+    written = {
+        (item.key["SK"]["S"], request.operation): item.units
+        for request in record.requests
+        for item in request.items
+    }
+    by_kind = {_kind(sk): units for (sk, _), units in written.items()}
+    assert by_kind == UNITS_PER_ITEM, written
+    assert record.total == sum(UNITS_PER_ITEM.values()) <= MAX_WRITE_UNITS
+
+
+def _kind(sort_key: str) -> str:
+    for prefix in ("MSG#", "IDEM#", "ROOM#"):
+        if sort_key.startswith(prefix):
+            return prefix
+    return sort_key

@@ -69,7 +69,7 @@ class LambdaServer:
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        """Queued events wait (as they may on Lambda) until the block ends."""
+        """Queued events wait (as they may on Lambda) until the block ends (do not drain inside it)."""
         self._running.clear()
         try:
             yield

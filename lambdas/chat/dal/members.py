@@ -43,7 +43,7 @@ def create_room(room: Room, members: list[Member], membership: Membership) -> No
 
     At most 99 members: a transaction holds 100 items.
     """
-    batch_put([_member_item(room.room_id, member) for member in members])
+    batch_put([member_item(room.room_id, member) for member in members])
     name = table_name()
     writes: list[dict[str, Any]] = [
         {"Put": {"TableName": name, "Item": rooms.item(room), "ConditionExpression": "attribute_not_exists(PK)"}}
@@ -74,7 +74,7 @@ def join(room_id: str, member: Member, membership: Membership, *, online: bool, 
         transact(
             [
                 {"Update": count},
-                {"Put": {"TableName": name, "Item": _member_item(room_id, member), "ConditionExpression": new}},
+                {"Put": {"TableName": name, "Item": member_item(room_id, member), "ConditionExpression": new}},
                 {
                     "Put": {
                         "TableName": name,
@@ -239,7 +239,7 @@ def mark_read(user_id: str, room_id: str, seq: int) -> tuple[int, bool] | None:
     return seq, True
 
 
-def _member_item(room_id: str, value: Member) -> dict[str, Any]:
+def member_item(room_id: str, value: Member) -> dict[str, Any]:
     return {
         **keys.room_member(room_id, value.user_id),
         "userId": value.user_id,
