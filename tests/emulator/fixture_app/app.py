@@ -16,10 +16,22 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_sqs as sqs
 
 HERE = Path(__file__).parent
 STAGE = "test"
-TWO_WAY_ROUTES = ("echo", "nobody", "raise", "sleep", "crash", "status500", "post", "missingDependency")
+TWO_WAY_ROUTES = (
+    "echo",
+    "nobody",
+    "raise",
+    "sleep",
+    "crash",
+    "status500",
+    "post",
+    "invokeAsync",
+    "missingDependency",
+)
 
 
 def build_app(context: dict[str, str] | None = None) -> cdk.App:
@@ -67,6 +79,28 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
     missing_fn = function(
         "MissingDependencyFunction", "handler.handler", timeout=3, code="missing_dependency"
     )
+    # Invoked asynchronously by the route function: failures retried twice, then to a queue.
+    async_failures = sqs.Queue(stack, "AsyncFailures")
+    async_fn = function("AsyncTargetFunction", "async_target.handler", timeout=2)
+    async_fn.configure_async_invoke(
+        retry_attempts=2,
+        max_event_age=cdk.Duration.hours(1),
+        on_failure=destinations.SqsDestination(async_failures),
+    )
+    # The same, with the shortest maximum event age: the first retry (one minute later) is too old.
+    aged_failures = sqs.Queue(stack, "AgedFailures")
+    aged_fn = function("AgedTargetFunction", "async_target.handler", timeout=2)
+    aged_fn.configure_async_invoke(
+        retry_attempts=2,
+        max_event_age=cdk.Duration.seconds(60),
+        on_failure=destinations.SqsDestination(aged_failures),
+    )
+    for target, variable in (
+        (async_fn, "ASYNC_TARGET_FUNCTION_NAME"),
+        (aged_fn, "AGED_TARGET_FUNCTION_NAME"),
+    ):
+        routes_fn.add_environment(variable, target.function_name)
+        target.grant_invoke(routes_fn)
 
     api = apigw.WebSocketApi(
         stack,
@@ -97,9 +131,12 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
     )
     stage = apigw.WebSocketStage(stack, "Stage", web_socket_api=api, stage_name=STAGE, auto_deploy=True)
     api.grant_manage_connections(routes_fn)
+    api.grant_manage_connections(async_fn)
     cdk.CfnOutput(stack, "WebSocketUrl", value=stage.url)
     cdk.CfnOutput(stack, "UserPoolId", value=pool.user_pool_id)
     cdk.CfnOutput(stack, "UserPoolClientId", value=client.user_pool_client_id)
     cdk.CfnOutput(stack, "Region", value=cdk.Aws.REGION)
     cdk.CfnOutput(stack, "TableName", value=table.table_name)
+    cdk.CfnOutput(stack, "AsyncFailuresQueueUrl", value=async_failures.queue_url)
+    cdk.CfnOutput(stack, "AgedFailuresQueueUrl", value=aged_failures.queue_url)
     return app
