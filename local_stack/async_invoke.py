@@ -81,6 +81,18 @@ class AsyncInvoker:
         self._consumers: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.Task[None]] = set()
         self._closing = False
+        for function, config in configs.items():
+            for destination in (config.on_success, config.on_failure):
+                if destination is not None and not self._deliverable(destination):
+                    log.warning(
+                        "%s: destination %s is neither a queue nor a function of the template: "
+                        "its records are not delivered locally",
+                        self._name(function),
+                        destination,
+                    )
+
+    def _deliverable(self, destination: str) -> bool:
+        return destination in self._queue_urls or destination.removesuffix(":$LATEST") in self._by_arn
 
     def submit(self, function: str, payload: Any) -> str:
         """Queue one event for ``function``; return its request id (Lambda's ``x-amzn-RequestId``)."""
@@ -189,15 +201,10 @@ class AsyncInvoker:
         try:
             if destination in self._queue_urls:
                 await self._send_to_queue(self._queue_urls[destination], json.dumps(record))
-            elif destination.split(":$LATEST")[0] in self._by_arn:
-                self.submit(self._by_arn[destination.split(":$LATEST")[0]], record)
+            elif self._deliverable(destination):
+                self.submit(self._by_arn[destination.removesuffix(":$LATEST")], record)
             else:
-                log.error(
-                    "%s: destination %s is neither a queue nor a function of the template",
-                    self._name(function),
-                    destination,
-                )
-                return
+                return  # warned about at start
         except Exception as error:  # moto gone, queue missing, ...: Lambda would retry; say so here
             log.error(
                 "%s: async event %s: sending the record to %s failed: %s",
@@ -228,11 +235,11 @@ class AsyncInvoker:
         for task in self._retries:
             task.cancel()
         dropped = len(self._retries)
-        for queue in self._queues.values():
+        for function, queue in self._queues.items():
             while not queue.empty():
                 dropped += queue.get_nowait() is not None
-            for _ in range(len(self._consumers)):
-                queue.put_nowait(None)
+            for _ in range(self._pools[function].max_workers):
+                queue.put_nowait(None)  # each consumer ends after its running attempt
         if dropped:
             log.warning("stopping: %d queued asynchronous event(s) dropped", dropped)
         if self._consumers:

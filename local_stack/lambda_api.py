@@ -22,9 +22,10 @@ from local_stack.async_invoke import AsyncInvoker
 from local_stack.http_server import Reply
 from local_stack.workers import FunctionPool, InvocationError
 
-# Payload quotas of Invoke, from https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html
-# ("For synchronous invocations, the maximum payload size is 6 MB. For asynchronous invocations,
-# the maximum payload size is 1 MB.") and .../gettingstarted-limits.html (6 MB each way, sync).
+# Payload quotas of Invoke, from https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html:
+# "For synchronous invocations, the maximum payload size is 6 MB. For asynchronous invocations, the
+# maximum payload size is 1 MB." (MB meaning 1,024 KB, as .../gettingstarted-limits.html says; the
+# asynchronous quota was 256 KB before 2025.)
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 
@@ -34,12 +35,21 @@ _FUNCTION_NAME = re.compile(
     r"(?P<account>\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_\.]+)(:(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?"
 )
 _INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+_INVOKE_PATH = ("2015-03-31", "functions", "invocations")
 
 
 def _error(status: int, error_type: str, message: str) -> Reply:
     return http_server.json_reply(
         status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": error_type}
     )
+
+
+class _Refused(Exception):
+    """The request cannot be served; ``reply`` is Lambda's error answer."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply[2].decode())
+        self.reply = reply
 
 
 class LambdaApi:
@@ -58,14 +68,13 @@ class LambdaApi:
     async def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         path, _, query = target.partition("?")
         parts = [unquote(part) for part in path.strip("/").split("/")]
-        if method != "POST" or len(parts) != 4 or parts[:2] != ["2015-03-31", "functions"]:
-            return _error(404, "UnknownOperationException", f"Unknown operation: {method} {path}")
-        if parts[3] != "invocations":
+        if method != "POST" or len(parts) != 4 or (parts[0], parts[1], parts[3]) != _INVOKE_PATH:
             return _error(404, "UnknownOperationException", f"Unknown operation: {method} {path}")
         qualifier = parse_qs(query).get("Qualifier", [None])[0]
-        found = self._function(parts[2], qualifier)
-        if isinstance(found, tuple):
-            return found
+        try:
+            function = self._function(parts[2], qualifier)
+        except _Refused as refused:
+            return refused.reply
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         if invocation_type not in _INVOCATION_TYPES:
             return _error(
@@ -76,13 +85,15 @@ class LambdaApi:
             )
         limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
         if len(body) > limit:
-            # The documented error of Invoke for a payload over the quota (HTTP 413).
-            return _error(
-                413,
-                "RequestTooLargeException",
-                f"{len(body)} byte payload is too large for the {invocation_type} invocation type "
-                f"(limit {limit} bytes)",
+            # Invoke's documented error for a payload over the quota: RequestTooLargeException, 413
+            # (botocore's model; Lambda has also been seen to answer RequestEntityTooLargeException).
+            # The messages are the ones Lambda gives.
+            message = (
+                f"{len(body)} byte payload is too large for the Event invocation type (limit {limit} bytes)"
+                if invocation_type == "Event"
+                else f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
             )
+            return _error(413, "RequestTooLargeException", message)
         try:
             payload = json.loads(body) if body.strip() else {}
         except ValueError as error:
@@ -92,19 +103,21 @@ class LambdaApi:
         if invocation_type == "DryRun":
             return 204, {"x-amzn-RequestId": str(uuid.uuid4())}, b""
         if invocation_type == "Event":
-            request_id = self._invoker.submit(found, payload)
+            request_id = self._invoker.submit(function, payload)
             return 202, {"x-amzn-RequestId": request_id}, b""
-        return await self._run(found, payload)
+        return await self._run(function, payload)
 
-    def _function(self, identifier: str, qualifier: str | None) -> str | Reply:
-        """The function's logical id, or the error Lambda answers for that FunctionName."""
+    def _function(self, identifier: str, qualifier: str | None) -> str:
+        """The logical id of the function ``FunctionName`` names; _Refused as Lambda refuses it."""
         match = _FUNCTION_NAME.fullmatch(identifier)
         if match is None or len(identifier) > 170:
-            return _error(
-                400,
-                "ValidationException",
-                f"1 validation error detected: Value '{identifier}' at 'functionName' failed to satisfy "
-                f"constraint: Member must satisfy regular expression pattern: {_FUNCTION_NAME.pattern}",
+            raise _Refused(
+                _error(
+                    400,
+                    "ValidationException",
+                    f"1 validation error detected: Value '{identifier}' at 'functionName' failed to satisfy "
+                    f"constraint: Member must satisfy regular expression pattern: {_FUNCTION_NAME.pattern}",
+                )
             )
         name = match.group("name")
         region = (match.group("region") or f"{self._region}:").rstrip(":")
@@ -114,7 +127,7 @@ class LambdaApi:
         key = self._by_name.get(name)
         if key is None or region != self._region or account != self._account or qualifiers - {"$LATEST"}:
             shown = arn + "".join(f":{q}" for q in sorted(qualifiers))
-            return _error(404, "ResourceNotFoundException", f"Function not found: {shown}")
+            raise _Refused(_error(404, "ResourceNotFoundException", f"Function not found: {shown}"))
         return key
 
     async def _run(self, function: str, payload: object) -> Reply:

@@ -199,3 +199,12 @@ def build_async_invoke(
             on_failure=destinations.get("OnFailure", {}).get("Destination"),
         )
     return specs
+
+
+def unreproduced_settings(assembly: Assembly) -> list[str]:
+    """Settings of the template's functions the local stack does not reproduce, to warn about."""
+    return [
+        f"{logical_id}: DeadLetterConfig is not reproduced locally (use an OnFailure destination)"
+        for logical_id, resource in assembly.of_type("AWS::Lambda::Function").items()
+        if resource["Properties"].get("DeadLetterConfig")
+    ]

@@ -105,6 +105,8 @@ class LocalStack:
             self._send_to_queue,
             self.settings.async_timing,
         )
+        for warning in model.unreproduced_settings(self.assembly):
+            log.warning("%s", warning)
         lambda_api = LambdaApi(self._pools, self.invoker, self.region, self.resolver.account)
         self._lambda_server = await lambda_api.serve(LOOPBACK, ports.lambda_api)
         self.gateway = Gateway(api, self._pools, context, self.settings.limits)

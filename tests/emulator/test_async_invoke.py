@@ -256,14 +256,14 @@ def test_payloads_over_lambdas_limits_are_refused(stack: LocalStackProcess) -> N
         client.invoke(FunctionName=name, InvocationType="Event", Payload=payload(1024 * 1024))["StatusCode"]
         == 202
     )
-    for invocation_type, limit in (("Event", 1024 * 1024), ("RequestResponse", 6 * 1024 * 1024)):
+    for invocation_type, limit, message in (
+        ("Event", 1024 * 1024, "1048577 byte payload is too large for the Event invocation type"),
+        ("RequestResponse", 6 * 1024 * 1024, "Request must be smaller than 6291456 bytes"),
+    ):
         with pytest.raises(client.exceptions.RequestTooLargeException) as too_large:
             client.invoke(FunctionName=name, InvocationType=invocation_type, Payload=payload(limit + 1))
         assert too_large.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
-        assert too_large.value.response["Error"]["Message"] == (
-            f"{limit + 1} byte payload is too large for the {invocation_type} invocation type "
-            f"(limit {limit} bytes)"
-        )
+        assert too_large.value.response["Error"]["Message"].startswith(message)
 
 
 def test_a_payload_that_is_not_json_is_refused(stack: LocalStackProcess) -> None:
