@@ -36,13 +36,20 @@ def lambda_client(stack: LocalStackProcess) -> Any:
 
 def target_name(stack: LocalStackProcess) -> str:
     """The async target's name as the route function's environment has it (a ``Ref``)."""
+    return route_environment(stack)["ASYNC_TARGET_FUNCTION_NAME"]
 
+
+def aged_name(stack: LocalStackProcess) -> str:
+    return route_environment(stack)["AGED_TARGET_FUNCTION_NAME"]
+
+
+def route_environment(stack: LocalStackProcess) -> dict[str, str]:
     async def scenario() -> Any:
         async with connect(url(stack)) as ws:
             await ws.send(json.dumps({"action": "echo"}))
             return json.loads(await asyncio.wait_for(ws.recv(), 15))
 
-    return scenario_result(scenario())["env"]["ASYNC_TARGET_FUNCTION_NAME"]
+    return scenario_result(scenario())["env"]
 
 
 def scenario_result(coroutine: Any) -> Any:
@@ -103,8 +110,43 @@ def test_route_function_invokes_a_function_asynchronously(stack: LocalStackProce
     assert pushed == {"fromAsync": key, "requestId": reply["requestId"]}
     (attempt,) = attempts(stack, key, 1)
     assert attempt["event"]["connectionId"]
+    # and its OnSuccess destination (a queue) has the invocation record, with the function's result
+    (record,) = queued_records(stack, "AsyncSuccessesQueueUrl", key)
+    assert record["requestContext"] == {
+        "requestId": reply["requestId"],
+        "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{target_name(stack)}:$LATEST",
+        "condition": "Success",
+        "approximateInvokeCount": 1,
+    }
+    assert record["requestPayload"] == attempt["event"]
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+    assert record["responsePayload"] == {
+        "echo": attempt["event"],
+        "function": target_name(stack),
+        "requestId": reply["requestId"],
+    }
     log = stack.log_path.read_text()
     assert f"async event {reply['requestId']} succeeded (attempt 1," in log
+    assert f"async event {reply['requestId']}: Success record sent to arn:aws:sqs:" in log
+
+
+def test_a_function_destination_is_invoked_with_the_record(stack: LocalStackProcess) -> None:
+    # The aged target's OnSuccess destination is the async target (a function of the template).
+    key = probe()
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(url(stack)) as ws:
+            return await invoke_async(ws, "aged", {"mode": "echo", "probe": key})
+
+    reply = scenario_result(scenario())
+    tries = attempts(stack, key, 2)
+    assert len(tries) == 2  # the aged target's own invocation, then the async target's with the record
+    record = next(attempt["event"] for attempt in tries if "requestContext" in attempt["event"])
+    assert record["requestContext"]["requestId"] == reply["requestId"]
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["requestContext"]["functionArn"].endswith(":function:" + aged_name(stack) + ":$LATEST")
+    assert record["requestPayload"]["probe"] == key
+    assert record["responsePayload"]["function"] == aged_name(stack)
 
 
 def test_a_failing_event_is_retried_then_recorded_in_the_failure_queue(stack: LocalStackProcess) -> None:
@@ -275,12 +317,7 @@ def test_a_payload_that_is_not_json_is_refused(stack: LocalStackProcess) -> None
 
 
 def test_every_function_gets_the_local_lambda_and_sqs_endpoints(stack: LocalStackProcess) -> None:
-    async def scenario() -> Any:
-        async with connect(url(stack)) as ws:
-            await ws.send(json.dumps({"action": "echo"}))
-            return json.loads(await asyncio.wait_for(ws.recv(), 15))
-
-    environment = scenario_result(scenario())["env"]
+    environment = route_environment(stack)
     assert environment["AWS_ENDPOINT_URL_LAMBDA"] == stack.outputs["LambdaEndpoint"]
     assert environment["AWS_ENDPOINT_URL_SQS"] == stack.outputs["SQSEndpoint"]
     assert environment["ASYNC_TARGET_FUNCTION_NAME"].startswith("EmulatorFixture-AsyncTargetFunction")

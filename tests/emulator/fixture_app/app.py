@@ -80,20 +80,25 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
         "MissingDependencyFunction", "handler.handler", timeout=3, code="missing_dependency"
     )
     # Invoked asynchronously by the route function: failures retried twice, then to a queue.
+    # Successes' records go to a queue too.
     async_failures = sqs.Queue(stack, "AsyncFailures")
+    async_successes = sqs.Queue(stack, "AsyncSuccesses")
     async_fn = function("AsyncTargetFunction", "async_target.handler", timeout=2)
     async_fn.configure_async_invoke(
         retry_attempts=2,
         max_event_age=cdk.Duration.hours(1),
         on_failure=destinations.SqsDestination(async_failures),
+        on_success=destinations.SqsDestination(async_successes),
     )
     # The same, with the shortest maximum event age: the first retry (one minute later) is too old.
+    # Successes' records go to the first function (a function destination).
     aged_failures = sqs.Queue(stack, "AgedFailures")
     aged_fn = function("AgedTargetFunction", "async_target.handler", timeout=2)
     aged_fn.configure_async_invoke(
         retry_attempts=2,
         max_event_age=cdk.Duration.seconds(60),
         on_failure=destinations.SqsDestination(aged_failures),
+        on_success=destinations.LambdaDestination(async_fn, response_only=False),
     )
     for target, variable in (
         (async_fn, "ASYNC_TARGET_FUNCTION_NAME"),
@@ -138,5 +143,6 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
     cdk.CfnOutput(stack, "Region", value=cdk.Aws.REGION)
     cdk.CfnOutput(stack, "TableName", value=table.table_name)
     cdk.CfnOutput(stack, "AsyncFailuresQueueUrl", value=async_failures.queue_url)
+    cdk.CfnOutput(stack, "AsyncSuccessesQueueUrl", value=async_successes.queue_url)
     cdk.CfnOutput(stack, "AgedFailuresQueueUrl", value=aged_failures.queue_url)
     return app

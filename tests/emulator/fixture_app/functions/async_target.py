@@ -1,7 +1,8 @@
 """Fixture function invoked asynchronously by the route function (and directly by tests).
 
 Each invocation records itself under the event's ``probe`` (kind ``attempt-<request id>-<time>``) with
-its start and end times, then does what ``mode`` says: ``post`` the ``data`` to ``connectionId`` through
+its start and end times (an invocation record from a destination: under its request payload's
+``probe``), then does what ``mode`` says: ``post`` the ``data`` to ``connectionId`` through
 ``@connections``, ``fail`` (raise), ``sleep`` for ``seconds``, or ``echo`` the event and context back.
 """
 
@@ -18,9 +19,10 @@ def handler(event, context):
     mode = event.get("mode", "echo")
     if mode == "sleep":
         time.sleep(float(event.get("seconds", 0)))
-    if "probe" in event:
+    key = event.get("probe") or event.get("requestPayload", {}).get("probe")
+    if key:
         kind = f"attempt-{context.aws_request_id}-{time.time_ns()}"
-        record(event["probe"], kind, {"event": event, "started": started, "ended": time.time()})
+        record(key, kind, {"event": event, "started": started, "ended": time.time()})
     if mode == "fail":
         raise RuntimeError(f"async target failed on purpose ({event.get('probe')})")
     if mode == "post":
