@@ -7,8 +7,9 @@ pool's workers); a function error (raised, timed out, crashed, failed to initial
 ``MaximumRetryAttempts`` times (default 2), one minute before the second attempt and two minutes
 before the third; an event that has waited longer than ``MaximumEventAgeInSeconds`` (default six
 hours) is discarded. After the last failure, or when discarded, an invocation record goes to the
-``OnFailure`` destination; after a success, to ``OnSuccess``. Destinations may be SQS queues of the
-template (in moto) or its functions (invoked asynchronously with the record).
+``OnFailure`` destination, and the event itself to the function's dead-letter queue; after a success,
+a record goes to ``OnSuccess``. Destinations may be SQS queues of the template (in moto) or its
+functions (invoked asynchronously with the record); dead-letter queues, SQS queues of the template.
 
 Locally the waits are scaled (``AsyncTiming``) so that a retry takes seconds, not minutes.
 """
@@ -33,7 +34,8 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 log = logging.getLogger("local_stack.lambda")
 
-SendToQueue = Callable[[str, str], Awaitable[None]]  # (queue URL, message body)
+SendToQueue = Callable[[str, str, dict[str, Any]], Awaitable[None]]  # (URL, body, message attributes)
+_DEAD_LETTER_MESSAGE_LIMIT = 1024  # Lambda puts the first 1 KB of the error message in ErrorMessage
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,12 @@ class AsyncInvoker:
                         self._name(function),
                         destination,
                     )
+            if config.dead_letter is not None and config.dead_letter not in queue_urls:
+                log.warning(
+                    "%s: dead-letter target %s is no queue of the template: not delivered locally",
+                    self._name(function),
+                    config.dead_letter,
+                )
 
     def _deliverable(self, destination: str) -> bool:
         return destination in self._queue_urls or destination.removesuffix(":$LATEST") in self._by_arn
@@ -131,6 +139,7 @@ class AsyncInvoker:
                 name, event.request_id, event.attempts, waited, config.max_event_age_seconds, max_age,
             )  # fmt: skip
             await self._record(function, event, "EventAgeExceeded", config.on_failure)
+            await self._dead_letter(function, event, config.dead_letter)
             return
         event.attempts += 1
         try:
@@ -140,6 +149,7 @@ class AsyncInvoker:
             self._failed(function, event, config)
             if event.attempts > config.max_retry_attempts:
                 await self._record(function, event, "RetriesExhausted", config.on_failure)
+                await self._dead_letter(function, event, config.dead_letter)
             return
         log.info(
             "%s: async event %s succeeded (attempt %d, %.0f ms after it was queued)",
@@ -190,9 +200,9 @@ class AsyncInvoker:
     ) -> None:
         """Send the invocation record to ``destination`` (when there is one), as Lambda shapes it."""
         if destination is None:
-            if condition != "Success":
+            if condition != "Success" and self._configs[function].dead_letter is None:
                 log.warning(
-                    "%s: async event %s dropped: no OnFailure destination",
+                    "%s: async event %s dropped: no OnFailure destination, no dead-letter queue",
                     self._name(function),
                     event.request_id,
                 )
@@ -200,7 +210,7 @@ class AsyncInvoker:
         record = invocation_record(self._pools[function].spec.arn, event, condition, result)
         try:
             if destination in self._queue_urls:
-                await self._send_to_queue(self._queue_urls[destination], json.dumps(record))
+                await self._send_to_queue(self._queue_urls[destination], json.dumps(record), {})
             elif self._deliverable(destination):
                 self.submit(self._by_arn[destination.removesuffix(":$LATEST")], record)
             else:
@@ -220,6 +230,34 @@ class AsyncInvoker:
             event.request_id,
             condition,
             destination,
+        )
+
+    async def _dead_letter(self, function: str, event: AsyncEvent, target: str | None) -> None:
+        """Send the event itself to the dead-letter queue, with Lambda's three message attributes."""
+        if target is None or target not in self._queue_urls:
+            return
+        error = event.last_error.message if event.last_error else "Event age exceeded"
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": event.request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": error[:_DEAD_LETTER_MESSAGE_LIMIT]},
+        }
+        try:
+            await self._send_to_queue(self._queue_urls[target], json.dumps(event.payload), attributes)
+        except Exception as failure:
+            log.error(
+                "%s: async event %s: sending it to the dead-letter queue %s failed: %s",
+                self._name(function),
+                event.request_id,
+                target,
+                failure,
+            )
+            return
+        log.info(
+            "%s: async event %s sent to the dead-letter queue %s",
+            self._name(function),
+            event.request_id,
+            target,
         )
 
     def _name(self, function: str) -> str:

@@ -31,12 +31,14 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class AsyncInvokeSpec:
-    """A function's ``AWS::Lambda::EventInvokeConfig``, with Lambda's defaults when it has none."""
+    """A function's ``AWS::Lambda::EventInvokeConfig`` (Lambda's defaults when it has none) and the
+    function's own ``DeadLetterConfig``."""
 
     max_retry_attempts: int = 2
     max_event_age_seconds: int = 21600
     on_success: str | None = None  # destination ARN
     on_failure: str | None = None
+    dead_letter: str | None = None  # queue or topic ARN
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,9 @@ def build_async_invoke(
     by_name = {spec.name: key for key, spec in functions.items()} | {
         spec.arn: key for key, spec in functions.items()
     }
-    specs = {key: AsyncInvokeSpec() for key in functions}
+    specs = {
+        key: AsyncInvokeSpec(dead_letter=_dead_letter_target(assembly, resolver, key)) for key in functions
+    }
     for logical_id, resource in assembly.of_type("AWS::Lambda::EventInvokeConfig").items():
         props = resolver.resolve(resource["Properties"])
         function = by_name.get(props["FunctionName"])
@@ -197,14 +201,11 @@ def build_async_invoke(
             max_event_age_seconds=int(props.get("MaximumEventAgeInSeconds", 21600)),
             on_success=destinations.get("OnSuccess", {}).get("Destination"),
             on_failure=destinations.get("OnFailure", {}).get("Destination"),
+            dead_letter=specs[function].dead_letter,
         )
     return specs
 
 
-def unreproduced_settings(assembly: Assembly) -> list[str]:
-    """Settings of the template's functions the local stack does not reproduce, to warn about."""
-    return [
-        f"{logical_id}: DeadLetterConfig is not reproduced locally (use an OnFailure destination)"
-        for logical_id, resource in assembly.of_type("AWS::Lambda::Function").items()
-        if resource["Properties"].get("DeadLetterConfig")
-    ]
+def _dead_letter_target(assembly: Assembly, resolver: Resolver, logical_id: str) -> str | None:
+    config = assembly.resources[logical_id]["Properties"].get("DeadLetterConfig", {})
+    return resolver.resolve(config["TargetArn"]) if config.get("TargetArn") else None

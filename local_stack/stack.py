@@ -105,8 +105,6 @@ class LocalStack:
             self._send_to_queue,
             self.settings.async_timing,
         )
-        for warning in model.unreproduced_settings(self.assembly):
-            log.warning("%s", warning)
         lambda_api = LambdaApi(self._pools, self.invoker, self.region, self.resolver.account)
         self._lambda_server = await lambda_api.serve(LOOPBACK, ports.lambda_api)
         self.gateway = Gateway(api, self._pools, context, self.settings.limits)
@@ -143,9 +141,11 @@ class LocalStack:
         resources.register_named(self.assembly, self.resolver)
         self._sqs = resources.client("sqs", self.moto.endpoint, self.region)
 
-    async def _send_to_queue(self, queue_url: str, body: str) -> None:
-        """Deliver an invocation record to a destination queue (a client is safe to share by threads)."""
-        await asyncio.to_thread(self._sqs.send_message, QueueUrl=queue_url, MessageBody=body)
+    async def _send_to_queue(self, queue_url: str, body: str, attributes: dict[str, Any]) -> None:
+        """Send a record or a dead letter to a queue (a boto3 client is safe to share by threads)."""
+        await asyncio.to_thread(
+            self._sqs.send_message, QueueUrl=queue_url, MessageBody=body, MessageAttributes=attributes
+        )
 
     def _local_environment(self) -> dict[str, str]:
         """What the local stack substitutes for AWS endpoints in every function's environment."""

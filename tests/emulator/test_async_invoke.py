@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,21 +73,28 @@ def attempts(stack: LocalStackProcess, key: str, count: int, *, wait: float = 20
 
 
 def queued_records(stack: LocalStackProcess, output: str, key: str, *, wait: float = 20.0) -> list[Any]:
-    """Invocation records for ``key`` in the queue named by ``output``, read from moto with boto3.
+    """Invocation records for ``key`` in the queue named by ``output``, read from moto with boto3."""
+    messages = queued_messages(stack, output, lambda body: body["requestPayload"].get("probe") == key, wait)
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def queued_messages(
+    stack: LocalStackProcess, output: str, wanted: Callable[[Any], bool], wait: float = 20.0
+) -> list[dict[str, Any]]:
+    """The messages (bodies parsed) that ``wanted`` picks from the queue named by ``output``.
 
     Short polls only: moto serves one request at a time, and a long poll would hold it.
     """
     sqs = boto3.client("sqs", endpoint_url=stack.outputs["SQSEndpoint"], region_name=REGION)
     deadline = time.monotonic() + wait
-    found: list[Any] = []
+    found: list[dict[str, Any]] = []
     while not found and time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=stack.outputs[output], MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
+        messages = sqs.receive_message(
+            QueueUrl=stack.outputs[output], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
         for message in messages:
-            body = json.loads(message["Body"])
-            if body["requestPayload"].get("probe") == key:
-                found.append(body)
+            if wanted(json.loads(message["Body"])):
+                found.append(message)
                 sqs.delete_message(QueueUrl=stack.outputs[output], ReceiptHandle=message["ReceiptHandle"])
         if not found:
             time.sleep(0.2)
@@ -202,8 +210,18 @@ def test_an_event_older_than_its_maximum_age_is_discarded(stack: LocalStackProce
     assert record["requestContext"]["approximateInvokeCount"] == 1
     assert record["requestContext"]["requestId"] == reply["requestId"]
     assert record["responsePayload"]["errorType"] == "RuntimeError"
-    assert len(attempts(stack, key, 1, wait=0)) == 1
-    assert f"async event {reply['requestId']} discarded after 1 attempt(s)" in stack.log_path.read_text()
+    (attempt,) = attempts(stack, key, 1, wait=0)
+    # and the event itself is in the function's dead-letter queue, with Lambda's attributes
+    (dead,) = queued_messages(stack, "AgedDeadLettersQueueUrl", lambda body: body.get("probe") == key)
+    assert json.loads(dead["Body"]) == attempt["event"]
+    assert {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()} == {
+        "RequestID": reply["requestId"],
+        "ErrorCode": "200",
+        "ErrorMessage": f"async target failed on purpose ({key})",
+    }
+    log = stack.log_path.read_text()
+    assert f"async event {reply['requestId']} discarded after 1 attempt(s)" in log
+    assert f"async event {reply['requestId']} sent to the dead-letter queue arn:aws:sqs:" in log
 
 
 def test_events_run_in_parallel_up_to_the_worker_count(stack: LocalStackProcess) -> None:

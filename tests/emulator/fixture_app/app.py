@@ -8,6 +8,7 @@ tests the emulator alone, driven by a real synthesized template.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -60,7 +61,9 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
         "FIXTURE_REGION": cdk.Aws.REGION,
     }
 
-    def function(name: str, handler: str, *, timeout: int, code: str = "functions") -> lambda_.Function:
+    def function(
+        name: str, handler: str, *, timeout: int, code: str = "functions", **options: Any
+    ) -> lambda_.Function:
         fn = lambda_.Function(
             stack,
             name,
@@ -69,6 +72,7 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
             code=lambda_.Code.from_asset(str(HERE / code)),
             timeout=cdk.Duration.seconds(timeout),
             environment=environment,
+            **options,
         )
         table.grant_read_write_data(fn)
         return fn
@@ -91,9 +95,13 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
         on_success=destinations.SqsDestination(async_successes),
     )
     # The same, with the shortest maximum event age: the first retry (one minute later) is too old.
-    # Successes' records go to the first function (a function destination).
+    # Successes' records go to the first function (a function destination); failed events also go
+    # to the function's dead-letter queue.
     aged_failures = sqs.Queue(stack, "AgedFailures")
-    aged_fn = function("AgedTargetFunction", "async_target.handler", timeout=2)
+    aged_dead_letters = sqs.Queue(stack, "AgedDeadLetters")
+    aged_fn = function(
+        "AgedTargetFunction", "async_target.handler", timeout=2, dead_letter_queue=aged_dead_letters
+    )
     aged_fn.configure_async_invoke(
         retry_attempts=2,
         max_event_age=cdk.Duration.seconds(60),
@@ -145,4 +153,5 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
     cdk.CfnOutput(stack, "AsyncFailuresQueueUrl", value=async_failures.queue_url)
     cdk.CfnOutput(stack, "AsyncSuccessesQueueUrl", value=async_successes.queue_url)
     cdk.CfnOutput(stack, "AgedFailuresQueueUrl", value=aged_failures.queue_url)
+    cdk.CfnOutput(stack, "AgedDeadLettersQueueUrl", value=aged_dead_letters.queue_url)
     return app
