@@ -45,7 +45,8 @@ def banner(outputs: dict[str, str], users: list[str], outputs_file: Path) -> str
         "Local chat backend is running on 127.0.0.1 (Ctrl-C stops everything).",
         f"  WebSocket API   {outputs['WebSocketUrl']}?idToken=<Cognito ID token>",
         f"  @connections    {outputs['ConnectionsEndpoint']}",
-        f"  Cognito, DynamoDB (moto)  {outputs['CognitoEndpoint']}",
+        f"  Lambda Invoke   {outputs['LambdaEndpoint']}",
+        f"  Cognito, DynamoDB, SQS (moto)  {outputs['CognitoEndpoint']}",
         f"  user pool {outputs.get('UserPoolId')}, client {outputs.get('UserPoolClientId')}",
         f"  outputs         {outputs_file}",
     ]

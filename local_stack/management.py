@@ -13,18 +13,13 @@ in tests, and API Gateway has no equivalent:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
+from local_stack import http_server
 from local_stack.gateway import MESSAGE_LIMIT, Gateway, Gone
-
-_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 410: "Gone"}
-_REASONS |= {413: "Payload Too Large", 405: "Method Not Allowed"}
-
-Reply = tuple[int, dict[str, str], bytes]
+from local_stack.http_server import Reply
 
 
 def _error(status: int, error_type: str, message: str) -> Reply:
@@ -40,35 +35,10 @@ class ManagementApi:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
-    async def serve(self, host: str, port: int) -> asyncio.Server:
-        return await asyncio.start_server(self._client, host, port, limit=MESSAGE_LIMIT * 4)
+    async def serve(self, host: str, port: int) -> http_server.HttpServer:
+        return await http_server.serve(self.handle, host, port, limit=MESSAGE_LIMIT * 4)
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """HTTP/1.1 with keep-alive and Content-Length bodies: what botocore sends."""
-        try:
-            while request_line := await reader.readline():
-                method, target, _ = request_line.decode("latin-1").split(" ", 2)
-                headers: dict[str, str] = {}
-                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                status, reply_headers, reply_body = await self.handle(method, target, body)
-                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}"]
-                head += [f"{key}: {value}" for key, value in reply_headers.items()]
-                head += [f"Content-Length: {len(reply_body)}", "", ""]
-                writer.write("\r\n".join(head).encode("latin-1") + reply_body)
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    async def handle(self, method: str, target: str, body: bytes) -> Reply:
+    async def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = [unquote(part) for part in target.split("?", 1)[0].strip("/").split("/")]
         if len(parts) == 4 and parts[0] == "_emulator" and parts[1] == "connections" and parts[3] == "vanish":
             return self._vanish(parts[2])

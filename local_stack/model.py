@@ -1,4 +1,5 @@
-"""The WebSocket API as the template defines it: routes, integrations, authorizer, stage, functions."""
+"""What the template defines: the WebSocket API (routes, integrations, authorizer, stage), the functions
+and their asynchronous invocation settings."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout: float
     memory_mb: int
+
+
+@dataclass(frozen=True)
+class AsyncInvokeSpec:
+    """A function's ``AWS::Lambda::EventInvokeConfig`` (Lambda's defaults when it has none) and the
+    function's own ``DeadLetterConfig``."""
+
+    max_retry_attempts: int = 2
+    max_event_age_seconds: int = 21600
+    on_success: str | None = None  # destination ARN
+    on_failure: str | None = None
+    dead_letter: str | None = None  # queue or topic ARN
 
 
 @dataclass(frozen=True)
@@ -157,3 +170,42 @@ def _function(
         timeout=float(props.get("Timeout", 3)),
         memory_mb=int(props.get("MemorySize", 128)),
     )
+
+
+def build_async_invoke(
+    assembly: Assembly, resolver: Resolver, functions: dict[str, FunctionSpec]
+) -> dict[str, AsyncInvokeSpec]:
+    """Each function's asynchronous invocation settings (by logical id), from its EventInvokeConfig.
+
+    Only the unqualified function (``Qualifier: $LATEST``, what CDK's ``configure_async_invoke`` on a
+    function emits) is invoked locally, so a configuration of a version or an alias is refused.
+    """
+    by_name = {spec.name: key for key, spec in functions.items()} | {
+        spec.arn: key for key, spec in functions.items()
+    }
+    specs = {
+        key: AsyncInvokeSpec(dead_letter=_dead_letter_target(assembly, resolver, key)) for key in functions
+    }
+    for logical_id, resource in assembly.of_type("AWS::Lambda::EventInvokeConfig").items():
+        props = resolver.resolve(resource["Properties"])
+        function = by_name.get(props["FunctionName"])
+        if function is None:
+            raise AssemblyError(f"{logical_id}: FunctionName {props['FunctionName']!r} is no function here")
+        if props.get("Qualifier", "$LATEST") != "$LATEST":
+            raise AssemblyError(
+                f"{logical_id}: Qualifier {props['Qualifier']!r}: only $LATEST is invoked locally"
+            )
+        destinations = props.get("DestinationConfig", {})
+        specs[function] = AsyncInvokeSpec(
+            max_retry_attempts=int(props.get("MaximumRetryAttempts", 2)),
+            max_event_age_seconds=int(props.get("MaximumEventAgeInSeconds", 21600)),
+            on_success=destinations.get("OnSuccess", {}).get("Destination"),
+            on_failure=destinations.get("OnFailure", {}).get("Destination"),
+            dead_letter=specs[function].dead_letter,
+        )
+    return specs
+
+
+def _dead_letter_target(assembly: Assembly, resolver: Resolver, logical_id: str) -> str | None:
+    config = assembly.resources[logical_id]["Properties"].get("DeadLetterConfig", {})
+    return resolver.resolve(config["TargetArn"]) if config.get("TargetArn") else None

@@ -1,11 +1,13 @@
-"""Create the template's table(s), user pool(s) and client(s) in moto, from their own definitions.
+"""Create the template's tables, user pools and clients, and queues in moto, from their own definitions.
 
 CloudFormation properties are mapped onto the matching API call through botocore's own service model
-(names and types), so every property the API accepts is carried over and nothing is listed twice.
+(names and types), so every property the API accepts is carried over and nothing is listed twice;
+a queue's attributes (a string map in the API) are the exception, listed below.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -118,3 +120,65 @@ def register_named(assembly: Assembly, resolver: Resolver) -> None:
         name = resource.get("Properties", {}).get(f"{service}Name")
         if isinstance(name, str) and logical_id not in resolver.physical:
             resolver.physical[logical_id] = name
+
+
+# CloudFormation properties of AWS::SQS::Queue that are queue attributes of CreateQueue, by the
+# same name; the redrive policies name other queues, so they are set once every queue exists.
+_QUEUE_ATTRIBUTES = (
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "DelaySeconds",
+    "FifoQueue",
+    "FifoThroughputLimit",
+    "KmsDataKeyReusePeriodSeconds",
+    "KmsMasterKeyId",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "SqsManagedSseEnabled",
+    "VisibilityTimeout",
+)
+_QUEUE_POLICIES = ("RedrivePolicy", "RedriveAllowPolicy")
+
+
+def create_queues(assembly: Assembly, resolver: Resolver, endpoint: str, region: str) -> None:
+    """Create the template's SQS queues; ``Ref`` is the queue URL, ``Fn::GetAtt`` Arn and QueueName."""
+    sqs = client("sqs", endpoint, region)
+    queues = assembly.of_type("AWS::SQS::Queue")
+    for logical_id, resource in queues.items():
+        props = resolver.resolve(resource.get("Properties", {}))
+        name = props.get("QueueName") or resolver.default_name(logical_id)
+        if _is_true(props.get("FifoQueue")) and not name.endswith(".fifo"):
+            name = name[:75] + ".fifo"  # what CloudFormation does for a FIFO queue it names
+        attributes = {key: _attribute(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
+        tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags", [])}
+        url = sqs.create_queue(QueueName=name, Attributes=attributes, tags=tags)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        resolver.physical[logical_id] = url
+        resolver.attributes[(logical_id, "Arn")] = arn
+        resolver.attributes[(logical_id, "QueueName")] = name
+        resolver.attributes[(logical_id, "QueueUrl")] = url
+        log.info("queue %s created (%s)", name, logical_id)
+    for logical_id, resource in queues.items():
+        props = resolver.resolve(resource.get("Properties", {}))
+        policies = {key: _attribute(props[key]) for key in _QUEUE_POLICIES if key in props}
+        if policies:
+            sqs.set_queue_attributes(QueueUrl=resolver.ref(logical_id), Attributes=policies)
+
+
+def queue_urls(assembly: Assembly, resolver: Resolver) -> dict[str, str]:
+    """The created queues' URLs by ARN (how destinations name them)."""
+    return {
+        resolver.get_att(logical_id, "Arn"): resolver.ref(logical_id)
+        for logical_id in assembly.of_type("AWS::SQS::Queue")
+    }
+
+
+def _attribute(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"

@@ -12,9 +12,12 @@ from typing import Any
 
 from local_stack import model, resources
 from local_stack.assembly import Assembly
+from local_stack.async_invoke import AsyncInvoker, AsyncTiming
 from local_stack.events import ApiContext
 from local_stack.gateway import Gateway, Limits
+from local_stack.http_server import HttpServer
 from local_stack.intrinsics import Resolver, UnsupportedIntrinsic
+from local_stack.lambda_api import LambdaApi
 from local_stack.management import ManagementApi
 from local_stack.moto_service import LOOPBACK, MotoServer
 from local_stack.workers import FunctionPool
@@ -30,6 +33,7 @@ class Ports:
     websocket: int
     connections: int
     moto: int
+    lambda_api: int
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,12 @@ class Settings:
     outputs_file: Path
     workers_per_function: int = 8
     limits: Limits = field(default_factory=Limits)
+    async_timing: AsyncTiming = field(default_factory=AsyncTiming)
     region: str | None = None
 
 
 class LocalStack:
-    """moto + resources from the template + the WebSocket emulator + the management API."""
+    """moto + resources from the template + the WebSocket emulator + @connections + Lambda's Invoke."""
 
     def __init__(self, assembly: Assembly, settings: Settings) -> None:
         self.assembly = assembly
@@ -58,7 +63,10 @@ class LocalStack:
         )
         self._pools: dict[str, FunctionPool] = {}
         self._servers: list[asyncio.AbstractServer | Any] = []
+        self._lambda_server: HttpServer | None = None
         self.gateway: Gateway | None = None
+        self.invoker: AsyncInvoker | None = None
+        self._sqs: Any = None
 
     @property
     def websocket_url(self) -> str:
@@ -69,6 +77,10 @@ class LocalStack:
     def connections_endpoint(self) -> str:
         assert self.gateway is not None
         return f"http://{LOOPBACK}:{self.settings.ports.connections}/{self.gateway.api.stage}"
+
+    @property
+    def lambda_endpoint(self) -> str:
+        return f"http://{LOOPBACK}:{self.settings.ports.lambda_api}"
 
     async def start(self) -> dict[str, str]:
         """Start everything; return the outputs (also written to the outputs file)."""
@@ -86,6 +98,15 @@ class LocalStack:
             )
             for key, spec in api.functions.items()
         }
+        self.invoker = AsyncInvoker(
+            self._pools,
+            model.build_async_invoke(self.assembly, self.resolver, api.functions),
+            resources.queue_urls(self.assembly, self.resolver),
+            self._send_to_queue,
+            self.settings.async_timing,
+        )
+        lambda_api = LambdaApi(self._pools, self.invoker, self.region, self.resolver.account)
+        self._lambda_server = await lambda_api.serve(LOOPBACK, ports.lambda_api)
         self.gateway = Gateway(api, self._pools, context, self.settings.limits)
         self._servers.append(await self.gateway.serve(LOOPBACK, ports.websocket))
         self._servers.append(await ManagementApi(self.gateway).serve(LOOPBACK, ports.connections))
@@ -95,6 +116,8 @@ class LocalStack:
         return outputs
 
     async def stop(self) -> None:
+        """Stop in order: clients, in-flight integrations, the Invoke API (which they may still call),
+        the asynchronous events (queued ones dropped, running ones finish), the workers, moto."""
         for server in self._servers:
             server.close()
         for server in self._servers:
@@ -102,18 +125,34 @@ class LocalStack:
         self._servers.clear()
         if self.gateway is not None:
             await self.gateway.drain()
+        if self._lambda_server is not None:
+            self._lambda_server.close()
+            await self._lambda_server.wait_closed()
+            self._lambda_server = None
+        if self.invoker is not None:
+            await self.invoker.stop()
         await asyncio.gather(*(pool.close() for pool in self._pools.values()))
         await asyncio.to_thread(self.moto.stop)
 
     def _create_resources(self) -> None:
         resources.create_tables(self.assembly, self.resolver, self.moto.endpoint, self.region)
         resources.create_user_pools(self.assembly, self.resolver, self.moto.endpoint, self.region)
+        resources.create_queues(self.assembly, self.resolver, self.moto.endpoint, self.region)
         resources.register_named(self.assembly, self.resolver)
+        self._sqs = resources.client("sqs", self.moto.endpoint, self.region)
+
+    async def _send_to_queue(self, queue_url: str, body: str, attributes: dict[str, Any]) -> None:
+        """Send a record or a dead letter to a queue (a boto3 client is safe to share by threads)."""
+        await asyncio.to_thread(
+            self._sqs.send_message, QueueUrl=queue_url, MessageBody=body, MessageAttributes=attributes
+        )
 
     def _local_environment(self) -> dict[str, str]:
         """What the local stack substitutes for AWS endpoints in every function's environment."""
         environment = {
             "AWS_ENDPOINT_URL_DYNAMODB": self.moto.endpoint,
+            "AWS_ENDPOINT_URL_SQS": self.moto.endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
             "CONNECTIONS_ENDPOINT": f"http://{LOOPBACK}:{self.settings.ports.connections}/"
             + self._stage_name(),
         }
@@ -148,6 +187,8 @@ class LocalStack:
         outputs["CognitoEndpoint"] = self.moto.endpoint
         outputs["DynamoDBEndpoint"] = self.moto.endpoint
         outputs["ConnectionsEndpoint"] = self.connections_endpoint
+        outputs["LambdaEndpoint"] = self.lambda_endpoint
+        outputs["SQSEndpoint"] = self.moto.endpoint
         return outputs
 
 

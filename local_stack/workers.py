@@ -32,11 +32,22 @@ log = logging.getLogger("local_stack.functions")
 class InvocationError(Exception):
     """The function failed: it raised (``Unhandled``), timed out, crashed or failed to initialise."""
 
-    def __init__(self, kind: str, message: str, error_type: str = "") -> None:
+    def __init__(
+        self, kind: str, message: str, error_type: str = "", stack_trace: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.error_type = error_type
+        self.stack_trace = stack_trace or []
+
+    def payload(self) -> dict[str, Any]:
+        """The error object Lambda returns (and records) for this failure, as its runtimes shape it."""
+        error_type = self.error_type or {"timeout": "Sandbox.Timedout"}.get(self.kind, "Runtime.Unknown")
+        payload: dict[str, Any] = {"errorMessage": self.message, "errorType": error_type}
+        if self.stack_trace:
+            payload["stackTrace"] = self.stack_trace
+        return payload
 
 
 def worker_environment(spec: FunctionSpec, region: str) -> dict[str, str]:
@@ -104,8 +115,7 @@ class Worker:
         log.info("%s: cold start, init %.0f ms (pid %d)", spec.name, _ms_since(started), process.pid)
         return worker
 
-    async def invoke(self, event: dict[str, Any]) -> Any:
-        request_id = str(uuid.uuid4())
+    async def invoke(self, event: Any, request_id: str) -> Any:
         started = time.monotonic()
         request = {"requestId": request_id, "event": event, "deadline": time.time() + self.spec.timeout}
         assert self.process.stdin is not None
@@ -118,7 +128,9 @@ class Worker:
         log.debug("%s: %s done in %.0f ms", self.spec.name, request_id, _ms_since(started))
         if "error" in reply:
             error = reply["error"]
-            raise InvocationError("unhandled", error["errorMessage"], error["errorType"])
+            raise InvocationError(
+                "unhandled", error["errorMessage"], error["errorType"], error.get("stackTrace")
+            )
         return reply["result"]
 
     async def _read_reply(self, timeout: float) -> dict[str, Any]:
@@ -152,17 +164,20 @@ class FunctionPool:
         self.spec = spec
         self._runtime_dir = runtime_dir
         self._region = region
+        self.max_workers = max_workers
         self._slots = asyncio.Semaphore(max_workers)
         self._idle: deque[Worker] = deque()
         self._all: set[Worker] = set()
 
-    async def invoke(self, event: dict[str, Any]) -> Any:
+    async def invoke(self, event: Any, request_id: str | None = None) -> Any:
+        """Run one invocation; ``request_id`` is the context's ``aws_request_id`` (new if not given)."""
+        request_id = request_id or str(uuid.uuid4())
         async with self._slots:
             while self._idle and self._idle[-1].process.returncode is not None:
                 await self._drop(self._idle.pop())  # died while idle (killed, out of memory, ...)
             worker = self._idle.pop() if self._idle else await self._start()
             try:
-                result = await worker.invoke(event)
+                result = await worker.invoke(event, request_id)
             except InvocationError as error:
                 if error.kind in {"timeout", "crash"}:
                     log.warning("%s: %s; replacing the worker", self.spec.name, error.message)

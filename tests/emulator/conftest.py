@@ -1,4 +1,8 @@
-"""The local stack running the fixture app: one with API Gateway's limits, one with short lifetimes."""
+"""The local stack running the fixture app: one with API Gateway's limits, one with short lifetimes.
+
+The first runs Lambda's asynchronous retry delays and event ages 200 times faster than Lambda does
+(a one-minute retry delay takes 0.3 s; a 60 s MaximumEventAgeInSeconds is 0.3 s).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,18 @@ from collections.abc import Iterator
 import pytest
 
 from local_stack.harness import LocalStackProcess
-from tests.emulator.support import FIXTURE_APP
+from tests.emulator.support import ASYNC_SCALE, FIXTURE_APP
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
     process = LocalStackProcess(
-        tmp_path_factory.mktemp("emulator"), app=FIXTURE_APP, no_demo_users=True, workers_per_function=4
+        tmp_path_factory.mktemp("emulator"),
+        app=FIXTURE_APP,
+        no_demo_users=True,
+        workers_per_function=4,
+        async_retry_scale=ASYNC_SCALE,
+        async_age_scale=ASYNC_SCALE,
     )
     process.start()
     yield process

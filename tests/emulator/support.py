@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +16,7 @@ from boto3.dynamodb.conditions import Key
 from local_stack.harness import LocalStackProcess
 
 FIXTURE_APP = "tests.emulator.fixture_app.app:build_app"
+ASYNC_SCALE = 0.005  # the session stack's async clock: Lambda's one-minute retry delay is 0.3 s
 
 
 def url(stack: LocalStackProcess, token: str | None = "allow", **query: str) -> str:
@@ -52,3 +55,20 @@ def recorded_kind(stack: LocalStackProcess, key: str, kind: str, *, wait: float 
 
 def management(stack: LocalStackProcess) -> Any:
     return boto3.client("apigatewaymanagementapi", endpoint_url=stack.outputs["ConnectionsEndpoint"])
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Process ids (other than this one) whose command line contains ``text``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            command = (
+                Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            )
+        except OSError:
+            continue
+        if text in command:
+            found.append(int(entry))
+    return found

@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.sync.client import connect as connect_blocking
 
 from local_stack.harness import REPOSITORY, LocalStackProcess
+from tests.emulator.support import processes_mentioning
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +77,7 @@ def test_demo_users_sign_in_and_ctrl_c_leaves_nothing_running(
     for port in second.ports.values():
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, port
-    assert not _processes_mentioning(str(tmp_path)) and not _processes_mentioning(str(second.ports["moto"]))
+    assert not processes_mentioning(str(tmp_path)) and not processes_mentioning(str(second.ports["moto"]))
 
 
 def test_a_port_in_use_gives_a_clear_message(stack: LocalStackProcess, tmp_path: Path) -> None:
@@ -102,19 +103,3 @@ async def echo(url: str) -> Any:
     async with connect(url) as ws:
         await ws.send(json.dumps({"action": "echo"}))
         return json.loads(await asyncio.wait_for(ws.recv(), 15))
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            command = (
-                Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            )
-        except OSError:
-            continue
-        if text in command:
-            found.append(int(entry))
-    return found

@@ -8,6 +8,7 @@ tests the emulator alone, driven by a real synthesized template.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -16,10 +17,22 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_sqs as sqs
 
 HERE = Path(__file__).parent
 STAGE = "test"
-TWO_WAY_ROUTES = ("echo", "nobody", "raise", "sleep", "crash", "status500", "post", "missingDependency")
+TWO_WAY_ROUTES = (
+    "echo",
+    "nobody",
+    "raise",
+    "sleep",
+    "crash",
+    "status500",
+    "post",
+    "invokeAsync",
+    "missingDependency",
+)
 
 
 def build_app(context: dict[str, str] | None = None) -> cdk.App:
@@ -48,7 +61,9 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
         "FIXTURE_REGION": cdk.Aws.REGION,
     }
 
-    def function(name: str, handler: str, *, timeout: int, code: str = "functions") -> lambda_.Function:
+    def function(
+        name: str, handler: str, *, timeout: int, code: str = "functions", **options: Any
+    ) -> lambda_.Function:
         fn = lambda_.Function(
             stack,
             name,
@@ -57,6 +72,7 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
             code=lambda_.Code.from_asset(str(HERE / code)),
             timeout=cdk.Duration.seconds(timeout),
             environment=environment,
+            **options,
         )
         table.grant_read_write_data(fn)
         return fn
@@ -67,6 +83,37 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
     missing_fn = function(
         "MissingDependencyFunction", "handler.handler", timeout=3, code="missing_dependency"
     )
+    # Invoked asynchronously by the route function: failures retried twice, then to a queue.
+    # Successes' records go to a queue too.
+    async_failures = sqs.Queue(stack, "AsyncFailures")
+    async_successes = sqs.Queue(stack, "AsyncSuccesses")
+    async_fn = function("AsyncTargetFunction", "async_target.handler", timeout=2)
+    async_fn.configure_async_invoke(
+        retry_attempts=2,
+        max_event_age=cdk.Duration.hours(1),
+        on_failure=destinations.SqsDestination(async_failures),
+        on_success=destinations.SqsDestination(async_successes),
+    )
+    # The same, with the shortest maximum event age: the first retry (one minute later) is too old.
+    # Successes' records go to the first function (a function destination); failed events also go
+    # to the function's dead-letter queue.
+    aged_failures = sqs.Queue(stack, "AgedFailures")
+    aged_dead_letters = sqs.Queue(stack, "AgedDeadLetters")
+    aged_fn = function(
+        "AgedTargetFunction", "async_target.handler", timeout=2, dead_letter_queue=aged_dead_letters
+    )
+    aged_fn.configure_async_invoke(
+        retry_attempts=2,
+        max_event_age=cdk.Duration.seconds(60),
+        on_failure=destinations.SqsDestination(aged_failures),
+        on_success=destinations.LambdaDestination(async_fn, response_only=False),
+    )
+    for target, variable in (
+        (async_fn, "ASYNC_TARGET_FUNCTION_NAME"),
+        (aged_fn, "AGED_TARGET_FUNCTION_NAME"),
+    ):
+        routes_fn.add_environment(variable, target.function_name)
+        target.grant_invoke(routes_fn)
 
     api = apigw.WebSocketApi(
         stack,
@@ -97,9 +144,14 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
     )
     stage = apigw.WebSocketStage(stack, "Stage", web_socket_api=api, stage_name=STAGE, auto_deploy=True)
     api.grant_manage_connections(routes_fn)
+    api.grant_manage_connections(async_fn)
     cdk.CfnOutput(stack, "WebSocketUrl", value=stage.url)
     cdk.CfnOutput(stack, "UserPoolId", value=pool.user_pool_id)
     cdk.CfnOutput(stack, "UserPoolClientId", value=client.user_pool_client_id)
     cdk.CfnOutput(stack, "Region", value=cdk.Aws.REGION)
     cdk.CfnOutput(stack, "TableName", value=table.table_name)
+    cdk.CfnOutput(stack, "AsyncFailuresQueueUrl", value=async_failures.queue_url)
+    cdk.CfnOutput(stack, "AsyncSuccessesQueueUrl", value=async_successes.queue_url)
+    cdk.CfnOutput(stack, "AgedFailuresQueueUrl", value=aged_failures.queue_url)
+    cdk.CfnOutput(stack, "AgedDeadLettersQueueUrl", value=aged_dead_letters.queue_url)
     return app

@@ -16,6 +16,10 @@ _ENV_KEYS = (
     "JWKS_URL",
     "CONNECTIONS_ENDPOINT",
     "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_ENDPOINT_URL_SQS",
+    "ASYNC_TARGET_FUNCTION_NAME",
+    "AGED_TARGET_FUNCTION_NAME",
     "AWS_REGION",
     "AWS_LAMBDA_FUNCTION_NAME",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
@@ -37,6 +41,18 @@ def _post(event, body):
     except client.exceptions.GoneException:
         return _reply({"gone": True})
     return _reply({"gone": False, "connectedAt": described["ConnectedAt"].isoformat()})
+
+
+def _invoke_async(event, body):
+    """Hand the payload (plus this connection's id) to another function, as a fan-out would."""
+    variable = {"async": "ASYNC_TARGET_FUNCTION_NAME", "aged": "AGED_TARGET_FUNCTION_NAME"}[body["target"]]
+    payload = {**body.get("payload", {}), "connectionId": event["requestContext"]["connectionId"]}
+    response = boto3.client("lambda").invoke(
+        FunctionName=os.environ[variable], InvocationType="Event", Payload=json.dumps(payload)
+    )
+    return _reply(
+        {"statusCode": response["StatusCode"], "requestId": response["ResponseMetadata"]["RequestId"]}
+    )
 
 
 def handler(event, context):
@@ -61,4 +77,6 @@ def handler(event, context):
         return _reply({"problem": "bad"}, 500)
     if route == "post":
         return _post(event, body)
+    if route == "invokeAsync":
+        return _invoke_async(event, body)
     return _reply({"unexpected": route})
