@@ -51,8 +51,8 @@ class ChatStack(Stack):
             self,
             "Monitoring",
             settings=settings,
+            functions=self.functions.functions,
             authorizer=self.functions.authorizer,
-            route_functions=self.functions.route_functions,
             stage=self.websocket.stage,
             table=self.database.table,
         )

@@ -1,10 +1,14 @@
-"""Alarms on function errors and throttles, API errors and table throttling, sent to one topic."""
+"""The operators' view: one alarm topic, an alarm per failure signal, one dashboard with every alarm.
+
+The functions' own metrics are named in `metric_names` (what the code emits); AWS's are read through
+the constructs' `metric*` methods. Every alarm names its runbook section in docs/OPERATIONS.md.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -16,20 +20,20 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+import metric_names
+from metric_names import Metric
 from stacks.constants import SERVICE_NAME, metrics_namespace
 from stacks.settings import Settings
 
 PERIOD = Duration.minutes(5)
-# Metrics the function code publishes (authorizer/telemetry.py, lambdas/chat/handlers/runtime.py).
-AUTHORIZER_REJECTED_METRIC = "TokenRejected"
-AUTHORIZER_INTERNAL_ERROR = "internal_error"
-AUTHORIZER_KEYS_UNAVAILABLE = "keys_unavailable"
-ROUTE_ERRORS_METRIC = "Errors"
-ROUTE_INTERNAL_ERROR = "INTERNAL_ERROR"
+RUNBOOK = "docs/OPERATIONS.md"
+# Grid units of a dashboard row (CloudWatch's is 24 wide).
+FULL, HALF, THIRD, QUARTER = 24, 12, 8, 6
+HEIGHT = 6
 
 
 class ChatMonitoring(Construct):
-    """One SNS topic per environment (encrypted, TLS only), and an alarm per failure signal."""
+    """The alarm topic (encrypted, TLS only), the alarms, and the `Chat-<env>-<region>` dashboard."""
 
     def __init__(
         self,
@@ -37,12 +41,104 @@ class ChatMonitoring(Construct):
         id_: str,
         *,
         settings: Settings,
+        functions: Sequence[lambda_.Function],
         authorizer: lambda_.Function,
-        route_functions: Sequence[lambda_.Function],
         stage: apigwv2.WebSocketStage,
         table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, id_)
+        self._namespace = metrics_namespace(settings.env_name)
+        self._stack_name = Stack.of(self).stack_name
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.topic = self._topic(settings)
+        self._action = cloudwatch_actions.SnsAction(self.topic)
+
+        for function in functions:
+            name = function.node.id
+            self.alarm(
+                f"{name}Throttles",
+                function.metric_throttles(period=PERIOD),
+                f"{name} was throttled",
+                runbook="<Function>Throttles",
+            )
+        # Lambda's Errors of the authorizer count every refused token (API Gateway's contract is that
+        # the authorizer raises "Unauthorized"), so its own failure metrics are watched instead.
+        for reason in (metric_names.AUTHORIZER_FAILED_REASON, metric_names.KEYS_UNAVAILABLE_REASON):
+            self.alarm(
+                f"Authorizer{reason.title().replace('_', '')}",
+                self._metric(metric_names.TOKEN_REJECTED, reason),
+                f"The authorizer failed to decide ({reason}): handshakes get 500",
+            )
+        for function in functions:
+            if function is not authorizer:
+                name = function.node.id
+                self.alarm(
+                    f"{name}Errors",
+                    function.metric_errors(period=PERIOD),
+                    f"{name} crashed or timed out",
+                    runbook="<Function>Errors",
+                )
+        self.alarm(
+            "RouteInternalErrors",
+            self._metric(metric_names.ERROR_REPLIES, metric_names.INTERNAL_ERROR_CODE),
+            "A route function answered INTERNAL_ERROR",
+        )
+        self.alarm(
+            "ApiIntegrationErrors",
+            stage.metric("IntegrationError", period=PERIOD, statistic="Sum"),
+            "Integrations answered the WebSocket API with 4xx/5xx",
+        )
+        # WebSocket APIs publish no 5XXError metric; ExecutionError counts API Gateway's own failures.
+        self.alarm(
+            "ApiExecutionErrors",
+            stage.metric("ExecutionError", period=PERIOD, statistic="Sum"),
+            "The WebSocket API failed to call an integration (5xx)",
+        )
+        for metric_name in ("ReadThrottleEvents", "WriteThrottleEvents"):
+            self.alarm(
+                f"Table{metric_name}",
+                table.metric(metric_name, period=PERIOD, statistic="Sum"),
+                f"The chat table throttled requests ({metric_name})",
+                runbook="TableReadThrottleEvents, TableWriteThrottleEvents",
+            )
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{self._stack_name}-{Aws.REGION}",
+            default_interval=Duration.hours(3),
+        )
+        self.dashboard.add_widgets(*self._overview_widgets(settings))
+        self.dashboard.add_widgets(*self._connection_widgets(stage))
+        self.dashboard.add_widgets(*self._message_widgets())
+        self.dashboard.add_widgets(*self._error_widgets(stage))
+        for function in functions:
+            self.dashboard.add_widgets(*self._function_widgets(function))
+        self.dashboard.add_widgets(*self._table_widgets(table))
+
+    def alarm(
+        self, id_: str, metric: cloudwatch.IMetric, description: str, *, runbook: str | None = None
+    ) -> None:
+        """An alarm on ≥ 1 in 5 minutes, to the topic, named `<stack>-<id>`, naming its runbook.
+
+        `runbook` is the heading of its section in docs/OPERATIONS.md, by default the alarm's id; a
+        test fails when no section has that heading.
+        """
+        alarm = cloudwatch.Alarm(
+            self,
+            id_,
+            alarm_name=f"{self._stack_name}-{id_}",
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f'{description}. Runbook: {RUNBOOK}, "{runbook or id_}"',
+        )
+        alarm.add_alarm_action(self._action)
+        self.alarms.append(alarm)
+
+    def _topic(self, settings: Settings) -> sns.Topic:
         # A customer managed key: CloudWatch cannot publish to a topic under the AWS managed SNS key.
         key = kms.Key(
             self,
@@ -53,70 +149,160 @@ class ChatMonitoring(Construct):
             removal_policy=RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY,
         )
         key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
-        self.topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
+        topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True)
         if settings.alarm_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
-        self._action = cloudwatch_actions.SnsAction(self.topic)
+            topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
+        return topic
 
-        for function in (authorizer, *route_functions):
-            name = function.node.id
-            self._alarm(f"{name}Throttles", function.metric_throttles(period=PERIOD), f"{name} was throttled")
-        # Lambda's Errors of the authorizer count every refused token (API Gateway's contract is that
-        # the authorizer raises "Unauthorized"), so its own failure metrics are watched instead.
-        for reason in (AUTHORIZER_INTERNAL_ERROR, AUTHORIZER_KEYS_UNAVAILABLE):
-            self._alarm(
-                f"Authorizer{reason.title().replace('_', '')}",
-                self._app_metric(settings, AUTHORIZER_REJECTED_METRIC, reason=reason),
-                f"The authorizer failed to decide ({reason}): handshakes get 500",
-            )
-        for function in route_functions:
-            name = function.node.id
-            self._alarm(
-                f"{name}Errors", function.metric_errors(period=PERIOD), f"{name} crashed or timed out"
-            )
-        self._alarm(
-            "RouteInternalErrors",
-            self._app_metric(settings, ROUTE_ERRORS_METRIC, Code=ROUTE_INTERNAL_ERROR),
-            "A route function answered INTERNAL_ERROR",
-        )
-        self._alarm(
-            "ApiIntegrationErrors",
-            stage.metric("IntegrationError", period=PERIOD, statistic="Sum"),
-            "Integrations answered the WebSocket API with 4xx/5xx",
-        )
-        # WebSocket APIs publish no 5XXError metric; ExecutionError counts API Gateway's own failures.
-        self._alarm(
-            "ApiExecutionErrors",
-            stage.metric("ExecutionError", period=PERIOD, statistic="Sum"),
-            "The WebSocket API failed to call an integration (5xx)",
-        )
-        for metric_name in ("ReadThrottleEvents", "WriteThrottleEvents"):
-            self._alarm(
-                f"Table{metric_name}",
-                table.metric(metric_name, period=PERIOD, statistic="Sum"),
-                f"The chat table throttled requests ({metric_name})",
-            )
+    # The functions' own metrics (EMF), with the Powertools `service` dimension.
 
-    @staticmethod
-    def _app_metric(settings: Settings, name: str, **dimensions: str) -> cloudwatch.Metric:
-        """A metric the functions publish themselves (EMF), with the Powertools `service` dimension."""
+    def _metric(
+        self, metric: Metric, value: str | None = None, *, statistic: str = "Sum", label: str | None = None
+    ) -> cloudwatch.Metric:
+        """One series of a metric the functions publish; `value` picks one value of its dimension."""
+        dimensions = {"service": SERVICE_NAME}
+        if value is not None:
+            if metric.dimension is None:
+                raise ValueError(f"{metric.name} has no dimension")
+            dimensions[metric.dimension] = value
         return cloudwatch.Metric(
-            namespace=metrics_namespace(settings.env_name),
-            metric_name=name,
-            dimensions_map={"service": SERVICE_NAME, **dimensions},
+            namespace=self._namespace,
+            metric_name=metric.name,
+            dimensions_map=dimensions,
             period=PERIOD,
-            statistic="Sum",
+            statistic=statistic,
+            label=label,
         )
 
-    def _alarm(self, id_: str, metric: cloudwatch.IMetric, description: str) -> None:
-        alarm = cloudwatch.Alarm(
-            self,
-            id_,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+    def _by_dimension(self, metric: Metric) -> cloudwatch.MathExpression:
+        """Every series of a metric, one line per value of its dimension, whatever values occur."""
+        if metric.dimension is None:
+            raise ValueError(f"{metric.name} has no dimension")
+        schema = f"{{{self._namespace},service,{metric.dimension}}}"
+        query = f'{schema} MetricName="{metric.name}" service="{SERVICE_NAME}"'
+        return cloudwatch.MathExpression(
+            expression=f"SEARCH('{query}', 'Sum', {int(PERIOD.to_seconds())})",
+            label=f"{metric.name} ${{PROP('Dim.{metric.dimension}')}}",
+            period=PERIOD,
         )
-        alarm.add_alarm_action(self._action)
+
+    def _percentiles(self, metric: Metric) -> list[cloudwatch.IMetric]:
+        return [self._metric(metric, statistic=p, label=f"{metric.name} {p}") for p in ("p50", "p99")]
+
+    # Widgets, row by row.
+
+    def _overview_widgets(self, settings: Settings) -> list[cloudwatch.IWidget]:
+        return [
+            cloudwatch.TextWidget(
+                markdown=(
+                    f"# Chat ({settings.env_name})\n"
+                    f"Every alarm below has a runbook section in `{RUNBOOK}`; "
+                    f"the functions' own metrics are in the `{self._namespace}` namespace."
+                ),
+                width=FULL,
+                height=2,
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=FULL, height=HEIGHT),
+        ]
+
+    def _connection_widgets(self, stage: apigwv2.WebSocketStage) -> list[cloudwatch.IWidget]:
+        return [
+            _graph(
+                "Connections opened, closed and refused",
+                self._metric(metric_names.CONNECTIONS_OPENED, label="opened"),
+                self._metric(metric_names.CONNECTIONS_CLOSED, label="closed"),
+                self._by_dimension(metric_names.CONNECTIONS_REFUSED),
+                width=QUARTER,
+            ),
+            _graph(
+                "Authorizer decisions by reason",
+                self._metric(metric_names.TOKEN_ACCEPTED, label="accepted"),
+                self._by_dimension(metric_names.TOKEN_REJECTED),
+                width=QUARTER,
+            ),
+            _graph("Frames per route", self._by_dimension(metric_names.FRAMES), width=QUARTER),
+            _graph(
+                "API Gateway: connects and messages",
+                stage.metric("ConnectCount", period=PERIOD, statistic="Sum"),
+                stage.metric("MessageCount", period=PERIOD, statistic="Sum"),
+                width=QUARTER,
+            ),
+        ]
+
+    def _message_widgets(self) -> list[cloudwatch.IWidget]:
+        return [
+            _graph("Messages stored", self._metric(metric_names.MESSAGES_STORED), width=QUARTER),
+            _graph(
+                "Posts delivered, gone and failed by kind",
+                self._metric(metric_names.POSTS_DELIVERED, label="delivered"),
+                self._metric(metric_names.POSTS_GONE, label="gone"),
+                self._metric(metric_names.STALE_CONNECTIONS_REMOVED, label="gone, removed"),
+                self._by_dimension(metric_names.POST_FAILURES),
+                width=QUARTER,
+            ),
+            _graph("Fan-out duration (ms)", *self._percentiles(metric_names.FANOUT_DURATION), width=QUARTER),
+            _graph("Sender's ack latency (ms)", *self._percentiles(metric_names.ACK_LATENCY), width=QUARTER),
+        ]
+
+    def _error_widgets(self, stage: apigwv2.WebSocketStage) -> list[cloudwatch.IWidget]:
+        return [
+            _graph("Error replies by code", self._by_dimension(metric_names.ERROR_REPLIES), width=THIRD),
+            _graph(
+                "Lifecycle failures",
+                self._metric(metric_names.DISCONNECT_FAILURES, label="disconnect cleanup failed"),
+                self._metric(metric_names.UNEXPECTED_ROUTES, label="unexpected route"),
+                width=THIRD,
+            ),
+            _graph(
+                "API Gateway: errors",
+                *(
+                    stage.metric(name, period=PERIOD, statistic="Sum")
+                    for name in ("IntegrationError", "ClientError", "ExecutionError")
+                ),
+                width=THIRD,
+            ),
+        ]
+
+    def _function_widgets(self, function: lambda_.Function) -> list[cloudwatch.IWidget]:
+        name = function.node.id
+        return [
+            _graph(
+                f"{name}: duration (ms)",
+                *(function.metric_duration(period=PERIOD, statistic=p, label=p) for p in ("p50", "p99")),
+                width=THIRD,
+            ),
+            _graph(
+                f"{name}: invocations, errors, throttles",
+                function.metric_invocations(period=PERIOD),
+                function.metric_errors(period=PERIOD),
+                function.metric_throttles(period=PERIOD),
+                width=THIRD,
+            ),
+            _graph(
+                f"{name}: concurrency",
+                function.metric("ConcurrentExecutions", period=PERIOD, statistic="Maximum"),
+                width=THIRD,
+            ),
+        ]
+
+    def _table_widgets(self, table: dynamodb.ITable) -> list[cloudwatch.IWidget]:
+        return [
+            _graph(
+                "Table: consumed capacity units",
+                table.metric_consumed_read_capacity_units(period=PERIOD),
+                table.metric_consumed_write_capacity_units(period=PERIOD),
+                width=HALF,
+            ),
+            _graph(
+                "Table: throttle events",
+                *(
+                    table.metric(name, period=PERIOD, statistic="Sum")
+                    for name in ("ReadThrottleEvents", "WriteThrottleEvents")
+                ),
+                width=HALF,
+            ),
+        ]
+
+
+def _graph(title: str, *metrics: cloudwatch.IMetric, width: int) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=list(metrics), width=width, height=HEIGHT)

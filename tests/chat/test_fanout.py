@@ -52,6 +52,7 @@ def test_a_gone_connection_is_removed_everywhere_and_the_others_still_receive(ch
         assert b_dead.connection_id not in index
         assert b_live.connection_id in index
     documents = emitted_metrics(capsys.readouterr().out)
+    assert metric_total(documents, "ConnectionsGone") == 1
     assert metric_total(documents, "StaleConnectionsRemoved") == 1
     assert metric_total(documents, "ConnectionsReached") == 1
     assert metric_total(documents, "MessagesStored") == 1

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import metric_names
 from chat import fanout
 from chat.logic import sessions
-from chat.observability import count, count_by, logger
+from chat.observability import count, count_by, logger, milliseconds
 
 
 def deliver(endpoint: str, audience: dict[str, str], frame: dict[str, Any]) -> None:
     """Post `frame` to every connection of `audience` (connection id -> user id)."""
+    started = time.perf_counter()
     outcome = fanout.post(endpoint, audience, frame)
-    count("ConnectionsReached", len(outcome.delivered))
+    duration_ms = (time.perf_counter() - started) * 1000
+    milliseconds(metric_names.FANOUT_DURATION, duration_ms)
+    count(metric_names.POSTS_DELIVERED, len(outcome.delivered))
+    count(metric_names.POSTS_GONE, len(outcome.gone))
+    logger.info(
+        "fan-out",
+        extra={
+            "room_id": _room_of(frame),
+            "frame_type": frame.get("type"),
+            "audience": len(audience),
+            "delivered": len(outcome.delivered),
+            "gone": len(outcome.gone),
+            "failed": len(outcome.failed),
+            "duration_ms": round(duration_ms, 1),
+        },
+    )
     for connection_id in outcome.gone:
         try:
             sessions.drop(connection_id, audience[connection_id])
@@ -21,7 +39,12 @@ def deliver(endpoint: str, audience: dict[str, str], frame: dict[str, Any]) -> N
                 "could not remove a gone connection", extra={"gone_connection_id": connection_id}
             )
         else:
-            count("StaleConnectionsRemoved")
+            count(metric_names.STALE_CONNECTIONS_REMOVED)
     for connection_id, kind in outcome.failed.items():
         logger.warning("post failed", extra={"target_connection_id": connection_id, "kind": kind})
-        count_by("PostFailures", "Kind", kind)
+        count_by(metric_names.POST_FAILURES, kind)
+
+
+def _room_of(frame: dict[str, Any]) -> str | None:
+    """Every frame a room fans out names it: `roomId`, or `room.roomId` for the `room` frame."""
+    return frame.get("roomId") or (frame.get("room") or {}).get("roomId")
