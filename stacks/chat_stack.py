@@ -54,6 +54,7 @@ class ChatStack(Stack):
             functions=self.functions.functions,
             authorizer=self.functions.authorizer,
             stage=self.websocket.stage,
+            access_logs=self.websocket.access_logs,
             table=self.database.table,
         )
 

@@ -16,13 +16,16 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 import metric_names
 from metric_names import Metric
+from stacks import log_queries
 from stacks.constants import SERVICE_NAME, metrics_namespace
+from stacks.log_queries import LogQuery, Source
 from stacks.settings import Settings
 
 PERIOD = Duration.minutes(5)
@@ -44,6 +47,7 @@ class ChatMonitoring(Construct):
         functions: Sequence[lambda_.Function],
         authorizer: lambda_.Function,
         stage: apigwv2.WebSocketStage,
+        access_logs: logs.ILogGroup,
         table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, id_)
@@ -102,6 +106,20 @@ class ChatMonitoring(Construct):
                 runbook="TableReadThrottleEvents, TableWriteThrottleEvents",
             )
 
+        self._log_groups = {
+            Source.ACCESS_LOGS: [access_logs],
+            Source.AUTHORIZER: [authorizer.log_group],
+            Source.CHAT_FUNCTIONS: [f.log_group for f in functions if f is not authorizer],
+        }
+        for query in log_queries.QUERIES:
+            logs.CfnQueryDefinition(
+                self,
+                f"{query.key}Query",
+                name=f"{self._stack_name}/{query.name}",
+                query_string=query.query,
+                log_group_names=self._log_group_names(query),
+            )
+
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
@@ -115,6 +133,9 @@ class ChatMonitoring(Construct):
         for function in functions:
             self.dashboard.add_widgets(*self._function_widgets(function))
         self.dashboard.add_widgets(*self._table_widgets(table))
+        self.dashboard.add_widgets(
+            *(self._log_widget(q) for q in (log_queries.REFUSED_HANDSHAKES, log_queries.CHAT_ERRORS))
+        )
 
     def alarm(
         self, id_: str, metric: cloudwatch.IMetric, description: str, *, runbook: str | None = None
@@ -302,6 +323,19 @@ class ChatMonitoring(Construct):
                 width=HALF,
             ),
         ]
+
+    def _log_group_names(self, query: LogQuery) -> list[str]:
+        return [group.log_group_name for group in self._log_groups[query.source]]
+
+    def _log_widget(self, query: LogQuery) -> cloudwatch.LogQueryWidget:
+        return cloudwatch.LogQueryWidget(
+            title=f"Latest: {query.name.lower()}",
+            log_group_names=self._log_group_names(query),
+            query_string=query.query,
+            view=cloudwatch.LogQueryVisualizationType.TABLE,
+            width=HALF,
+            height=HEIGHT,
+        )
 
 
 def _graph(title: str, *metrics: cloudwatch.IMetric, width: int) -> cloudwatch.GraphWidget:

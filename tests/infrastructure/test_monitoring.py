@@ -17,6 +17,8 @@ import pytest
 
 import metric_names
 from metric_names import Metric
+from stacks import log_queries
+from stacks.log_queries import Source
 from tests.infrastructure.conftest import Synth
 
 REPO = Path(__file__).parents[2]
@@ -383,10 +385,48 @@ def test_every_alarm_has_a_runbook_section_with_meaning_checks_and_fix(each_env:
 def test_the_runbook_names_only_widgets_the_dashboard_has(dev: Synth) -> None:
     titles = {w["properties"].get("title") for w in dashboard(dev)["widgets"]}
     function_names = set(lambda_functions(dev))
-    named = re.findall(r"widget \*([^*]+)\*", OPERATIONS.read_text())
+    named = re.findall(r"[Ww]idget \*([^*]+)\*", " ".join(OPERATIONS.read_text().split()))
     assert len(named) >= 10
     for title in named:
         candidates = (
             {title.replace("<Function>", f) for f in function_names} if "<Function>" in title else {title}
         )
         assert candidates & titles, f"docs/OPERATIONS.md names a widget the dashboard lacks: {title!r}"
+
+
+def test_the_runbook_names_only_queries_the_stack_saves() -> None:
+    named = re.findall(r"[Qq]uery \*([^*]+)\*", " ".join(OPERATIONS.read_text().split()))
+    assert len(named) >= 5
+    assert set(named) <= {q.name for q in log_queries.QUERIES}
+
+
+def test_the_runbook_lists_every_metric_the_code_emits() -> None:
+    text = OPERATIONS.read_text()
+    for metric in DEFINED.values():
+        assert f"| `{metric.name}` |" in text, metric.name
+
+
+# --- saved log queries ----------------------------------------------------------------------------
+
+
+def test_each_query_is_saved_on_the_log_groups_it_reads_and_documented_verbatim(each_env: Synth) -> None:
+    sections = runbook_sections()
+    functions = lambda_functions(each_env)
+    groups = {
+        name: each_env.raw["Resources"][logical_id]["Properties"]["LoggingConfig"]["LogGroup"]
+        for name, logical_id in functions.items()
+    }
+    access_logs = {"Ref": each_env.logical_id("AWS::Logs::LogGroup", "/WebSocket/AccessLogs/")}
+    expected_groups = {
+        Source.ACCESS_LOGS: [access_logs],
+        Source.AUTHORIZER: [groups["AuthorizerFunction"]],
+        Source.CHAT_FUNCTIONS: [g for name, g in groups.items() if name != "AuthorizerFunction"],
+    }
+    definitions = each_env.resources("AWS::Logs::QueryDefinition").values()
+    saved = {q["Properties"]["Name"]: q["Properties"] for q in definitions}
+    assert len(saved) == len(log_queries.QUERIES)
+    for query in log_queries.QUERIES:
+        props = saved[f"Chat-{each_env.env_name}/{query.name}"]
+        assert props["QueryString"] == query.query
+        assert props["LogGroupNames"] == expected_groups[query.source]
+        assert f"```\n{query.query}\n```" in sections[query.name], query.name
