@@ -41,4 +41,3 @@ def count_by(metric: Metric, label: str, value: int = 1) -> None:
 def milliseconds(metric: Metric, value: float) -> None:
     """One duration sample; CloudWatch keeps every sample, so the dashboard can draw p50 and p99."""
     metrics.add_metric(name=metric.name, unit=MetricUnit(metric.unit), value=round(value, 3))
-
