@@ -57,6 +57,50 @@ class ChatMonitoring(Construct):
         self.topic = self._topic(settings)
         self._action = cloudwatch_actions.SnsAction(self.topic)
 
+        self._alarm_on_functions(functions, authorizer)
+        self._alarm_on_api_and_table(stage, table)
+        self._log_groups = {
+            Source.ACCESS_LOGS: [access_logs],
+            Source.AUTHORIZER: [authorizer.log_group],
+            Source.CHAT_FUNCTIONS: [f.log_group for f in functions if f is not authorizer],
+        }
+        for query in log_queries.QUERIES:
+            logs.CfnQueryDefinition(
+                self,
+                f"{query.key}Query",
+                name=f"{self._stack_name}/{query.name}",
+                query_string=query.query,
+                log_group_names=self._log_group_names(query),
+            )
+        # Last: the dashboard's alarm widget shows the alarms made so far.
+        self.dashboard = self._dashboard(settings, functions, stage, table)
+
+    def alarm(
+        self, id_: str, metric: cloudwatch.IMetric, description: str, *, runbook: str | None = None
+    ) -> None:
+        """An alarm on ≥ 1 in 5 minutes, to the topic, named `<stack>-<id>`, naming its runbook.
+
+        `runbook` is the heading of its section in docs/OPERATIONS.md, by default the alarm's id; a
+        test fails when no section has that heading. Alarms are made before the dashboard, whose
+        alarm widget lists them (a test fails on an alarm missing from it).
+        """
+        alarm = cloudwatch.Alarm(
+            self,
+            id_,
+            alarm_name=f"{self._stack_name}-{id_}",
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f'{description}. Runbook: {RUNBOOK}, "{runbook or id_}"',
+        )
+        alarm.add_alarm_action(self._action)
+        self.alarms.append(alarm)
+
+    def _alarm_on_functions(
+        self, functions: Sequence[lambda_.Function], authorizer: lambda_.Function
+    ) -> None:
         for function in functions:
             name = function.node.id
             self.alarm(
@@ -87,6 +131,8 @@ class ChatMonitoring(Construct):
             self._metric(metric_names.ERROR_REPLIES, metric_names.INTERNAL_ERROR_CODE),
             "A route function answered INTERNAL_ERROR",
         )
+
+    def _alarm_on_api_and_table(self, stage: apigwv2.WebSocketStage, table: dynamodb.ITable) -> None:
         self.alarm(
             "ApiIntegrationErrors",
             stage.metric("IntegrationError", period=PERIOD, statistic="Sum"),
@@ -106,58 +152,30 @@ class ChatMonitoring(Construct):
                 runbook="TableReadThrottleEvents, TableWriteThrottleEvents",
             )
 
-        self._log_groups = {
-            Source.ACCESS_LOGS: [access_logs],
-            Source.AUTHORIZER: [authorizer.log_group],
-            Source.CHAT_FUNCTIONS: [f.log_group for f in functions if f is not authorizer],
-        }
-        for query in log_queries.QUERIES:
-            logs.CfnQueryDefinition(
-                self,
-                f"{query.key}Query",
-                name=f"{self._stack_name}/{query.name}",
-                query_string=query.query,
-                log_group_names=self._log_group_names(query),
-            )
-
-        self.dashboard = cloudwatch.Dashboard(
+    def _dashboard(
+        self,
+        settings: Settings,
+        functions: Sequence[lambda_.Function],
+        stage: apigwv2.WebSocketStage,
+        table: dynamodb.ITable,
+    ) -> cloudwatch.Dashboard:
+        dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
             dashboard_name=f"{self._stack_name}-{Aws.REGION}",
             default_interval=Duration.hours(3),
         )
-        self.dashboard.add_widgets(*self._overview_widgets(settings))
-        self.dashboard.add_widgets(*self._connection_widgets(stage))
-        self.dashboard.add_widgets(*self._message_widgets())
-        self.dashboard.add_widgets(*self._error_widgets(stage))
+        dashboard.add_widgets(*self._overview_widgets(settings))
+        dashboard.add_widgets(*self._connection_widgets(stage))
+        dashboard.add_widgets(*self._message_widgets())
+        dashboard.add_widgets(*self._error_widgets(stage))
         for function in functions:
-            self.dashboard.add_widgets(*self._function_widgets(function))
-        self.dashboard.add_widgets(*self._table_widgets(table))
-        self.dashboard.add_widgets(
+            dashboard.add_widgets(*self._function_widgets(function))
+        dashboard.add_widgets(*self._table_widgets(table))
+        dashboard.add_widgets(
             *(self._log_widget(q) for q in (log_queries.REFUSED_HANDSHAKES, log_queries.CHAT_ERRORS))
         )
-
-    def alarm(
-        self, id_: str, metric: cloudwatch.IMetric, description: str, *, runbook: str | None = None
-    ) -> None:
-        """An alarm on ≥ 1 in 5 minutes, to the topic, named `<stack>-<id>`, naming its runbook.
-
-        `runbook` is the heading of its section in docs/OPERATIONS.md, by default the alarm's id; a
-        test fails when no section has that heading.
-        """
-        alarm = cloudwatch.Alarm(
-            self,
-            id_,
-            alarm_name=f"{self._stack_name}-{id_}",
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f'{description}. Runbook: {RUNBOOK}, "{runbook or id_}"',
-        )
-        alarm.add_alarm_action(self._action)
-        self.alarms.append(alarm)
+        return dashboard
 
     def _topic(self, settings: Settings) -> sns.Topic:
         # A customer managed key: CloudWatch cannot publish to a topic under the AWS managed SNS key.
