@@ -54,8 +54,10 @@ def test_ack_latency_runs_from_api_gateway_receiving_the_frame_to_the_ack(chat_e
 
     elapsed_ms = (time.time() - started) * 1000
     assert reply["type"] == "ack"
-    (latency,) = samples(emitted_metrics(capsys.readouterr().out), "AckLatency")
+    documents = emitted_metrics(capsys.readouterr().out)
+    (latency,) = samples(documents, "AckLatency")
     assert 250 <= latency <= 250 + elapsed_ms + 5
+    assert samples(documents, "FanoutDuration") == []  # alone in the room: nobody to fan out to
 
 
 def test_only_acks_record_ack_latency_and_every_frame_counts_by_route(chat_env, capsys):

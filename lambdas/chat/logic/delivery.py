@@ -12,7 +12,12 @@ from chat.observability import count, count_by, logger, milliseconds
 
 
 def deliver(endpoint: str, audience: dict[str, str], frame: dict[str, Any]) -> None:
-    """Post `frame` to every connection of `audience` (connection id -> user id)."""
+    """Post `frame` to every connection of `audience` (connection id -> user id).
+
+    An empty audience (a sender alone in the room) is no fan-out: nothing is measured or logged.
+    """
+    if not audience:
+        return
     started = time.perf_counter()
     outcome = fanout.post(endpoint, audience, frame)
     duration_ms = (time.perf_counter() - started) * 1000
