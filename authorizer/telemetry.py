@@ -15,8 +15,8 @@ from typing import Any
 
 from cognito_verifier import Reason
 
-REJECTED_METRIC = "TokenRejected"
-ACCEPTED_METRIC = "TokenAccepted"
+import metric_names
+from metric_names import Metric
 
 
 def _namespace() -> str:
@@ -27,21 +27,22 @@ def _service() -> str:
     return os.environ.get("POWERTOOLS_SERVICE_NAME") or "authorizer"
 
 
-def _emit(level: str, message: str, metric: str, dimensions: dict[str, str], fields: dict[str, Any]) -> None:
+def _emit(level: str, message: str, metric: Metric, label: str | None, fields: dict[str, Any]) -> None:
+    dimensions = {metric.dimension: label} if metric.dimension and label else {}
     record = {
         "level": level,
         "message": message,
         "service": _service(),
         **dimensions,
         **fields,
-        metric: 1,
+        metric.name: 1,
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
                 {
                     "Namespace": _namespace(),
                     "Dimensions": [["service", *dimensions]],
-                    "Metrics": [{"Name": metric, "Unit": "Count"}],
+                    "Metrics": [{"Name": metric.name, "Unit": metric.unit}],
                 }
             ],
         },
@@ -51,11 +52,17 @@ def _emit(level: str, message: str, metric: str, dimensions: dict[str, str], fie
 
 
 def token_rejected(reason: Reason, *, request_id: str | None) -> None:
-    _emit("WARNING", "token rejected", REJECTED_METRIC, {"reason": reason.value}, {"requestId": request_id})
+    _emit("WARNING", "token rejected", metric_names.TOKEN_REJECTED, reason.value, {"requestId": request_id})
 
 
 def token_accepted(user_id: str, *, request_id: str | None) -> None:
-    _emit("INFO", "token accepted", ACCEPTED_METRIC, {}, {"userId": user_id, "requestId": request_id})
+    _emit(
+        "INFO",
+        "token accepted",
+        metric_names.TOKEN_ACCEPTED,
+        None,
+        {"userId": user_id, "requestId": request_id},
+    )
 
 
 def authorizer_error(error: BaseException, *, request_id: str | None) -> None:
@@ -63,7 +70,7 @@ def authorizer_error(error: BaseException, *, request_id: str | None) -> None:
     _emit(
         "ERROR",
         "authorizer failed",
-        REJECTED_METRIC,
-        {"reason": "internal_error"},
+        metric_names.TOKEN_REJECTED,
+        metric_names.AUTHORIZER_FAILED_REASON,
         {"requestId": request_id, "errorType": type(error).__name__},
     )

@@ -53,10 +53,11 @@ class ChatStack(Stack):
             self,
             "Monitoring",
             settings=settings,
+            functions=self.functions.functions,
             authorizer=self.functions.authorizer,
-            route_functions=self.functions.table_functions,
             fanout_failures=self.functions.fanout_failures,
             stage=self.websocket.stage,
+            access_logs=self.websocket.access_logs,
             table=self.database.table,
         )
 

@@ -29,6 +29,8 @@ from stacks.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AUTHORIZER_ROOT = REPO_ROOT / "authorizer"
 LAMBDAS_ROOT = REPO_ROOT / "lambdas"
+# The metric names the code emits and the dashboard and alarms read: in every function's bundle.
+METRIC_NAMES = CodeRoot(REPO_ROOT / "metric_names", "metric_names")
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -124,7 +126,7 @@ class ChatFunctions(Construct):
         }
 
         authorizer_code = bundled_code(
-            roots=[CodeRoot(AUTHORIZER_ROOT)],
+            roots=[CodeRoot(AUTHORIZER_ROOT), METRIC_NAMES],
             requirements=AUTHORIZER_ROOT / "requirements.txt",
             mode=bundling_mode,
         )
@@ -133,6 +135,7 @@ class ChatFunctions(Construct):
             roots=[
                 CodeRoot(LAMBDAS_ROOT),
                 CodeRoot(AUTHORIZER_ROOT / "cognito_verifier", "cognito_verifier"),
+                METRIC_NAMES,
             ],
             requirements=LAMBDAS_ROOT / "requirements.txt",
             mode=bundling_mode,
@@ -195,6 +198,11 @@ class ChatFunctions(Construct):
             max_event_age=FANOUT_MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.fanout_failures),
         )
+
+    @property
+    def functions(self) -> tuple[lambda_.Function, ...]:
+        """Every function of the app, in the order they were built: what the dashboard draws."""
+        return tuple(child for child in self.node.children if isinstance(child, lambda_.Function))
 
     def _function(
         self, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]

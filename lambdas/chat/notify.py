@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import metric_names
 from chat import dispatch
 from chat.config import Settings
 from chat.dispatch import FanoutJob
@@ -65,4 +66,4 @@ class Notifier:
             dispatch.invoke(self.function_name, job)
         except Exception:
             logger.exception("could not start a fan-out", extra={"frame_type": job.frame.get("type")})
-            count("FanoutDispatchFailures")
+            count(metric_names.FANOUT_DISPATCH_FAILURES)

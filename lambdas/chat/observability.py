@@ -1,25 +1,43 @@
-"""Powertools logger and metrics shared by every module of a function (one of each per container)."""
+"""Powertools logger and metrics shared by every module of a function (one of each per container).
+
+Metrics are named in `metric_names` only: the dashboard and the alarms read the same definitions.
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from metric_names import Metric
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ServerlessChat")
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "chat"))
 metrics = Metrics(namespace=NAMESPACE)
+# An invocation whose metrics are all split by a dimension (emitted at once by `count_by`, e.g. a
+# `ping`'s Requests{Route}) flushes none at its end; Powertools would warn about that every time.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
-def count(name: str, value: int = 1) -> None:
+def count(metric: Metric, value: int = 1) -> None:
     """Add to a metric flushed with the invocation's other metrics."""
     if value:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics.add_metric(name=metric.name, unit=MetricUnit(metric.unit), value=value)
 
 
-def count_by(name: str, dimension: str, label: str, value: int = 1) -> None:
-    """A metric split by one dimension (error code, failure kind), emitted at once."""
-    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
-        metric.add_dimension(name=dimension, value=label)
+def count_by(metric: Metric, label: str, value: int = 1) -> None:
+    """A metric split by its dimension (route, error code, failure kind), emitted at once."""
+    if metric.dimension is None:
+        raise ValueError(f"{metric.name} has no dimension to split by")
+    with single_metric(
+        name=metric.name, unit=MetricUnit(metric.unit), value=value, namespace=NAMESPACE
+    ) as emitted:
+        emitted.add_dimension(name=metric.dimension, value=label)
+
+
+def milliseconds(metric: Metric, value: float) -> None:
+    """One duration sample; CloudWatch keeps every sample, so the dashboard can draw p50 and p99."""
+    metrics.add_metric(name=metric.name, unit=MetricUnit(metric.unit), value=round(value, 3))

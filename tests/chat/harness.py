@@ -115,6 +115,7 @@ class Connection:
             connectionId=self.connection_id,
             authorizer=self.user.authorizer(),
             requestId=new_id(),
+            requestTimeEpoch=int(time.time() * 1000),  # when API Gateway received the frame
         )
         return event
 

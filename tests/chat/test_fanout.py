@@ -50,6 +50,7 @@ def test_a_gone_connection_is_removed_everywhere_and_the_others_still_receive(ch
     for rid in (room_id, other_room):
         assert member_connections(table, rid, bob) == {b_live.connection_id}
     documents = emitted_metrics(capsys.readouterr().out)
+    assert metric_total(documents, "ConnectionsGone") == 1
     assert metric_total(documents, "StaleConnectionsRemoved") == 1
     assert metric_total(documents, "ConnectionsReached") == 1
     assert metric_total(documents, "MessagesStored") == 1

@@ -58,15 +58,19 @@ def test_host_bundling_builds_each_asset_once_with_code_and_dependencies(
             assert (authorizer / entry.name).exists(), entry.name
     assert (authorizer / "jwt").is_dir() and (authorizer / "cryptography").is_dir()
     assert (routes / "chat").is_dir() and (routes / "cognito_verifier").is_dir()
+    assert (routes / "metric_names").is_dir() and (authorizer / "metric_names").is_dir()
     assert (routes / "aws_lambda_powertools").is_dir() and (routes / "jwt").is_dir()
     assert not (routes / "handler.py").exists()  # the authorizer's handler stays in its own asset
     assert not list(routes.rglob("__pycache__")) and not list(authorizer.rglob("*.pyc"))
     # And the dependencies import on this machine from the bundle alone (no site-packages)
-    probe = "import sys; sys.path.insert(0, sys.argv[1]); import jwt, cryptography.x509; print(jwt.__file__)"
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import jwt, cryptography.x509, telemetry;"
+        "print(jwt.__file__); print(telemetry.metric_names.__file__)"
+    )
     result = subprocess.run(
         [sys.executable, "-S", "-c", probe, str(authorizer)], capture_output=True, text=True, check=True
     )
-    assert result.stdout.startswith(str(authorizer))
+    assert all(line.startswith(str(authorizer)) for line in result.stdout.splitlines())
 
 
 def elf_machine(path: Path) -> int:

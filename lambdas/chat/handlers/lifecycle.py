@@ -7,12 +7,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import metric_names
 from chat.config import Settings
 from chat.dal import connections
 from chat.handlers.runtime import MissingIdentity, bind_log_keys, caller_of
 from chat.logic import sessions
 from chat.notify import Notifier
-from chat.observability import count, logger, metrics
+from chat.observability import count, count_by, logger, metrics
 from chat.timeutil import now
 
 
@@ -22,8 +23,7 @@ def connect(event: dict[str, Any]) -> dict[str, Any]:
         caller = caller_of(event)
     except MissingIdentity:
         logger.error("connect without authorizer context: refused")
-        count("ConnectionsRefused")
-        return {"statusCode": 403}
+        return _refused(403)
     settings = Settings.from_environ()
     try:
         sessions.connect(
@@ -34,14 +34,17 @@ def connect(event: dict[str, Any]) -> dict[str, Any]:
         )
     except connections.TooManyConnections:
         logger.info("connect refused: too many open connections")
-        count("ConnectionsRefused")
-        return {"statusCode": 429}
+        return _refused(429)
     except Exception:
         logger.exception("connect failed: refused")
-        count("ConnectionsRefused")
-        return {"statusCode": 500}
-    count("Connections")
+        return _refused(500)
+    count(metric_names.CONNECTIONS_OPENED)
     return {"statusCode": 200}
+
+
+def _refused(status: int) -> dict[str, Any]:
+    count_by(metric_names.CONNECTIONS_REFUSED, str(status))
+    return {"statusCode": status}
 
 
 def disconnect(event: dict[str, Any]) -> dict[str, Any]:
@@ -57,9 +60,9 @@ def disconnect(event: dict[str, Any]) -> dict[str, Any]:
         )
     except Exception:
         logger.exception("disconnect cleanup failed")
-        count("DisconnectFailures")
+        count(metric_names.DISCONNECT_FAILURES)
     else:
-        count("Disconnections")
+        count(metric_names.CONNECTIONS_CLOSED)
     return {"statusCode": 200}
 
 
@@ -76,6 +79,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     route = ROUTES.get(event.get("requestContext", {}).get("routeKey", ""))
     if route is None:
         logger.error("unexpected route for the lifecycle function")
-        count("UnexpectedRoutes")
+        count(metric_names.UNEXPECTED_ROUTES)
         return {"statusCode": 400}
     return route(event)

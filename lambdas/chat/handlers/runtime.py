@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import metric_names
 from chat.config import Settings
 from chat.logic import sessions
 from chat.models import frames
@@ -14,7 +16,7 @@ from chat.models.domain import Caller
 from chat.models.errors import ChatError, InternalError
 from chat.models.requests import Frame
 from chat.notify import Notifier
-from chat.observability import count, count_by, logger
+from chat.observability import count_by, logger, milliseconds
 from chat.timeutil import now
 
 
@@ -73,9 +75,9 @@ def serve(
 ) -> dict[str, Any]:
     """Run the action of the event's route key; every failure becomes the protocol's error frame."""
     bind_log_keys(event)
-    count("Requests")
     context = event.get("requestContext") or {}
     route_key = str(context.get("routeKey"))
+    count_by(metric_names.FRAMES, route_key)
     action_name = route_key if route_key in routes and route_key != "$default" else None
     request_id = None
     try:
@@ -94,14 +96,26 @@ def serve(
         reply = action(call)
     except ChatError as err:
         logger.info("request refused", extra={"code": err.code})
-        count_by("Errors", "Code", err.code)
+        count_by(metric_names.ERROR_REPLIES, err.code)
         reply = frames.error(err, action=action_name)
     except Exception:
         logger.exception("request failed")
-        count_by("Errors", "Code", InternalError.code)
+        count_by(metric_names.ERROR_REPLIES, InternalError.code)
         reply = frames.error(InternalError(), action=action_name)
     if reply is None:
         return {"statusCode": 200}
+    if reply["type"] == "ack":
+        _record_ack_latency(context)
     if request_id is not None:
         reply["requestId"] = request_id
     return {"statusCode": 200, "body": json.dumps(reply, ensure_ascii=False)}
+
+
+def _record_ack_latency(context: Mapping[str, Any]) -> None:
+    """From API Gateway receiving the frame to this reply: the sender's wait, less the way back.
+
+    Skipped when the event carries no usable `requestTimeEpoch`.
+    """
+    received_ms = context.get("requestTimeEpoch")
+    if isinstance(received_ms, int | float) and not isinstance(received_ms, bool):
+        milliseconds(metric_names.ACK_LATENCY, max(0.0, time.time() * 1000 - received_ms))

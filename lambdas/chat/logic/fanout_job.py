@@ -11,15 +11,18 @@ forgotten everywhere (sessions.drop), which also announces members going offline
 
 from __future__ import annotations
 
+import time
 from itertools import islice
+from typing import Any
 
+import metric_names
 from chat import fanout
 from chat.config import Settings
 from chat.dal import members
 from chat.dispatch import FanoutJob
 from chat.logic import sessions
 from chat.notify import Notifier
-from chat.observability import count, count_by, logger
+from chat.observability import count, count_by, logger, milliseconds
 
 # Member items read per Query page (well under DynamoDB's 1 MB page at a few hundred bytes each).
 MEMBER_PAGE = 1000
@@ -46,25 +49,43 @@ def run(job: FanoutJob, *, settings: Settings, notifier: Notifier, now: float) -
             for connection_id in split:
                 del pending[connection_id]
             notifier.connections(split, job.frame)
-            count("FanoutBatches")
+            count(metric_names.FANOUT_BATCHES)
     post(pending, job.frame, settings=settings, notifier=notifier, now=now)
     for connection_id, user_id in expired.items():
         _forget(connection_id, user_id, notifier=notifier, now=now)
 
 
 def post(
-    targets: dict[str, str], frame: dict, *, settings: Settings, notifier: Notifier, now: float
+    targets: dict[str, str], frame: dict[str, Any], *, settings: Settings, notifier: Notifier, now: float
 ) -> None:
-    """Post to every target; forget the gone ones; count what failed."""
+    """Post to every target; forget the gone ones; count and log what happened."""
+    if not targets:
+        return
     if settings.connections_endpoint is None:
         raise RuntimeError("CONNECTIONS_ENDPOINT is not set: the stack sets it on the fan-out function")
+    started = time.perf_counter()
     outcome = fanout.post(settings.connections_endpoint, targets, frame)
-    count("ConnectionsReached", len(outcome.delivered))
+    duration_ms = (time.perf_counter() - started) * 1000
+    milliseconds(metric_names.FANOUT_DURATION, duration_ms)
+    count(metric_names.POSTS_DELIVERED, len(outcome.delivered))
+    count(metric_names.POSTS_GONE, len(outcome.gone))
+    logger.info(
+        "fan-out",
+        extra={
+            "room_id": frame.get("roomId") or (frame.get("room") or {}).get("roomId"),
+            "frame_type": frame.get("type"),
+            "audience": len(targets),
+            "delivered": len(outcome.delivered),
+            "gone": len(outcome.gone),
+            "failed": len(outcome.failed),
+            "duration_ms": round(duration_ms, 1),
+        },
+    )
     for connection_id in outcome.gone:
         _forget(connection_id, targets[connection_id], notifier=notifier, now=now)
     for connection_id, kind in outcome.failed.items():
         logger.warning("post failed", extra={"target_connection_id": connection_id, "kind": kind})
-        count_by("PostFailures", "Kind", kind)
+        count_by(metric_names.POST_FAILURES, kind)
 
 
 def _forget(connection_id: str, user_id: str, *, notifier: Notifier, now: float) -> None:
@@ -73,4 +94,4 @@ def _forget(connection_id: str, user_id: str, *, notifier: Notifier, now: float)
     except Exception:
         logger.exception("could not remove a gone connection", extra={"gone_connection_id": connection_id})
     else:
-        count("StaleConnectionsRemoved")
+        count(metric_names.STALE_CONNECTIONS_REMOVED)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 
+import metric_names
 from chat.config import Settings
 from chat.dal import messages, rooms
 from chat.dal.client import ConditionFailed
@@ -70,7 +71,7 @@ def send(caller: Caller, request: SendMessage, *, settings: Settings, notifier: 
         return _stored_ack(request, caller)
     except messages.NoLongerMember as exc:
         raise NotAMember(request.room_id) from exc
-    count("MessagesStored")
+    count(metric_names.MESSAGES_STORED)
     rooms.cache_last_message(message)
     notifier.room(request.room_id, frames.message(message), except_connection=caller.connection_id)
     return message.ack()

@@ -1,0 +1,56 @@
+"""Every metric the functions publish (EMF), named once for the code, the dashboard and the alarms.
+
+The functions emit these (authorizer/telemetry.py, lambdas/chat/observability.py); stacks/monitoring.py
+draws and alarms on them. Each is published in the namespace POWERTOOLS_METRICS_NAMESPACE with the
+dimension `service`, and, when it has one, once per value of its `dimension`. This package is copied
+into every function's bundle (a code root of its own) and imports nothing but the standard library,
+so the authorizer's cold path stays as small as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COUNT = "Count"
+MILLISECONDS = "Milliseconds"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its name, its unit (a CloudWatch unit name) and its one dimension besides `service`."""
+
+    name: str
+    unit: str = COUNT
+    dimension: str | None = None
+
+
+# The authorizer: one per $connect decision.
+TOKEN_ACCEPTED = Metric("TokenAccepted")
+TOKEN_REJECTED = Metric("TokenRejected", dimension="reason")  # a cognito_verifier.Reason value, or:
+AUTHORIZER_FAILED_REASON = "internal_error"  # an unexpected failure of the authorizer itself
+KEYS_UNAVAILABLE_REASON = "keys_unavailable"  # cognito_verifier.Reason.KEYS_UNAVAILABLE
+
+# LifecycleFunction: $connect and $disconnect.
+CONNECTIONS_OPENED = Metric("Connections")
+CONNECTIONS_REFUSED = Metric("ConnectionsRefused", dimension="Status")  # the status $connect answered
+CONNECTIONS_CLOSED = Metric("Disconnections")
+DISCONNECT_FAILURES = Metric("DisconnectFailures")
+UNEXPECTED_ROUTES = Metric("UnexpectedRoutes")
+
+# Every frame-handling function (chat.handlers.runtime).
+FRAMES = Metric("Requests", dimension="Route")  # the route key
+ERROR_REPLIES = Metric("Errors", dimension="Code")  # the protocol's error code
+INTERNAL_ERROR_CODE = "INTERNAL_ERROR"
+# From API Gateway receiving a frame (requestTimeEpoch) to the function returning its `ack`.
+ACK_LATENCY = Metric("AckLatency", unit=MILLISECONDS)
+
+# sendMessage and the fan-out to a room (chat.logic).
+MESSAGES_STORED = Metric("MessagesStored")
+POSTS_DELIVERED = Metric("ConnectionsReached")
+POSTS_GONE = Metric("ConnectionsGone")  # 410: the connection had closed
+STALE_CONNECTIONS_REMOVED = Metric("StaleConnectionsRemoved")
+POST_FAILURES = Metric("PostFailures", dimension="Kind")  # throttled, server_error, timeout, rejected
+FANOUT_DURATION = Metric("FanoutDuration", unit=MILLISECONDS)  # one invocation's posts (one batch)
+# The fan-out function (chat.logic.fanout_job) and the routes that start it (chat.notify).
+FANOUT_BATCHES = Metric("FanoutBatches")  # batches a room fan-out handed to parallel invocations
+FANOUT_DISPATCH_FAILURES = Metric("FanoutDispatchFailures")  # a fan-out that could not be queued
