@@ -15,6 +15,7 @@ Commands (anything else is sent as a message to the current room):
   /history [N]        page back through the current room's history (N messages, default 20)
   /after SEQ          messages after SEQ (resume after a gap)
   /typing             tell the room you are typing        /read            mark everything read
+  /members            who is in the current room, and who is online
   /whoami             your identity                       /ping            keep-alive
   /quit               leave the chat
 ROOM is a room id, a unique prefix of one, or a room name you have seen."""
@@ -29,6 +30,7 @@ class State:
     names: dict[str, str] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
     oldest_seq: dict[str, int] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)  # user id -> display name, as frames tell
 
     def resolve(self, text: str) -> str:
         exact = [room for room, name in self.names.items() if text in (room, name)]
@@ -93,6 +95,8 @@ def parse(line: str, state: State) -> dict[str, Any] | None:
         if len(args) != 1 or not args[0].isdigit():
             raise UsageError("usage: /after SEQ")
         return {"action": "getMessages", "roomId": _current(state), "after": int(args[0])}
+    if command == "members":
+        return {"action": "getMembers", "roomId": _current(state)}
     if command == "typing":
         return {"action": "typing", "roomId": _current(state)}
     if command == "read":

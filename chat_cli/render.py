@@ -11,13 +11,19 @@ def _time(stamp: str) -> str:
     return stamp[11:19] if len(stamp) >= 19 else stamp
 
 
-def _who(state: State, user_id: str) -> str:
-    return "you" if user_id == state.user_id else user_id[:8]
+def _who(state: State, user_id: str, display_name: str | None = None) -> str:
+    """ "you", else the person's display name (remembered from any frame that carried it)."""
+    if display_name:
+        state.people[user_id] = display_name
+    if user_id == state.user_id:
+        return "you"
+    return state.people.get(user_id) or user_id[:8]
 
 
 def _message(state: State, message: dict[str, Any]) -> str:
     room = state.label(message["roomId"])
-    return f"[{_time(message['createdAt'])}] #{room} {_who(state, message['senderId'])}: {message['content']}"
+    sender = _who(state, message["senderId"], message.get("displayName"))
+    return f"[{_time(message['createdAt'])}] #{room} {sender}: {message['content']}"
 
 
 def render(frame: dict[str, Any], state: State) -> str | None:
@@ -46,7 +52,8 @@ def render(frame: dict[str, Any], state: State) -> str | None:
         lines = []
         for item in frame["items"]:
             state.names[item["roomId"]] = item["name"]
-            lines.append(f"  #{item['name']} {item['roomId']}  unread {item['unreadCount']}")
+            counts = f"{item['onlineCount']}/{item['memberCount']} online"
+            lines.append(f"  #{item['name']} {item['roomId']}  unread {item['unreadCount']}  {counts}")
         return "\n".join(lines) or "  (no rooms yet: /create one)"
     if kind == "joined":
         state.current = frame["roomId"]
@@ -57,13 +64,25 @@ def render(frame: dict[str, Any], state: State) -> str | None:
         return f"* left #{state.label(frame['roomId'])}"
     if kind in {"memberJoined", "memberLeft"}:
         verb = "joined" if kind == "memberJoined" else "left"
-        return f"* {_who(state, frame['userId'])} {verb} #{state.label(frame['roomId'])}"
+        who = _who(state, frame["userId"], frame.get("displayName"))
+        return f"* {who} {verb} #{state.label(frame['roomId'])}"
+    if kind == "presence":
+        status = "is online" if frame["online"] else "went offline"
+        who = _who(state, frame["userId"], frame.get("displayName"))
+        return f"* {who} {status} in #{state.label(frame['roomId'])}"
+    if kind == "members":
+        people = [
+            f"  {_who(state, m['userId'], m['displayName'])}{' (online)' if m['online'] else ''}"
+            for m in frame["items"]
+        ]
+        more = ["  (more: the room has more members)"] if frame.get("cursor") else []
+        return "\n".join([f"* members of #{state.label(frame['roomId'])}:", *people, *more])
     if kind == "typing":
-        return f"  … {_who(state, frame['userId'])} is typing in #{state.label(frame['roomId'])}"
+        who = _who(state, frame["userId"], frame.get("displayName"))
+        return f"  … {who} is typing in #{state.label(frame['roomId'])}"
     if kind == "read":
-        return (
-            f"  ✓ {_who(state, frame['userId'])} read #{state.label(frame['roomId'])} up to #{frame['seq']}"
-        )
+        who = _who(state, frame["userId"], frame.get("displayName"))
+        return f"  ✓ {who} read #{state.label(frame['roomId'])} up to #{frame['seq']}"
     if kind == "readMarked":
         return None
     if kind == "identity":

@@ -19,11 +19,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from stacks.bundling import CodeRoot, bundled_code
 from stacks.constants import SERVICE_NAME, metrics_namespace
+from stacks.nag import acknowledge
 from stacks.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -159,8 +159,10 @@ class ChatFunctions(Construct):
         table_items = iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[table.table_arn])
         for function in self.table_functions:
             function.add_to_role_policy(table_items)
+        # The function itself, not its versions and aliases (`grant_invoke` would add `<arn>:*`).
+        invoke_fanout = iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.fanout.function_arn])
         for function in (self.lifecycle, self.broadcast):
-            self.fanout.grant_invoke(function)
+            function.add_to_role_policy(invoke_fanout)
         self._fanout_failures(settings)
 
     def _fanout_failures(self, settings: Settings) -> None:
@@ -183,15 +185,11 @@ class ChatFunctions(Construct):
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY,
         )
-        NagSuppressions.add_resource_suppressions(
+        acknowledge(
             self.fanout_failures,
-            [
-                {
-                    "id": "AwsSolutions-SQS3",
-                    "reason": "This queue is itself the on-failure destination of FanoutFunction's "
-                    "asynchronous invocations; nothing consumes it automatically, an operator reads it.",
-                }
-            ],
+            "AwsSolutions-SQS3",
+            "This queue is itself the on-failure destination of FanoutFunction's asynchronous "
+            "invocations (a dead-letter queue); nothing consumes it automatically, an operator reads it.",
         )
         self.fanout.configure_async_invoke(
             retry_attempts=FANOUT_RETRY_ATTEMPTS,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from botocore.config import Config
 from chat import fanout
 

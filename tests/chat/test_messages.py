@@ -95,7 +95,9 @@ def test_a_concurrent_duplicate_that_loses_the_transaction_gets_the_stored_ack(c
     a, b = alice.connect(), bob.connect()
     room_id = make_room(a, bob)
     first = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="race")
-    monkeypatch.setattr(messages, "send_context", lambda *args, **kwargs: messages.SendContext(True, None, None))
+    monkeypatch.setattr(
+        messages, "send_context", lambda *args, **kwargs: messages.SendContext(True, None, None)
+    )
 
     retry = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="race")
 

@@ -110,7 +110,9 @@ def test_a_send_writes_at_most_eight_units_whatever_the_room(chat_env, lambda_se
     room_id, _ = seeded_room(sender, size, online=min(size - 1, 20))
 
     with lambda_server.held(), metered_writes(dal_client.low_level()) as record:
-        ack = sender.send("sendMessage", roomId=room_id, content="hello", clientMessageId=new_id(), settle=False)
+        ack = sender.send(
+            "sendMessage", roomId=room_id, content="hello", clientMessageId=new_id(), settle=False
+        )
     lambda_server.drain()
 
     assert ack["type"] == "ack"

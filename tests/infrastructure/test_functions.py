@@ -16,16 +16,20 @@ HANDLERS = {
     "LifecycleFunction": "chat.handlers.lifecycle.handler",
     "DirectFunction": "chat.handlers.direct.handler",
     "BroadcastFunction": "chat.handlers.broadcast.handler",
+    "FanoutFunction": "chat.handlers.fanout.handler",
 }
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
 VERIFIER = {"USER_POOL_ID", "USER_POOL_CLIENT_IDS", "COGNITO_REGION", "TOKEN_LEEWAY_SECONDS"}
+ROOMS = {"TABLE_NAME", "MESSAGE_MAX_LENGTH", "MAX_ROOM_MEMBERS", "MAX_CONNECTIONS_PER_USER"}
+ROOMS |= {"PRESENCE_MAX_MEMBERS"}
 ENVIRONMENT = {
     "AuthorizerFunction": VERIFIER | POWERTOOLS,
-    "LifecycleFunction": {"TABLE_NAME", "MESSAGE_MAX_LENGTH"} | POWERTOOLS,
-    "DirectFunction": {"TABLE_NAME", "MESSAGE_MAX_LENGTH"} | VERIFIER | POWERTOOLS,
-    "BroadcastFunction": {"TABLE_NAME", "MESSAGE_MAX_LENGTH", "SEND_RATE_PER_SECOND", "SEND_BURST"}
-    | {"REQUIRE_VERIFIED_SENDER"}
+    "LifecycleFunction": ROOMS | {"FANOUT_FUNCTION_NAME"} | POWERTOOLS,
+    "DirectFunction": ROOMS | VERIFIER | POWERTOOLS,
+    "BroadcastFunction": ROOMS | {"SEND_RATE_PER_SECOND", "SEND_BURST", "REQUIRE_VERIFIED_SENDER"}
+    | {"FANOUT_FUNCTION_NAME"}
     | POWERTOOLS,
+    "FanoutFunction": ROOMS | {"FANOUT_BATCH_SIZE", "CONNECTIONS_ENDPOINT"} | POWERTOOLS,
 }
 ALLOWED_TABLE_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
@@ -75,7 +79,10 @@ def test_function_runs_its_handler_on_arm64_python_3_14_with_set_limits(each_env
     assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert 128 <= props["MemorySize"] <= 1024
-    assert 1 <= props["Timeout"] <= 29  # API Gateway stops waiting at 29 s
+    if name == "FanoutFunction":  # invoked asynchronously: no caller waits on it
+        assert 1 <= props["Timeout"] <= 120
+    else:
+        assert 1 <= props["Timeout"] <= 29  # API Gateway stops waiting at 29 s
 
 
 @pytest.mark.parametrize("name", HANDLERS)
@@ -100,6 +107,11 @@ def test_function_environment_is_the_documented_contract(each_env: Synth, name: 
     if "TABLE_NAME" in variables:
         assert variables["TABLE_NAME"] == {"Ref": table_id}
         assert variables["MESSAGE_MAX_LENGTH"] == str(each_env.settings.message_max_length)
+        assert variables["MAX_ROOM_MEMBERS"] == str(each_env.settings.max_room_members)
+        assert variables["MAX_CONNECTIONS_PER_USER"] == str(each_env.settings.max_connections_per_user)
+        assert variables["PRESENCE_MAX_MEMBERS"] == str(each_env.settings.presence_max_members)
+    if "FANOUT_FUNCTION_NAME" in variables:
+        assert variables["FANOUT_FUNCTION_NAME"] == {"Ref": each_env.logical_id("AWS::Lambda::Function", "/FanoutFunction/")}
     if "USER_POOL_ID" in variables:
         pool_id = next(iter(each_env.resources("AWS::Cognito::UserPool")))
         client_id = next(iter(each_env.resources("AWS::Cognito::UserPoolClient")))

@@ -29,6 +29,7 @@ DEFINED: dict[str, Metric] = {k: v for k, v in vars(metric_names).items() if isi
 AWS_METRICS = {
     "AWS/Lambda": {"Duration", "Errors", "Throttles", "Invocations", "ConcurrentExecutions"},
     "AWS/ApiGateway": {"ConnectCount", "MessageCount", "IntegrationError", "ClientError", "ExecutionError"},
+    "AWS/SQS": {"ApproximateNumberOfMessagesVisible"},
     "AWS/DynamoDB": {
         "ConsumedReadCapacityUnits",
         "ConsumedWriteCapacityUnits",

@@ -121,7 +121,9 @@ def test_access_logs_are_json_lines_without_query_string_or_token(each_env: Synt
     )
 
 
-def test_only_broadcast_may_manage_connections_and_only_post_on_this_stage(each_env: Synth) -> None:
+def test_only_the_fan_out_function_may_manage_connections_and_only_post_on_this_stage(
+    each_env: Synth,
+) -> None:
     api_id = next(iter(each_env.resources("AWS::ApiGatewayV2::Api")))
     grants = [
         (policy_id, statement)
@@ -131,9 +133,9 @@ def test_only_broadcast_may_manage_connections_and_only_post_on_this_stage(each_
     ]
     (policy_id, statement), *others = grants
     assert not others
-    broadcast_role = each_env.logical_id("AWS::IAM::Role", "/BroadcastFunctionRole/")
+    fanout_role = each_env.logical_id("AWS::IAM::Role", "/FanoutFunctionRole/")
     policy = each_env.raw["Resources"][policy_id]["Properties"]
-    assert policy["Roles"] == [{"Ref": broadcast_role}]
+    assert policy["Roles"] == [{"Ref": fanout_role}]
     assert statement["Action"] == "execute-api:ManageConnections"
     resource = statement["Resource"]["Fn::Join"][1]
     assert {"Ref": api_id} in resource

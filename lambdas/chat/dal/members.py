@@ -46,10 +46,17 @@ def create_room(room: Room, members: list[Member], membership: Membership) -> No
     batch_put([member_item(room.room_id, member) for member in members])
     name = table_name()
     writes: list[dict[str, Any]] = [
-        {"Put": {"TableName": name, "Item": rooms.item(room), "ConditionExpression": "attribute_not_exists(PK)"}}
+        {
+            "Put": {
+                "TableName": name,
+                "Item": rooms.item(room),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
     ]
     writes += [
-        {"Put": {"TableName": name, "Item": _membership_item(member.user_id, membership)}} for member in members
+        {"Put": {"TableName": name, "Item": _membership_item(member.user_id, membership)}}
+        for member in members
     ]
     transact(writes)
 
@@ -74,7 +81,13 @@ def join(room_id: str, member: Member, membership: Membership, *, online: bool, 
         transact(
             [
                 {"Update": count},
-                {"Put": {"TableName": name, "Item": member_item(room_id, member), "ConditionExpression": new}},
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": member_item(room_id, member),
+                        "ConditionExpression": new,
+                    }
+                },
                 {
                     "Put": {
                         "TableName": name,
@@ -128,7 +141,8 @@ def member(room_id: str, user_id: str) -> Member | None:
 
 
 def page(room_id: str, *, after: str | None, limit: int) -> tuple[list[Member], str | None]:
-    """Up to `limit` members in user-id order after the member `after`; the last one's id if more may follow."""
+    """Up to `limit` members in user-id order after the member `after`, and the cursor for the next
+    page (the last one's id; None when no more follow)."""
     request: dict[str, Any] = {
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
         "ExpressionAttributeValues": {":pk": keys.room_partition(room_id), ":prefix": keys.MEMBER_PREFIX},
@@ -160,21 +174,27 @@ def pages(room_id: str, size: int) -> Iterator[list[Member]]:
         request["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
 
-def attach(room_id: str, user_id: str, connection_id: str, expires_at: int, display_name: str, now: float) -> bool:
+def attach(
+    room_id: str, user_id: str, connection_id: str, expires_at: int, display_name: str, now: float
+) -> bool:
     """Add a connection to the user's member item (only while a member); True when it came online.
 
     Also renames the member (its display name is kept current on each connect).
     """
     try:
-        old = low_level().update_item(
-            TableName=table_name(),
-            Key=keys.room_member(room_id, user_id),
-            UpdateExpression="SET conns.#c = :e, displayName = :n",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeNames={"#c": connection_id},
-            ExpressionAttributeValues={":e": expires_at, ":n": display_name},
-            ReturnValues="ALL_OLD",
-        ).get("Attributes", {})
+        old = (
+            low_level()
+            .update_item(
+                TableName=table_name(),
+                Key=keys.room_member(room_id, user_id),
+                UpdateExpression="SET conns.#c = :e, displayName = :n",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#c": connection_id},
+                ExpressionAttributeValues={":e": expires_at, ":n": display_name},
+                ReturnValues="ALL_OLD",
+            )
+            .get("Attributes", {})
+        )
     except ClientError as exc:
         if is_condition_failure(exc):
             return False
@@ -203,7 +223,9 @@ def detach(room_id: str, user_id: str, connection_id: str, now: float) -> bool:
 
 def room_and_membership(room_id: str, user_id: str) -> tuple[Room | None, Membership | None]:
     """The room and the user's membership of it, in one BatchGetItem."""
-    found = {str(item["SK"]): item for item in batch_get([keys.room(room_id), keys.membership(user_id, room_id)])}
+    found = {
+        str(item["SK"]): item for item in batch_get([keys.room(room_id), keys.membership(user_id, room_id)])
+    }
     room = found.get(keys.ROOM_SK)
     membership = found.get(keys.membership(user_id, room_id)["SK"])
     return (rooms.from_item(room) if room else None), (_membership(membership) if membership else None)

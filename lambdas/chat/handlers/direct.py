@@ -52,7 +52,9 @@ def get_messages(call: Call) -> frames.Frame:
 
 def get_members(call: Call) -> frames.Frame:
     request = requests.get_members(call.frame)
-    items, cursor = rooms.member_page(call.caller, request.room_id, cursor=request.cursor, limit=request.limit)
+    items, cursor = rooms.member_page(
+        call.caller, request.room_id, cursor=request.cursor, limit=request.limit
+    )
     return frames.members(request.room_id, items, cursor, now=call.now)
 
 

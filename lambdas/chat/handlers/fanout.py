@@ -22,5 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     logger.append_keys(room_id=job.room_id, frame_type=job.frame.get("type"))
     settings = Settings.from_environ()
     # Batches go to this same function (a Ref to itself in its own environment would be circular).
-    notifier = Notifier(function_name=context.function_name, presence_max_members=settings.presence_max_members)
+    notifier = Notifier(
+        function_name=context.function_name, presence_max_members=settings.presence_max_members
+    )
     fanout_job.run(job, settings=settings, notifier=notifier, now=now())

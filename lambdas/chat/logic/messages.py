@@ -50,7 +50,11 @@ def send(caller: Caller, request: SendMessage, *, settings: Settings, notifier: 
     if context.previous_ack is not None:
         return context.previous_ack
     if not context.is_member:
-        raise NotAMember(request.room_id) if rooms.get(request.room_id) is not None else RoomNotFound(request.room_id)
+        raise (
+            NotAMember(request.room_id)
+            if rooms.get(request.room_id) is not None
+            else RoomNotFound(request.room_id)
+        )
     try:
         seq = rooms.allocate_seq(request.room_id)
     except ConditionFailed as exc:

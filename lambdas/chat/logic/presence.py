@@ -13,7 +13,9 @@ from chat.models import frames
 from chat.notify import Notifier
 
 
-def announce(room_ids: list[str], user_id: str, display_name: str, *, online: bool, notifier: Notifier) -> None:
+def announce(
+    room_ids: list[str], user_id: str, display_name: str, *, online: bool, notifier: Notifier
+) -> None:
     if not room_ids:
         return
     delta = 1 if online else -1

@@ -14,7 +14,9 @@ from chat.notify import Notifier
 from chat.timeutil import iso
 
 
-def create(caller: Caller, request: CreateRoom, *, notifier: Notifier, now: float) -> tuple[Room, frozenset[str]]:
+def create(
+    caller: Caller, request: CreateRoom, *, notifier: Notifier, now: float
+) -> tuple[Room, frozenset[str]]:
     """Write the room with every member at once, then tell the members' connections.
 
     The members' connections are read before the write (to list them in their member items) and
@@ -51,7 +53,14 @@ def create(caller: Caller, request: CreateRoom, *, notifier: Notifier, now: floa
     for user_id, found in after.items():
         missed = set(found.connections) - set(before[user_id].connections if user_id in before else {})
         for connection_id in missed:
-            members.attach(room.room_id, user_id, connection_id, found.connections[connection_id], found.display_name, now)
+            members.attach(
+                room.room_id,
+                user_id,
+                connection_id,
+                found.connections[connection_id],
+                found.display_name,
+                now,
+            )
     notifier.room(room.room_id, frames.room(room, user_ids), except_connection=caller.connection_id)
     return room, user_ids
 
@@ -112,7 +121,9 @@ def listing(caller: Caller) -> list[tuple[Membership, Room | None, Message | Non
     return sorted(items, key=recency, reverse=True)
 
 
-def member_page(caller: Caller, room_id: str, *, cursor: str | None, limit: int) -> tuple[list[Member], str | None]:
+def member_page(
+    caller: Caller, room_id: str, *, cursor: str | None, limit: int
+) -> tuple[list[Member], str | None]:
     """A page of the room's members (members only), in user-id order."""
     ensure_member(caller, room_id)
     return members.page(room_id, after=cursor, limit=limit)
@@ -131,7 +142,9 @@ def mark_read(caller: Caller, room_id: str, seq: int, *, notifier: Notifier) -> 
     position, moved = result
     if moved:
         notifier.about_people(
-            room, frames.read(room_id, caller.user_id, caller.name, seq), except_connection=caller.connection_id
+            room,
+            frames.read(room_id, caller.user_id, caller.name, seq),
+            except_connection=caller.connection_id,
         )
     return position
 
@@ -141,7 +154,9 @@ def typing(caller: Caller, room_id: str, *, notifier: Notifier) -> None:
     room, membership = _room_and_membership(caller, room_id)
     if membership is None:
         raise NotAMember(room_id)
-    notifier.about_people(room, frames.typing(room_id, caller.user_id, caller.name), except_user=caller.user_id)
+    notifier.about_people(
+        room, frames.typing(room_id, caller.user_id, caller.name), except_user=caller.user_id
+    )
 
 
 def ensure_member(caller: Caller, room_id: str) -> None:

@@ -7,8 +7,8 @@ from chat.dal.client import in_parallel
 from chat.logic import presence
 from chat.memory import BoundedCache
 from chat.models.domain import Caller
-from chat.notify import Notifier
 from chat.models.errors import TokenExpired
+from chat.notify import Notifier
 from chat.timeutil import iso
 
 # API Gateway closes a connection after 2 hours: its records outlive that a little, then expire.
@@ -46,9 +46,7 @@ def drop(
 ) -> None:
     """Forget a connection everywhere: rooms' member items, then its records. Safe to repeat."""
     room_ids = [membership.room_id for membership in members.memberships(user_id)]
-    went_offline = in_parallel(
-        lambda room_id: members.detach(room_id, user_id, connection_id, now), room_ids
-    )
+    went_offline = in_parallel(lambda room_id: members.detach(room_id, user_id, connection_id, now), room_ids)
     offline_in = [room_id for room_id, offline in zip(room_ids, went_offline, strict=True) if offline]
     if offline_in and display_name is None:
         display_name = connections.display_name(user_id)

@@ -57,9 +57,7 @@ def rooms(items: list[tuple[Membership, Room | None, Message | None]]) -> Frame:
 
 
 def members(room_id: str, items: list[Member], cursor: str | None, *, now: float) -> Frame:
-    listed = [
-        {"userId": m.user_id, "displayName": m.display_name, "online": m.online(now)} for m in items
-    ]
+    listed = [{"userId": m.user_id, "displayName": m.display_name, "online": m.online(now)} for m in items]
     return {"type": "members", "roomId": room_id, "items": listed, "cursor": cursor}
 
 

@@ -1,0 +1,89 @@
+"""A room of 1,500 members on the local stack: every member gets the message, the ack does not wait.
+
+The members' tokens are signed by moto's key (`minted_users`); each member connects and joins the
+open room through the real WebSocket API. The fan-out splits into batches of FANOUT_BATCH_SIZE
+that FanoutFunction posts in parallel invocations. The sender's acks are timed in the big room and
+in a 2-member room, each send after the previous fan-out has finished (so both measure the same
+machine): the ack's route does the same work whatever the room's size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+import pytest
+
+from tests.e2e.support import ChatClient, minted_users, new_user
+
+pytestmark = pytest.mark.slow
+
+MEMBERS = 1500
+SENDS = 5
+
+
+async def opened(outputs: dict[str, str], tokens: list[str], at_once: int = 100) -> list[ChatClient]:
+    clients: list[ChatClient] = []
+    for start in range(0, len(tokens), at_once):
+        chunk = tokens[start : start + at_once]
+        clients += await asyncio.gather(*(ChatClient.open(outputs, token) for token in chunk))
+    return clients
+
+
+async def timed_acks(sender: ChatClient, room_id: str, audience: list[ChatClient]) -> list[float]:
+    """Ack latency of each send; the next send waits until every member got the previous one."""
+    latencies = []
+    for number in range(SENDS):
+        started = time.perf_counter()
+        ack = await sender.request("sendMessage", roomId=room_id, content=f"m{number}", timeout=60)
+        latencies.append(time.perf_counter() - started)
+        assert ack["type"] == "ack", ack
+        await asyncio.gather(
+            *(
+                client.wait_for(lambda e, s=ack["seq"]: e.get("type") == "message" and e["seq"] == s, timeout=120)
+                for client in audience
+            )
+        )
+    return latencies
+
+
+def test_a_message_reaches_1500_members_and_the_ack_is_as_fast_as_in_a_small_room(outputs) -> None:
+    owner = new_user(outputs)
+    people = minted_users(owner, MEMBERS - 1)
+    friend = minted_users(owner, 1)[0]
+
+    async def scenario() -> None:
+        sender = await ChatClient.open(outputs, owner.id_token)
+        big = (await sender.request("createRoom", name="town hall", open=True))["room"]["roomId"]
+        small = (await sender.request("createRoom", name="pair", memberIds=[friend.user_id]))["room"]["roomId"]
+        members = await opened(outputs, [person.id_token for person in people])
+        for start in range(0, len(members), 50):
+            replies = await asyncio.gather(
+                *(client.request("joinRoom", roomId=big, timeout=60) for client in members[start : start + 50])
+            )
+            assert all(reply["type"] == "joined" for reply in replies), replies
+        [friend_client] = await opened(outputs, [friend.id_token])
+        listed = await sender.request("listRooms")
+        [town] = [item for item in listed["items"] if item["roomId"] == big]
+        assert town["memberCount"] == MEMBERS
+
+        small_acks = await timed_acks(sender, small, [friend_client])
+        started = time.perf_counter()
+        big_acks = await timed_acks(sender, big, members)
+        fanout_seconds = (time.perf_counter() - started) / SENDS
+
+        for client in members:
+            assert [e["content"] for e in client.of_type("message")] == [f"m{n}" for n in range(SENDS)]
+        small_p50, big_p50 = statistics.median(small_acks), statistics.median(big_acks)
+        print(
+            f"\nack p50: {small_p50 * 1000:.1f} ms in a 2-member room, {big_p50 * 1000:.1f} ms in a "
+            f"{MEMBERS}-member room ({big_p50 / small_p50:.2f}x); a message reached all {MEMBERS} members "
+            f"in {fanout_seconds:.2f} s"
+        )
+        # Not slower: the same route work whatever the room (the margin absorbs this machine's noise).
+        assert big_p50 <= small_p50 * 1.5 + 0.015
+        for client in [sender, friend_client, *members]:
+            await client.close()
+
+    asyncio.run(scenario())
