@@ -20,7 +20,7 @@ from stacks.settings import Settings
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 ID_TOKEN_IDENTITY_SOURCE = "route.request.querystring.idToken"
 # Protocol actions by the function that serves them (docs/ARCHITECTURE.md).
-DIRECT_ROUTE_KEYS = ("ping", "whoami", "reauth", "listRooms", "getMessages")
+DIRECT_ROUTE_KEYS = ("ping", "whoami", "reauth", "listRooms", "getMessages", "getMembers")
 BROADCAST_ROUTE_KEYS = ("createRoom", "joinRoom", "leaveRoom", "sendMessage", "markRead", "typing")
 
 # One JSON object per line. Deliberately no query string, no headers, no token: only $context values

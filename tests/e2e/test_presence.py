@@ -28,6 +28,7 @@ def test_two_tabs_of_one_user_are_one_presence(outputs: dict[str, str]) -> None:
         }
         b2 = await ChatClient.open(outputs, bob.id_token)  # a second tab: nothing to tell
         members = await a.request("getMembers", roomId=room_id)
+        assert members["type"] == "members", members
         assert {m["userId"]: m["online"] for m in members["items"]} == {alice.user_id: True, bob.user_id: True}
         assert members["cursor"] is None
         rooms = await a.request("listRooms")

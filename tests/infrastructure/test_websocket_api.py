@@ -6,21 +6,17 @@ import json
 import re
 
 from aws_cdk.assertions import Match
+from chat.handlers import broadcast, direct, lifecycle
+from chat.models import requests
 
 from tests.infrastructure.conftest import Synth
 
-PROTOCOL_ACTIONS = {
-    "createRoom", "joinRoom", "leaveRoom", "listRooms", "sendMessage", "getMessages",
-    "markRead", "typing", "ping", "whoami", "reauth",
-}  # fmt: skip
+# What the handlers route (one dispatch table per function): the template must route exactly these.
+PROTOCOL_ACTIONS = set(requests.ACTIONS)
 ROUTE_FUNCTIONS = {
-    "$connect": "LifecycleFunction",
-    "$disconnect": "LifecycleFunction",
-    "$default": "DirectFunction",
-    **dict.fromkeys(("ping", "whoami", "reauth", "listRooms", "getMessages"), "DirectFunction"),
-    **dict.fromkeys(
-        ("createRoom", "joinRoom", "leaveRoom", "sendMessage", "markRead", "typing"), "BroadcastFunction"
-    ),
+    **dict.fromkeys(lifecycle.ROUTES, "LifecycleFunction"),
+    **dict.fromkeys(direct.ROUTES, "DirectFunction"),
+    **dict.fromkeys(broadcast.ROUTES, "BroadcastFunction"),
 }
 
 
