@@ -87,18 +87,19 @@ def _permissions(title: str, found: Sequence[Permission]) -> list[str]:
     and resources -> one row with all its actions."""
     if not found:
         return []
-    by_resource: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    by_resource: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for p in found:
-        by_resource[
-            (p.owner, p.owner_type, p.document, p.effect, p.principal, p.condition, p.resource)
-        ].append(p.action)
-    by_actions: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        by_resource[(p.owner, p.owner_type, p.document, p.effect, p.principal, p.condition, p.resource)].add(
+            p.action
+        )
+    by_actions: dict[tuple[str, ...], tuple[frozenset[str], set[str]]] = {}
     for (*key, resource), actions in by_resource.items():
-        by_actions[(*key, ", ".join(sorted(actions)))].append(resource)
+        statement = (*key, *sorted(actions))
+        by_actions.setdefault(statement, (frozenset(actions), set()))[1].add(resource)
     rows = [
-        f"| {_code(owner)} ({_code(kind)}) | {_code(document)} | {effect} | {_codes(actions.split(', '))} "
+        f"| {_code(owner)} ({_code(kind)}) | {_code(document)} | {effect} | {_codes(actions)} "
         f"| {_codes(resources)} | {_code(principal)} | {_code(condition)} |"
-        for (owner, kind, document, effect, principal, condition, actions), resources in sorted(
+        for (owner, kind, document, effect, principal, condition, *_), (actions, resources) in sorted(
             by_actions.items()
         )
     ]

@@ -69,8 +69,11 @@ def export(repo: Path, commit: str, destination: Path) -> Path:
     result = _git(repo, "archive", "--format=tar", f"--output={archive}", commit)
     if result.returncode != 0:
         raise ReviewError(f"git archive {commit} failed: {result.stderr.strip()}")
-    with tarfile.open(archive) as tar:
-        tar.extractall(destination, filter="data")
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(destination, filter="data")
+    except tarfile.TarError as error:  # e.g. a committed link that points outside the tree
+        raise ReviewError(f"cannot export {commit}: {error}") from error
     archive.unlink()
     for name in SHARED_INSTALLS:
         if (repo / name).exists() and not (destination / name).exists():
