@@ -16,12 +16,18 @@ from stacks.constants import (
     APP_NAME,
     BUNDLING_LAMBDA,
     BUNDLING_MODES,
+    CONTEXT_BOOTSTRAP_QUALIFIER,
     CONTEXT_BUNDLING,
+    CONTEXT_DEPLOY_ACCESS,
+    CONTEXT_DEPLOY_ACCESS_ENVIRONMENTS,
+    CONTEXT_DEPLOY_ACCESS_OIDC_PROVIDER,
     CONTEXT_ENV,
     CONTEXT_ENVIRONMENTS,
     DEFAULT_ENV,
+    DEPLOY_ACCESS_STACK_NAME,
     stack_name,
 )
+from stacks.deploy_access import DeployAccessStack, load_deploy_access
 from stacks.settings import Settings, SettingsError, load_settings
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -53,8 +59,33 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         termination_protection=settings.deletion_protection,
         description=f"{APP_NAME} real-time chat backend ({settings.env_name})",
     )
+    _add_deploy_access(app)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
+
+
+def _add_deploy_access(app: cdk.App) -> None:
+    """`Chat-DeployAccess`, only when `-c deploy_access=<owner>/<repo>` asks for it."""
+    settings = load_deploy_access(
+        app.node.try_get_context(CONTEXT_DEPLOY_ACCESS),
+        app.node.try_get_context(CONTEXT_DEPLOY_ACCESS_ENVIRONMENTS),
+        app.node.try_get_context(CONTEXT_DEPLOY_ACCESS_OIDC_PROVIDER),
+    )
+    if settings is None:
+        return
+    DeployAccessStack(
+        app,
+        DEPLOY_ACCESS_STACK_NAME,
+        settings=settings,
+        bootstrap_qualifier=str(
+            app.node.try_get_context(CONTEXT_BOOTSTRAP_QUALIFIER)
+            or cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER
+        ),
+        env=cdk.Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+        ),
+        description=f"{APP_NAME}: GitHub Actions OIDC deploy role",
+    )
 
 
 def _cdk_json_context() -> dict[str, Any]:
