@@ -44,6 +44,10 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     """
     defaults = {**_cdk_json_context(), **METADATA_DEFAULTS}
     app = cdk.App(context=defaults, post_cli_context=dict(context or {}), outdir=outdir)
+    if _add_deploy_access(app):
+        # `-c deploy_access=...` is a set-up app of its own: the deploy role, no environment to bundle.
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        return app
     env_name = str(app.node.try_get_context(CONTEXT_ENV) or DEFAULT_ENV)
     settings = load_settings(env_name, app.node.try_get_context(CONTEXT_ENVIRONMENTS))
     bundling_mode = str(app.node.try_get_context(CONTEXT_BUNDLING) or BUNDLING_LAMBDA)
@@ -59,20 +63,19 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         termination_protection=settings.deletion_protection,
         description=f"{APP_NAME} real-time chat backend ({settings.env_name})",
     )
-    _add_deploy_access(app)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
 
-def _add_deploy_access(app: cdk.App) -> None:
-    """`Chat-DeployAccess`, only when `-c deploy_access=<owner>/<repo>` asks for it."""
+def _add_deploy_access(app: cdk.App) -> bool:
+    """Adds `Chat-DeployAccess` when `-c deploy_access=<owner>/<repo>` asks for it; whether it did."""
     settings = load_deploy_access(
         app.node.try_get_context(CONTEXT_DEPLOY_ACCESS),
         app.node.try_get_context(CONTEXT_DEPLOY_ACCESS_ENVIRONMENTS),
         app.node.try_get_context(CONTEXT_DEPLOY_ACCESS_OIDC_PROVIDER),
     )
     if settings is None:
-        return
+        return False
     DeployAccessStack(
         app,
         DEPLOY_ACCESS_STACK_NAME,
@@ -86,6 +89,7 @@ def _add_deploy_access(app: cdk.App) -> None:
         ),
         description=f"{APP_NAME}: GitHub Actions OIDC deploy role",
     )
+    return True
 
 
 def _cdk_json_context() -> dict[str, Any]:

@@ -7,7 +7,7 @@ role that only the deploy jobs of the named GitHub environments of one repositor
 `cdk diff` and `cdk deploy` use in this account and region. What a deploy may change is therefore
 decided by the bootstrap (its CloudFormation execution role), not here.
 
-Synthesized only when asked: `cdk deploy Chat-DeployAccess -c deploy_access=<owner>/<repo>`.
+Synthesized only when asked, and then alone: `cdk deploy -c deploy_access=<owner>/<repo>`.
 """
 
 from __future__ import annotations
