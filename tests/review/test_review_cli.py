@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.review.synth import SHARED_INSTALLS
+from tools.review.synth import SHARED_INSTALLS, describe_working_tree
 
 REPO = Path(__file__).resolve().parents[2]
 # The reasons as stacks/ gives them (docs/INFRASTRUCTURE.md lists them too).
@@ -57,8 +57,11 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (root / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
     subprocess.run([*GIT, "commit", "--quiet", "--all", "--message", "head"], cwd=root, check=True)
-    for name in SHARED_INSTALLS:  # after the commits: a link is not ignored by `.venv/`
+    # Linked after the commits, and excluded: `.venv/` in .gitignore matches directories, not links.
+    for name in SHARED_INSTALLS:
         (root / name).symlink_to(REPO / name)
+    with (root / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write("".join(f"/{name}\n" for name in SHARED_INSTALLS))
     return root
 
 
@@ -203,3 +206,29 @@ def test_a_base_that_does_not_synthesize_is_a_clear_error(repo: Path, tmp_path: 
     assert result.returncode == 2
     assert "error: synthesizing dev in" in result.stderr
     assert "no app here" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([], "usage: make review BASE=<git ref>"),
+        (["BASE=no-such-branch"], "error: unknown git ref 'no-such-branch'"),
+    ],
+)
+def test_make_review_explains_what_is_missing(arguments: list[str], message: str) -> None:
+    result = subprocess.run(
+        ["make", "--silent", "review", *arguments], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_the_head_label_says_when_the_working_tree_has_uncommitted_changes(repo: Path) -> None:
+    short = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True)
+    assert describe_working_tree(repo) == f"`HEAD` ({short.stdout.strip()})"
+    new_file = repo / "stacks" / "draft.py"
+    new_file.write_text("")
+    try:
+        assert describe_working_tree(repo) == f"`HEAD` ({short.stdout.strip()} + uncommitted changes)"
+    finally:
+        new_file.unlink()

@@ -84,7 +84,7 @@ def export(repo: Path, commit: str, destination: Path) -> Path:
 def describe_working_tree(repo: Path) -> str:
     """`HEAD (abc1234)`, plus "+ uncommitted changes" when the working tree differs from it."""
     head = _git(repo, "rev-parse", "--short", "HEAD").stdout.strip() or "no commit"
-    dirty = _git(repo, "status", "--porcelain", "--untracked-files=no").stdout.strip()
+    dirty = _git(repo, "status", "--porcelain").stdout.strip()  # new files are synthesized too
     return f"`HEAD` ({head}{' + uncommitted changes' if dirty else ''})"
 
 
