@@ -83,24 +83,21 @@ def _resources(title: str, changes: Sequence[ResourceChange], *, with_changes: b
 
 
 def _permissions(title: str, found: Sequence[Permission]) -> list[str]:
-    """Permissions regrouped into statement-like rows: same document, effect, principal, condition
-    and resources -> one row with all its actions."""
     if not found:
         return []
-    by_resource: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    # Statement-like rows: first the actions each resource gets from one document, effect, principal
+    # and condition; then the resources that get the same actions share a row.
+    actions_on: dict[tuple[tuple[str, ...], str], set[str]] = defaultdict(set)
     for p in found:
-        by_resource[(p.owner, p.owner_type, p.document, p.effect, p.principal, p.condition, p.resource)].add(
-            p.action
-        )
-    by_actions: dict[tuple[str, ...], tuple[frozenset[str], set[str]]] = {}
-    for (*key, resource), actions in by_resource.items():
-        statement = (*key, *sorted(actions))
-        by_actions.setdefault(statement, (frozenset(actions), set()))[1].add(resource)
+        actions_on[(_statement(p), p.resource)].add(p.action)
+    resources_for: dict[tuple[tuple[str, ...], tuple[str, ...]], set[str]] = defaultdict(set)
+    for (statement, resource), actions in actions_on.items():
+        resources_for[(statement, tuple(sorted(actions)))].add(resource)
     rows = [
         f"| {_code(owner)} ({_code(kind)}) | {_code(document)} | {effect} | {_codes(actions)} "
         f"| {_codes(resources)} | {_code(principal)} | {_code(condition)} |"
-        for (owner, kind, document, effect, principal, condition, *_), (actions, resources) in sorted(
-            by_actions.items()
+        for ((owner, kind, document, effect, principal, condition), actions), resources in sorted(
+            resources_for.items()
         )
     ]
     return [
@@ -111,6 +108,10 @@ def _permissions(title: str, found: Sequence[Permission]) -> list[str]:
         *rows,
         "",
     ]
+
+
+def _statement(p: Permission) -> tuple[str, ...]:
+    return (p.owner, p.owner_type, p.document, p.effect, p.principal, p.condition)
 
 
 def _acknowledgments(title: str, found: Sequence[Acknowledgment]) -> list[str]:
