@@ -41,6 +41,7 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     `context` (e.g. {"env": "prod", "bundling": "host"}) overrides the CLI's `-c` values, which
     override `cdk.json`. The `cdk.json` context is loaded here too, so an in-process app sees the
     same settings as `cdk synth`. Raises `SettingsError` for an unknown environment or bad settings.
+    With `deploy_access` in the context, the app holds only `Chat-DeployAccess` (stacks/deploy_access.py).
     """
     defaults = {**_cdk_json_context(), **METADATA_DEFAULTS}
     app = cdk.App(context=defaults, post_cli_context=dict(context or {}), outdir=outdir)
