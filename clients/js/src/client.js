@@ -344,6 +344,7 @@ export class ChatClient {
         reject(new ChatError("CONNECT_FAILED", "the connection did not open in time", { retryable: true }));
       }, this.#options.requestTimeoutMs);
       socket.onmessage = (event) => this.#onMessage(socket, event.data);
+      socket.onerror = () => {}; // a close event follows, with the code (and `ws` throws unheard errors)
       socket.onclose = (event) => {
         clearTimeout(timer);
         reject(
@@ -728,6 +729,7 @@ function detach(socket) {
   socket.onopen = null;
   socket.onmessage = null;
   socket.onclose = null;
+  socket.onerror = () => {};
 }
 
 function closedError() {
