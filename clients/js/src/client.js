@@ -186,9 +186,10 @@ export class ChatClient {
     this.#connecting = this.#openSocket()
       .then((socket) => this.#adopt(socket))
       .catch((error) => {
+        const failure = asChatError(error, "CONNECT_FAILED");
         if (!this.#disposed) this.#setState("closed");
-        this.#failOpenWaiters(error);
-        throw error;
+        this.#failOpenWaiters(failure);
+        throw failure;
       })
       .finally(() => {
         this.#connecting = null;
@@ -289,8 +290,10 @@ export class ChatClient {
   }
 
   /** @param {string} roomId */
-  leaveRoom(roomId) {
-    return this.request("leaveRoom", { roomId });
+  async leaveRoom(roomId) {
+    const reply = await this.request("leaveRoom", { roomId });
+    this.#timelines.delete(roomId); // no more messages, and nothing to resume
+    return reply;
   }
 
   /**
@@ -371,6 +374,7 @@ export class ChatClient {
     const previous = this.#socket;
     this.#socket = socket;
     this.#failedAttempts = 0;
+    this.#clearTimer("reconnect"); // a renewal that finished after a drop: this is the reconnect
     const resumed = this.#everOpened;
     this.#everOpened = true;
     this.#setTimer("ping", this.#options.pingIntervalMs, () => this.#ping(socket));
@@ -602,6 +606,9 @@ export class ChatClient {
       case "room":
         this.#timeline(frame.room.roomId).startAt(0);
         break;
+      case "memberLeft":
+        if (frame.userId === this.#userId) this.#timelines.delete(frame.roomId); // left on another device
+        break;
       case "error":
         this.#emit("error", ChatError.fromFrame(/** @type {any} */ (frame)));
         return;
@@ -619,7 +626,12 @@ export class ChatClient {
           return { items: reply.items, hasMore: reply.hasMore };
         },
         deliver: (message) => this.#emit("message", message),
-        report: (error) => this.#emit("error", asChatError(error, "INTERNAL_ERROR")),
+        report: (error) => {
+          const failure = asChatError(error, "INTERNAL_ERROR");
+          // Removed from the room (left elsewhere, or the room is gone): stop following it.
+          if (failure.code === "NOT_A_MEMBER" || failure.code === "ROOM_NOT_FOUND") this.#timelines.delete(roomId);
+          else this.#emit("error", failure);
+        },
       });
       this.#timelines.set(roomId, timeline);
     }

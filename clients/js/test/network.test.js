@@ -187,6 +187,21 @@ test("pings keep an idle connection active", needsStack, async () => {
   a.close();
 });
 
+test("a connection that stops answering pings is replaced", needsStack, async () => {
+  const alice = await takeUser();
+  let swallowing = true; // the first connection goes half-open: nothing more reaches the client
+  const halfOpen = wireTap((frame) => !(swallowing && frame.type === "pong"));
+  const a = clientFor(() => alice.idToken, { WebSocket: halfOpen, pingIntervalMs: 300, requestTimeoutMs: 700 });
+  const seen = record(a);
+  await a.connect();
+  const first = (await a.whoami()).connectionId;
+  await until(() => seen.states.includes("reconnecting"), "the missing pong to be noticed");
+  swallowing = false;
+  await until(() => a.state === "open", "the new connection");
+  assert.notEqual((await a.whoami()).connectionId, first);
+  a.close();
+});
+
 test("refusals and silence reject with a ChatError", needsStack, async () => {
   const alice = await takeUser();
   const a = clientFor(() => alice.idToken, { requestTimeoutMs: 1_000 });
@@ -194,7 +209,10 @@ test("refusals and silence reject with a ChatError", needsStack, async () => {
   await assert.rejects(a.listRooms(), { name: "ChatError", code: "NOT_CONNECTED" });
   await a.connect();
   await assert.rejects(a.joinRoom("no-such-room"), { code: "ROOM_NOT_FOUND", retryable: false, action: "joinRoom" });
-  await assert.rejects(a.request("noSuchAction"), (error) => error instanceof ChatError && error.code === "UNKNOWN_ACTION");
+  const stray = clientFor(() => alice.idToken, { offContract: true });
+  await stray.connect();
+  await assert.rejects(stray.request("noSuchAction"), (error) => error instanceof ChatError && error.code === "UNKNOWN_ACTION");
+  stray.close();
   await assert.rejects(a.sendMessage("no-such-room", "hi"), { code: "ROOM_NOT_FOUND" });
   assert.equal(a.pendingMessages.length, 0, "a refused message leaves the outbox");
   const room = await a.createRoom({ name: "quiet" });
