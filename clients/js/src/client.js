@@ -184,7 +184,10 @@ export class ChatClient {
     if (this.#state === "reconnecting") return this.#whenOpen(Infinity);
     this.#setState("connecting");
     this.#connecting = this.#openSocket()
-      .then((socket) => this.#adopt(socket))
+      .then((socket) => {
+        this.#adopt(socket);
+        if (this.#disposed) throw closedError(); // close() was called while it opened
+      })
       .catch((error) => {
         const failure = asChatError(error, "CONNECT_FAILED");
         if (!this.#disposed) this.#setState("closed");
@@ -333,6 +336,7 @@ export class ChatClient {
   /** One attempt: a fresh token, a socket, resolved once open. @returns {Promise<WebSocket>} */
   async #openSocket() {
     const token = await this.#options.getToken();
+    if (this.#disposed) throw closedError();
     if (typeof token !== "string" || token === "") {
       throw new ChatError("CONNECT_FAILED", "getToken returned no token", { retryable: true });
     }

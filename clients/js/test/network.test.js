@@ -176,15 +176,49 @@ test("a connection is replaced before API Gateway's 2-hour limit, without losing
 
 test("pings keep an idle connection active", needsStack, async () => {
   const alice = await takeUser();
-  const a = clientFor(() => alice.idToken, { pingIntervalMs: 200 });
+  let pongs = 0;
+  const counting = wireTap((frame) => (frame.type === "pong" ? ++pongs : 1) > 0);
+  const a = clientFor(() => alice.idToken, { pingIntervalMs: 200, WebSocket: counting });
   await a.connect();
   const { connectionId } = await a.whoami();
+  const quietSince = Date.now(); // the app sends nothing from here on
   await sleep(1_500);
   const config = /** @type {NonNullable<typeof stack>} */ (stack);
   const response = await fetch(`${config.outputs.ConnectionsEndpoint}/@connections/${encodeURIComponent(connectionId)}`);
   const { lastActiveAt } = await response.json();
-  assert.ok(Date.now() - Date.parse(lastActiveAt) < 600, `last active ${lastActiveAt}, idle for 1.5 s but pinged`);
+  assert.ok(pongs >= 3, `${pongs} pongs in 1.5 s`);
+  assert.ok(Date.parse(lastActiveAt) > quietSince + 500, `API Gateway saw traffic at ${lastActiveAt}`);
   a.close();
+});
+
+test("a refused reconnect is retried with backoff, with a fresh token each time", needsStack, async () => {
+  const alice = await takeUser();
+  let calls = 0;
+  // After the first connection: two tokens the authorizer refuses (401), then a good one.
+  const a = clientFor(() => (++calls === 2 || calls === 3 ? "not-a-token" : signIn(alice.username)));
+  const seen = record(a);
+  await a.connect();
+  await vanish((await a.whoami()).connectionId);
+  await until(() => calls === 4 && a.state === "open", "the third reconnect attempt");
+  assert.deepEqual(
+    seen.errors.map((error) => [error.code, error.retryable]),
+    [
+      ["CONNECT_FAILED", true],
+      ["CONNECT_FAILED", true],
+    ],
+  );
+  assert.deepEqual(seen.states, ["connecting", "open", "reconnecting", "open"]);
+  assert.equal((await a.whoami()).userId, alice.userId);
+  a.close();
+});
+
+test("close() while connecting rejects connect() with CLOSED", needsStack, async () => {
+  const alice = await takeUser();
+  const a = clientFor(() => alice.idToken);
+  const connecting = a.connect();
+  a.close();
+  await assert.rejects(connecting, { code: "CLOSED" });
+  assert.equal(a.state, "closed");
 });
 
 test("a connection that stops answering pings is replaced", needsStack, async () => {
