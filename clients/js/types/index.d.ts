@@ -1,0 +1,2 @@
+export { ChatClient } from "./client.js";
+export { ChatError } from "./errors.js";
