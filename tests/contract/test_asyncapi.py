@@ -198,6 +198,8 @@ def test_frames_on_the_contract_validate() -> None:
                     "lastMessage": message,
                     "lastReadSeq": 0,
                     "unreadCount": 1,
+                    "memberCount": 2,
+                    "onlineCount": 1,
                 },
                 {
                     "roomId": "r-2",
@@ -206,6 +208,8 @@ def test_frames_on_the_contract_validate() -> None:
                     "lastMessage": None,
                     "lastReadSeq": 0,
                     "unreadCount": 0,
+                    "memberCount": 40,
+                    "onlineCount": 0,
                 },
             ],
         }
