@@ -28,7 +28,9 @@ MAX_WRITE_UNITS = 8
 UNITS_PER_ITEM = {"ROOM": 1, "LAST": 1, "MSG#": 2, "IDEM#": 2, "ROOM#": 2}
 
 
-def seeded_room(sender: Connection, size: int, *, online: int | None = None) -> tuple[str, list[str]]:
+def seeded_room(
+    sender: Connection, size: int, *, online: int | None = None, open_: bool = False
+) -> tuple[str, list[str]]:
     """A room of `size` members (the sender included); `online` of the others (default: all) have
     one live connection each. Returns the room id and the other members' connection ids."""
     online = size - 1 if online is None else online
@@ -40,8 +42,8 @@ def seeded_room(sender: Connection, size: int, *, online: int | None = None) -> 
         Member(new_id(), f"member {i}", created_at, {new_connection_id(): expires} if i < online else {})
         for i in range(size - 1)
     ]
-    room = Room(new_id(), f"room of {size}", False, me.user_id, created_at, member_count=size)
-    membership = Membership(room.room_id, room.name, False, joined_at=created_at, last_read_seq=0)
+    room = Room(new_id(), f"room of {size}", open_, me.user_id, created_at, member_count=size)
+    membership = Membership(room.room_id, room.name, open_, joined_at=created_at, last_read_seq=0)
     members.create_room(room, [me], membership)
     dal_client.batch_put([members.member_item(room.room_id, member) for member in others])
     return room.room_id, [cid for member in others for cid in member.connections]
