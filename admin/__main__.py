@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local", action="store_true", help=f"use the local stack ({LOCAL_OUTPUTS})")
     args = parser.parse_args(argv)
     if args.local:
-        args.table = _use_local_stack()
+        args.table = use_local_stack()
     if not args.table:
         parser.error("--table is required (or set TABLE_NAME, or use --local)")
     os.environ["TABLE_NAME"] = args.table
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _use_local_stack() -> str:
+def use_local_stack() -> str:
     """Point boto3 at the local stack's DynamoDB (moto takes any credentials); returns the table name."""
     if not LOCAL_OUTPUTS.exists():
         raise SystemExit(f"{LOCAL_OUTPUTS} not found: start the local stack with `make local` first")

@@ -47,3 +47,46 @@ def test_a_table_is_required(monkeypatch, tmp_path):
         admin(["approve", new_id()])
     with pytest.raises(SystemExit, match="make local"):
         admin(["approve", new_id(), "--local"])
+
+
+def test_migrate_moves_a_room_of_the_old_layout_and_its_members_then_chat_works(chat_env, chat_table, table):
+    """A room as the old layout wrote it: members, connection index and last message on the room item."""
+    from admin.migrate import main as migrate
+
+    from tests.chat.harness import User
+    from tests.chat.test_rooms import frames_of
+
+    alice, bob, gone = User(), User(), new_id()
+    room_id = new_id()
+    last = {"roomId": room_id, "messageId": new_id(), "seq": 3, "senderId": alice.user_id}
+    last |= {"content": "before the upgrade", "createdAt": "2026-11-01T00:00:00.000Z"}
+    table.put_item(
+        Item={
+            "PK": f"ROOM#{room_id}", "SK": "ROOM", "roomId": room_id, "name": "old", "open": False,
+            "createdBy": alice.user_id, "createdAt": "2026-11-01T00:00:00.000Z", "seq": 3,
+            "members": {alice.user_id, bob.user_id, gone}, "conns": {"old-conn": bob.user_id},
+            "lastMessage": last,
+        }
+    )  # fmt: skip
+    for user in (alice, bob):  # `gone` left: its membership is gone, the old set still listed it
+        table.put_item(
+            Item={
+                "PK": f"USER#{user.user_id}", "SK": f"ROOM#{room_id}", "roomId": room_id, "name": "old",
+                "open": False, "joinedAt": "2026-11-01T00:00:00.000Z", "lastReadSeq": 0,
+            }
+        )  # fmt: skip
+
+    assert migrate(["--table", chat_table, "--dry-run"]) == 0
+    assert "members" in table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]
+    assert migrate(["--table", chat_table]) == 0
+    assert migrate(["--table", chat_table]) == 0  # nothing left to do: safe to repeat
+
+    room = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"})["Item"]
+    assert not set(room) & {"members", "conns", "lastMessage"}
+    assert (room["memberCount"], room["onlineCount"], room["seq"]) == (2, 0, 3)
+    a, b = alice.connect(), bob.connect()
+    [listed] = [item for item in a.send("listRooms")["items"] if item["roomId"] == room_id]
+    assert listed["lastMessage"]["content"] == "before the upgrade"
+    assert a.send("sendMessage", roomId=room_id, content="after")["seq"] == 4
+    assert [f["content"] for f in frames_of(chat_env, b, "message")] == ["after"]
+    assert User(user_id=gone).connect().send("getMessages", roomId=room_id)["code"] == "NOT_A_MEMBER"
