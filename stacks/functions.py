@@ -160,7 +160,9 @@ class ChatFunctions(Construct):
         for function in self.table_functions:
             function.add_to_role_policy(table_items)
         # The function itself, not its versions and aliases (`grant_invoke` would add `<arn>:*`).
-        invoke_fanout = iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.fanout.function_arn])
+        invoke_fanout = iam.PolicyStatement(
+            actions=["lambda:InvokeFunction"], resources=[self.fanout.function_arn]
+        )
         for function in (self.lifecycle, self.broadcast):
             function.add_to_role_policy(invoke_fanout)
         self._fanout_failures(settings)

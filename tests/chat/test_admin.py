@@ -52,7 +52,6 @@ def test_a_table_is_required(monkeypatch, tmp_path):
 def test_migrate_moves_a_room_of_the_old_layout_and_its_members_then_chat_works(chat_env, chat_table, table):
     """A room as the old layout wrote it: members, connection index and last message on the room item."""
     from admin.migrate import main as migrate
-
     from tests.chat.harness import User
     from tests.chat.test_rooms import frames_of
 

@@ -44,7 +44,9 @@ async def timed_acks(sender: ChatClient, room_id: str, audience: list[ChatClient
         assert ack["type"] == "ack", ack
         await asyncio.gather(
             *(
-                client.wait_for(lambda e, s=ack["seq"]: e.get("type") == "message" and e["seq"] == s, timeout=120)
+                client.wait_for(
+                    lambda e, s=ack["seq"]: e.get("type") == "message" and e["seq"] == s, timeout=120
+                )
                 for client in audience
             )
         )
@@ -61,11 +63,16 @@ def test_a_message_reaches_1500_members_and_the_ack_is_as_fast_as_in_a_small_roo
         started = time.perf_counter()
         sender = await ChatClient.open(outputs, owner.id_token)
         big = (await sender.request("createRoom", name="town hall", open=True))["room"]["roomId"]
-        small = (await sender.request("createRoom", name="pair", memberIds=[friend.user_id]))["room"]["roomId"]
+        small = (await sender.request("createRoom", name="pair", memberIds=[friend.user_id]))["room"][
+            "roomId"
+        ]
         members = await opened(outputs, [person.id_token for person in people])
         for start in range(0, len(members), 50):
             replies = await asyncio.gather(
-                *(client.request("joinRoom", roomId=big, timeout=60) for client in members[start : start + 50])
+                *(
+                    client.request("joinRoom", roomId=big, timeout=60)
+                    for client in members[start : start + 50]
+                )
             )
             assert all(reply["type"] == "joined" for reply in replies), replies
         [friend_client] = await opened(outputs, [friend.id_token])

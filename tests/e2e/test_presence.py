@@ -15,7 +15,9 @@ def test_two_tabs_of_one_user_are_one_presence(outputs: dict[str, str]) -> None:
         room_id = (await a.request("createRoom", name="presence", memberIds=[bob.user_id]))["room"]["roomId"]
 
         def presence(online: bool):
-            return lambda e: e.get("type") == "presence" and e["userId"] == bob.user_id and e["online"] is online
+            return lambda e: (
+                e.get("type") == "presence" and e["userId"] == bob.user_id and e["online"] is online
+            )
 
         b1 = await ChatClient.open(outputs, bob.id_token)
         [came] = await a.wait_for(presence(True))
@@ -23,13 +25,18 @@ def test_two_tabs_of_one_user_are_one_presence(outputs: dict[str, str]) -> None:
             "type": "presence",
             "roomId": room_id,
             "userId": bob.user_id,
-            "displayName": bob.username.split("@")[0],  # no preferred_username or name: the e-mail's local part
+            "displayName": bob.username.split("@")[
+                0
+            ],  # no preferred_username or name: the e-mail's local part
             "online": True,
         }
         b2 = await ChatClient.open(outputs, bob.id_token)  # a second tab: nothing to tell
         members = await a.request("getMembers", roomId=room_id)
         assert members["type"] == "members", members
-        assert {m["userId"]: m["online"] for m in members["items"]} == {alice.user_id: True, bob.user_id: True}
+        assert {m["userId"]: m["online"] for m in members["items"]} == {
+            alice.user_id: True,
+            bob.user_id: True,
+        }
         assert members["cursor"] is None
         rooms = await a.request("listRooms")
         [item] = [i for i in rooms["items"] if i["roomId"] == room_id]
@@ -45,7 +52,10 @@ def test_two_tabs_of_one_user_are_one_presence(outputs: dict[str, str]) -> None:
         await asyncio.sleep(0.5)
         assert len([e for e in a.events if presence(False)(e)]) == 1
         members = await a.request("getMembers", roomId=room_id)
-        assert {m["userId"]: m["online"] for m in members["items"]} == {alice.user_id: True, bob.user_id: False}
+        assert {m["userId"]: m["online"] for m in members["items"]} == {
+            alice.user_id: True,
+            bob.user_id: False,
+        }
         await a.close()
 
     asyncio.run(scenario())

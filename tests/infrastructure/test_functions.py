@@ -26,7 +26,8 @@ ENVIRONMENT = {
     "AuthorizerFunction": VERIFIER | POWERTOOLS,
     "LifecycleFunction": ROOMS | {"FANOUT_FUNCTION_NAME"} | POWERTOOLS,
     "DirectFunction": ROOMS | VERIFIER | POWERTOOLS,
-    "BroadcastFunction": ROOMS | {"SEND_RATE_PER_SECOND", "SEND_BURST", "REQUIRE_VERIFIED_SENDER"}
+    "BroadcastFunction": ROOMS
+    | {"SEND_RATE_PER_SECOND", "SEND_BURST", "REQUIRE_VERIFIED_SENDER"}
     | {"FANOUT_FUNCTION_NAME"}
     | POWERTOOLS,
     "FanoutFunction": ROOMS | {"FANOUT_BATCH_SIZE", "CONNECTIONS_ENDPOINT"} | POWERTOOLS,
@@ -111,7 +112,9 @@ def test_function_environment_is_the_documented_contract(each_env: Synth, name: 
         assert variables["MAX_CONNECTIONS_PER_USER"] == str(each_env.settings.max_connections_per_user)
         assert variables["PRESENCE_MAX_MEMBERS"] == str(each_env.settings.presence_max_members)
     if "FANOUT_FUNCTION_NAME" in variables:
-        assert variables["FANOUT_FUNCTION_NAME"] == {"Ref": each_env.logical_id("AWS::Lambda::Function", "/FanoutFunction/")}
+        assert variables["FANOUT_FUNCTION_NAME"] == {
+            "Ref": each_env.logical_id("AWS::Lambda::Function", "/FanoutFunction/")
+        }
     if "USER_POOL_ID" in variables:
         pool_id = next(iter(each_env.resources("AWS::Cognito::UserPool")))
         client_id = next(iter(each_env.resources("AWS::Cognito::UserPoolClient")))
