@@ -23,7 +23,7 @@ from pathlib import Path
 # The route functions' code root: the same data-access code writes the profile that sendMessage reads.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
 
-from chat.dal import profiles
+from chat.dal import client, profiles
 from chat.timeutil import iso, now
 
 LOCAL_OUTPUTS = Path(".local/outputs.json")
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         args.table = use_local_stack()
     if not args.table:
         parser.error("--table is required (or set TABLE_NAME, or use --local)")
-    os.environ["TABLE_NAME"] = args.table
+    client.use_table(args.table)
     if args.command != "show":
         profiles.set_status(
             args.user_id, STATUS_OF[args.command], updated_at=iso(now()), updated_by=getpass.getuser()

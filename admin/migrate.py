@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         args.table = use_local_stack()
     if not args.table:
         parser.error("--table is required (or set TABLE_NAME, or use --local)")
-    os.environ["TABLE_NAME"] = args.table
+    client.use_table(args.table)
     found = old_rooms()
     for room in found:
         if args.dry_run:

@@ -47,6 +47,7 @@ LAMBDA_ENV = {
     "POWERTOOLS_SERVICE_NAME": "chat",
     "POWERTOOLS_METRICS_NAMESPACE": "Chat/bench",
     "TABLE_NAME": "bench",
+    "FANOUT_FUNCTION_NAME": "Chat-bench-FanoutFunction",
     "PYTHONPATH": os.pathsep.join(str(ROOT / part) for part in ("lambdas", "authorizer", ".")),
 }
 

@@ -6,6 +6,7 @@ identity = verifier.verify(token)                  # VerifiedIdToken, or raises 
 
 from cognito_verifier.claims import VerifiedIdToken
 from cognito_verifier.reasons import Reason, TokenRejected
+from cognito_verifier.settings import VerifierSettings
 from cognito_verifier.verifier import CognitoIdTokenVerifier
 
-__all__ = ["CognitoIdTokenVerifier", "Reason", "TokenRejected", "VerifiedIdToken"]
+__all__ = ["CognitoIdTokenVerifier", "Reason", "TokenRejected", "VerifiedIdToken", "VerifierSettings"]

@@ -14,17 +14,17 @@ not parsed again (docs/AUTHORIZER.md has the figures). PyJWT parses and validate
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from cognito_verifier import compact
 from cognito_verifier.claims import ClaimRules, VerifiedIdToken, check
 from cognito_verifier.fetch import check_url
 from cognito_verifier.keys import JwksCache
 from cognito_verifier.reasons import Reason, TokenRejected
+from cognito_verifier.settings import DEFAULT_LEEWAY_SECONDS, VerifierSettings
 
-DEFAULT_LEEWAY_SECONDS = 5.0
 DEFAULT_FETCH_TIMEOUT_SECONDS = 2.0
 MAX_FETCH_TIMEOUT_SECONDS = 3.0
 DEFAULT_REFETCH_COOLDOWN_SECONDS = 10.0
@@ -41,10 +41,6 @@ def expected_issuer(region: str, user_pool_id: str) -> str:
 def cognito_jwks_url(issuer: str) -> str:
     """Where Cognito publishes a pool's keys (JWKS_URL overrides it, e.g. for moto)."""
     return f"{issuer}/.well-known/jwks.json"
-
-
-def _split_list(value: str | None) -> tuple[str, ...]:
-    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 class CognitoIdTokenVerifier:
@@ -100,22 +96,24 @@ class CognitoIdTokenVerifier:
         self.keys.refresh()
 
     @classmethod
+    def from_settings(cls, settings: VerifierSettings, **overrides: Any) -> CognitoIdTokenVerifier:
+        """Build from parsed settings (`overrides` win, e.g. a test's clock)."""
+        options: dict[str, Any] = {
+            "user_pool_id": settings.user_pool_id,
+            "client_ids": settings.client_ids,
+            "region": settings.region,
+            "jwks_url": settings.jwks_url,
+            "leeway": settings.leeway,
+            "required_groups": settings.required_groups,
+        }
+        return cls(**{**options, **overrides})
+
+    @classmethod
     def from_environ(
-        cls, environ: Mapping[str, str] | None = None, **overrides: object
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
     ) -> CognitoIdTokenVerifier:
         """Build from the environment variables of docs/ARCHITECTURE.md (`overrides` win)."""
-        env = os.environ if environ is None else environ
-        settings: dict[str, object] = {
-            "user_pool_id": env.get("USER_POOL_ID", ""),
-            "client_ids": _split_list(env.get("USER_POOL_CLIENT_IDS")),
-            "region": env.get("COGNITO_REGION") or env.get("AWS_REGION", ""),
-            "jwks_url": env.get("JWKS_URL") or None,
-            "required_groups": _split_list(env.get("REQUIRED_GROUPS")),
-        }
-        if env.get("TOKEN_LEEWAY_SECONDS"):
-            settings["leeway"] = float(env["TOKEN_LEEWAY_SECONDS"])
-        settings.update(overrides)
-        return cls(**settings)  # type: ignore[arg-type]
+        return cls.from_settings(VerifierSettings.from_environ(environ), **overrides)
 
     def verify(self, token: object) -> VerifiedIdToken:
         """Verify `token` completely; raise :class:`TokenRejected` (with a :class:`Reason`) if it fails."""

@@ -1,14 +1,90 @@
-"""Settings from the function's environment (set by the stack; see docs/ARCHITECTURE.md)."""
+"""A function's settings, parsed once from its environment at import (set by the stack; docs/ARCHITECTURE.md).
+
+Each handler module parses them when Lambda imports it (the init phase), so a missing or bad value
+fails the cold start with an error naming the variable, instead of every request.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from cognito_verifier import settings as verifier_variables
+from cognito_verifier.settings import VerifierSettings
+
+TABLE_NAME = "TABLE_NAME"
+MESSAGE_MAX_LENGTH = "MESSAGE_MAX_LENGTH"
+SEND_RATE_PER_SECOND = "SEND_RATE_PER_SECOND"
+SEND_BURST = "SEND_BURST"
+REQUIRE_VERIFIED_SENDER = "REQUIRE_VERIFIED_SENDER"
+CONNECTIONS_ENDPOINT = "CONNECTIONS_ENDPOINT"
+MAX_ROOM_MEMBERS = "MAX_ROOM_MEMBERS"
+MAX_CONNECTIONS_PER_USER = "MAX_CONNECTIONS_PER_USER"
+PRESENCE_MAX_MEMBERS = "PRESENCE_MAX_MEMBERS"
+FANOUT_FUNCTION_NAME = "FANOUT_FUNCTION_NAME"
+FANOUT_BATCH_SIZE = "FANOUT_BATCH_SIZE"
+POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+
+# Every variable a route function or the fan-out function reads: the stack sets no other.
+VARIABLES: frozenset[str] = frozenset(
+    {
+        TABLE_NAME,
+        MESSAGE_MAX_LENGTH,
+        SEND_RATE_PER_SECOND,
+        SEND_BURST,
+        REQUIRE_VERIFIED_SENDER,
+        CONNECTIONS_ENDPOINT,
+        MAX_ROOM_MEMBERS,
+        MAX_CONNECTIONS_PER_USER,
+        PRESENCE_MAX_MEMBERS,
+        FANOUT_FUNCTION_NAME,
+        FANOUT_BATCH_SIZE,
+        POWERTOOLS_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE,
+    }
+    | verifier_variables.VARIABLES
+)
+_VERIFIER_REQUIRED = (
+    verifier_variables.USER_POOL_ID,
+    verifier_variables.USER_POOL_CLIENT_IDS,
+    verifier_variables.COGNITO_REGION,
+)
+# What each handler module needs set, on top of TABLE_NAME. FanoutFunction's CONNECTIONS_ENDPOINT is
+# checked per job instead: a job it cannot post fails its invocation into the failure queue.
+REQUIRED_BY_HANDLER: dict[str, tuple[str, ...]] = {
+    "chat.handlers.lifecycle": (FANOUT_FUNCTION_NAME,),
+    "chat.handlers.direct": _VERIFIER_REQUIRED,
+    "chat.handlers.broadcast": (FANOUT_FUNCTION_NAME,),
+    "chat.handlers.fanout": (),
+}
+
+
+class SettingsError(ValueError):
+    """A variable is missing or its value cannot be used; the message names the variable."""
 
 
 @dataclass(frozen=True)
-class Settings:
+class ObservabilitySettings:
+    """The Powertools names: read at import by chat.observability, before any handler runs."""
+
+    service_name: str
+    metrics_namespace: str
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ObservabilitySettings:
+        return cls(
+            service_name=environ.get(POWERTOOLS_SERVICE_NAME) or "chat",
+            metrics_namespace=environ.get(POWERTOOLS_METRICS_NAMESPACE) or "ServerlessChat",
+        )
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """Everything the chat functions read from their environment, typed and checked."""
+
+    table_name: str
     message_max_length: int
     send_rate_per_second: float
     send_burst: int
@@ -22,18 +98,75 @@ class Settings:
     # The fan-out: the function that posts, and how many connections one invocation posts to.
     fanout_function_name: str | None
     fanout_batch_size: int
+    observability: ObservabilitySettings
+    # DirectFunction's `reauth` verifies tokens as the authorizer does; None where the pool is not set.
+    verifier: VerifierSettings | None
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+    def from_environ(
+        cls, environ: Mapping[str, str] = os.environ, *, required: Iterable[str] = ()
+    ) -> ChatSettings:
+        """Parse and check every variable; raises SettingsError naming the first one that is wrong."""
+        missing = [name for name in (TABLE_NAME, *required) if not environ.get(name)]
+        if missing:
+            raise SettingsError(f"{', '.join(missing)} must be set (the stack sets it)")
+        try:
+            verifier = (
+                VerifierSettings.from_environ(environ)
+                if environ.get(verifier_variables.USER_POOL_ID)
+                else None
+            )
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
         return cls(
-            message_max_length=int(environ.get("MESSAGE_MAX_LENGTH", "5000")),
-            send_rate_per_second=float(environ.get("SEND_RATE_PER_SECOND", "5")),
-            send_burst=int(environ.get("SEND_BURST", "10")),
-            require_verified_sender=environ.get("REQUIRE_VERIFIED_SENDER", "false").strip().lower() == "true",
-            connections_endpoint=environ.get("CONNECTIONS_ENDPOINT") or None,
-            max_room_members=int(environ.get("MAX_ROOM_MEMBERS", "10000")),
-            max_connections_per_user=int(environ.get("MAX_CONNECTIONS_PER_USER", "10")),
-            presence_max_members=int(environ.get("PRESENCE_MAX_MEMBERS", "100")),
-            fanout_function_name=environ.get("FANOUT_FUNCTION_NAME") or None,
-            fanout_batch_size=int(environ.get("FANOUT_BATCH_SIZE", "500")),
+            table_name=environ[TABLE_NAME],
+            message_max_length=_integer(environ, MESSAGE_MAX_LENGTH, "5000", minimum=1),
+            send_rate_per_second=_decimal(environ, SEND_RATE_PER_SECOND, "5", minimum=0),
+            send_burst=_integer(environ, SEND_BURST, "10", minimum=1),
+            require_verified_sender=_flag(environ, REQUIRE_VERIFIED_SENDER, "false"),
+            connections_endpoint=environ.get(CONNECTIONS_ENDPOINT) or None,
+            max_room_members=_integer(environ, MAX_ROOM_MEMBERS, "10000", minimum=1),
+            max_connections_per_user=_integer(environ, MAX_CONNECTIONS_PER_USER, "10", minimum=1),
+            presence_max_members=_integer(environ, PRESENCE_MAX_MEMBERS, "100", minimum=0),
+            fanout_function_name=environ.get(FANOUT_FUNCTION_NAME) or None,
+            fanout_batch_size=_integer(environ, FANOUT_BATCH_SIZE, "500", minimum=1),
+            observability=ObservabilitySettings.from_environ(environ),
+            verifier=verifier,
         )
+
+    @classmethod
+    def for_handler(cls, module: str, environ: Mapping[str, str] = os.environ) -> ChatSettings:
+        """The settings of the function whose handler is in `module` (e.g. `chat.handlers.direct`)."""
+        return cls.from_environ(environ, required=REQUIRED_BY_HANDLER[module])
+
+
+def unknown_variables(environ: Iterable[str]) -> set[str]:
+    """Names among `environ` that no chat function reads (a misspelling in the stack, say)."""
+    return set(environ) - VARIABLES
+
+
+def _integer(environ: Mapping[str, str], name: str, default: str, *, minimum: int) -> int:
+    return int(_number(environ, name, default, minimum=minimum, integer=True))
+
+
+def _decimal(environ: Mapping[str, str], name: str, default: str, *, minimum: float) -> float:
+    return _number(environ, name, default, minimum=minimum, integer=False)
+
+
+def _number(environ: Mapping[str, str], name: str, default: str, *, minimum: float, integer: bool) -> float:
+    raw = environ.get(name) or default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise SettingsError(f"{name} must be {kind}, not {raw!r}") from None
+    if not value >= minimum:  # also refuses NaN
+        raise SettingsError(f"{name} must be at least {minimum:g}, not {raw!r}")
+    return value
+
+
+def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
+    raw = (environ.get(name) or default).strip().lower()
+    if raw not in ("true", "false"):
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+    return raw == "true"

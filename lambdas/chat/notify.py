@@ -13,7 +13,7 @@ from typing import Any
 
 import metric_names
 from chat import dispatch
-from chat.config import Settings
+from chat.config import ChatSettings
 from chat.dispatch import FanoutJob
 from chat.models.domain import Room
 from chat.observability import count, logger
@@ -25,7 +25,7 @@ class Notifier:
     presence_max_members: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Notifier:
+    def from_settings(cls, settings: ChatSettings) -> Notifier:
         if settings.fanout_function_name is None:
             raise RuntimeError("FANOUT_FUNCTION_NAME is not set: the stack sets it on every route function")
         return cls(settings.fanout_function_name, settings.presence_max_members)

@@ -5,17 +5,19 @@ Metrics are named in `metric_names` only: the dashboard and the alarms read the 
 
 from __future__ import annotations
 
-import os
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from chat.config import ObservabilitySettings
 from metric_names import Metric
 
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ServerlessChat")
+# Read once, at import: every module logs and counts through these two objects.
+SETTINGS = ObservabilitySettings.from_environ()
+NAMESPACE = SETTINGS.metrics_namespace
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "chat"))
+logger = Logger(service=SETTINGS.service_name)
 metrics = Metrics(namespace=NAMESPACE)
 # An invocation whose metrics are all split by a dimension (emitted at once by `count_by`, e.g. a
 # `ping`'s Requests{Route}) flushes none at its end; Powertools would warn about that every time.

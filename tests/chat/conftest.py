@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import boto3
 import pytest
 
 from local_stack.moto_service import MotoServer
-from tests.chat import harness
+from tests.chat import environment, harness
+from tests.chat.harness import FunctionEnvironment
 from tests.support.connections_server import ConnectionsServer
 from tests.support.lambda_server import LambdaServer
 
@@ -32,20 +32,25 @@ def create_table(endpoint: str, name: str) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def baseline_environment() -> Iterator[None]:
+    """The functions' environment, set when tests/chat was imported, is undone after the session."""
+    yield
+    environment.uninstall()
+
+
 @pytest.fixture(scope="session")
 def chat_table(moto_server: MotoServer) -> Iterator[str]:
-    """One table for the chat tests (every test uses fresh ids); the route code finds it by env."""
-    name = f"chat-{uuid.uuid4().hex[:8]}"
-    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL_DYNAMODB", "TABLE_NAME")}
+    """One table for the chat tests (every test uses fresh ids), named in the functions' TABLE_NAME."""
+    name = environment.TABLE_NAME
+    saved = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_server.endpoint
-    os.environ["TABLE_NAME"] = name
     create_table(moto_server.endpoint, name)
     yield name
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    if saved is None:
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    else:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = saved
 
 
 @pytest.fixture(scope="session")
@@ -57,17 +62,21 @@ def connections_server() -> Iterator[ConnectionsServer]:
 @pytest.fixture(scope="session")
 def lambda_server() -> Iterator[LambdaServer]:
     """Lambda's Invoke API for the fan-out function, run in this process (the code under test)."""
-    names = ("AWS_ENDPOINT_URL_LAMBDA", "FANOUT_FUNCTION_NAME")
-    saved = {key: os.environ.get(key) for key in names}
+    saved = os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
     with harness.lambda_service() as server:
         harness.use_lambda(server)
-        os.environ.update(dict(zip(names, (server.endpoint, harness.FANOUT_FUNCTION), strict=True)))
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = server.endpoint
         yield server
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    if saved is None:
+        os.environ.pop("AWS_ENDPOINT_URL_LAMBDA", None)
+    else:
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = saved
+
+
+@pytest.fixture
+def function_env(monkeypatch: pytest.MonkeyPatch) -> FunctionEnvironment:
+    """`function_env.set(MAX_ROOM_MEMBERS="3")`: change the functions' environment for one test."""
+    return FunctionEnvironment(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -75,18 +84,10 @@ def chat_env(
     chat_table: str,
     connections_server: ConnectionsServer,
     lambda_server: LambdaServer,
-    monkeypatch: pytest.MonkeyPatch,
+    function_env: FunctionEnvironment,
 ) -> ConnectionsServer:
     """Every chat test: the table, the connections server as the endpoint, the stack's defaults."""
-    monkeypatch.setenv("CONNECTIONS_ENDPOINT", connections_server.endpoint)
-    monkeypatch.setenv("MAX_ROOM_MEMBERS", "10000")
-    monkeypatch.setenv("MAX_CONNECTIONS_PER_USER", "10")
-    monkeypatch.setenv("PRESENCE_MAX_MEMBERS", "100")
-    monkeypatch.setenv("FANOUT_BATCH_SIZE", "500")
-    monkeypatch.setenv("MESSAGE_MAX_LENGTH", "5000")
-    monkeypatch.setenv("SEND_RATE_PER_SECOND", "50")
-    monkeypatch.setenv("SEND_BURST", "100")
-    monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "false")
+    function_env.set(**environment.BASELINE, CONNECTIONS_ENDPOINT=connections_server.endpoint)
     return connections_server
 
 

@@ -18,18 +18,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from chat.dal import client as dal_client
-from chat.handlers import broadcast, direct, fanout, lifecycle
+from chat.handlers import broadcast, direct, fanout, lifecycle, runtime
 
+from tests.chat.environment import FANOUT_FUNCTION
 from tests.support.lambda_server import LambdaServer
 
 EVENTS = Path(__file__).parent / "events"
-FANOUT_FUNCTION = "chat-test-fanout"
+HANDLER_MODULES = (lifecycle, direct, broadcast, fanout)
 FUNCTIONS = {
     **dict.fromkeys(direct.ROUTES, direct.handler),
     **dict.fromkeys(broadcast.ROUTES, broadcast.handler),
     **dict.fromkeys(lifecycle.ROUTES, lifecycle.handler),
 }
+
+
+def reload_settings() -> None:
+    """Every function parses its settings again, with the code Lambda runs when it imports it."""
+    for module in HANDLER_MODULES:
+        module.SETTINGS = runtime.load_settings(module.__name__)
+
+
+class FunctionEnvironment:
+    """The functions' environment variables for one test (monkeypatch undoes them afterwards)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+
+    def set(self, **variables: str) -> None:
+        for name, value in variables.items():
+            self._monkeypatch.setenv(name, value)
+        reload_settings()
+
+    def delete(self, *names: str) -> None:
+        for name in names:
+            self._monkeypatch.delenv(name, raising=False)
+        reload_settings()
 
 
 @dataclass

@@ -75,10 +75,10 @@ def formatted_logs(caplog) -> list[dict]:
     return [json.loads(logger.registered_formatter.format(record)) for record in caplog.records]
 
 
-def test_an_unexpected_failure_is_internal_error_with_no_details(chat_env, monkeypatch, caplog):
+def test_an_unexpected_failure_is_internal_error_with_no_details(chat_env, function_env, caplog):
     """The table is missing (a broken deployment): the client gets INTERNAL_ERROR, the logs get the trace."""
     connection = User().connect()
-    monkeypatch.setenv("TABLE_NAME", "no-such-table")
+    function_env.set(TABLE_NAME="no-such-table")
     caplog.clear()
 
     reply = connection.send("listRooms", requestId="i1")

@@ -90,12 +90,12 @@ def test_persistent_gateway_timeouts_fail_after_bounded_retries_and_never_delete
 
 
 def test_a_post_that_times_out_is_retried_then_given_up_without_deleting(
-    chat_env, table, monkeypatch, capsys
+    chat_env, table, function_env, monkeypatch, capsys
 ):
     monkeypatch.setattr(
         fanout, "_CONFIG", Config(connect_timeout=1, read_timeout=0.2, retries={"total_max_attempts": 1})
     )
-    monkeypatch.setenv("CONNECTIONS_ENDPOINT", chat_env.endpoint + "-short-timeouts")  # a fresh client
+    function_env.set(CONNECTIONS_ENDPOINT=chat_env.endpoint + "-short-timeouts")  # a fresh client
     alice, bob, carol = User(), User(), User()
     a, b, c = alice.connect(), bob.connect(), carol.connect()
     room_id = make_room(a, bob, carol)
@@ -146,9 +146,9 @@ def test_the_reply_never_waits_for_the_fan_out(chat_env, lambda_server):
 
 
 def test_a_big_room_is_split_into_parallel_batches_and_each_member_gets_one_copy(
-    chat_env, lambda_server, monkeypatch
+    chat_env, lambda_server, function_env
 ):
-    monkeypatch.setenv("FANOUT_BATCH_SIZE", "3")
+    function_env.set(FANOUT_BATCH_SIZE="3")
     alice = User()
     a = alice.connect()
     others = [User() for _ in range(8)]
@@ -167,13 +167,13 @@ def test_a_big_room_is_split_into_parallel_batches_and_each_member_gets_one_copy
 
 
 def test_a_fan_out_that_cannot_run_fails_its_invocation_and_the_ack_is_unaffected(
-    chat_env, lambda_server, monkeypatch
+    chat_env, lambda_server, function_env
 ):
     """Lambda retries a failed asynchronous invocation twice, then hands it to the failure queue."""
     alice, bob = User(), User()
     a, b = alice.connect(), bob.connect()
     room_id = make_room(a, bob)
-    monkeypatch.delenv("CONNECTIONS_ENDPOINT")
+    function_env.delete("CONNECTIONS_ENDPOINT")
     failures_before = len(lambda_server.failures)
 
     ack = a.send("sendMessage", roomId=room_id, content="x")

@@ -45,8 +45,8 @@ def test_connections_that_expired_without_disconnect_do_not_count_and_are_droppe
     assert user_map["version"] == 8
 
 
-def test_joining_a_full_room_is_forbidden_and_writes_nothing(chat_env, table, monkeypatch):
-    monkeypatch.setenv("MAX_ROOM_MEMBERS", "3")
+def test_joining_a_full_room_is_forbidden_and_writes_nothing(chat_env, table, function_env):
+    function_env.set(MAX_ROOM_MEMBERS="3")
     owner = User().connect()
     room_id = make_room(owner, open_=True)
     for _ in range(2):
@@ -75,9 +75,9 @@ def test_a_room_of_ten_thousand_members_is_full_and_its_items_stay_small(chat_en
 
 
 @pytest.mark.parametrize("limit", [MAX_CONNECTIONS, 100])
-def test_a_user_at_the_connection_cap_has_small_items_and_expressions(chat_env, table, monkeypatch, limit):
+def test_a_user_at_the_connection_cap_has_small_items_and_expressions(chat_env, table, function_env, limit):
     """Every expression the route code sends, and the user's map and member items, at the cap."""
-    monkeypatch.setenv("MAX_CONNECTIONS_PER_USER", str(limit))
+    function_env.set(MAX_CONNECTIONS_PER_USER=str(limit))
     alice, bob = User(), User()
     a = alice.connect()
     room_id = make_room(a, bob, open_=True)

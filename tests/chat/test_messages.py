@@ -123,10 +123,10 @@ def test_content_limits(chat_env, table):
     assert len(messages_in(table, room_id)) == 1
 
 
-def test_the_content_limit_follows_the_environment(chat_env, monkeypatch):
+def test_the_content_limit_follows_the_environment(chat_env, function_env):
     a = User().connect()
     room_id = make_room(a)
-    monkeypatch.setenv("MESSAGE_MAX_LENGTH", "10")
+    function_env.set(MESSAGE_MAX_LENGTH="10")
 
     assert a.send("sendMessage", roomId=room_id, content="x" * 11)["code"] == "MESSAGE_TOO_LONG"
     assert a.send("sendMessage", roomId=room_id, content="x" * 10)["type"] == "ack"
@@ -141,9 +141,8 @@ def test_send_to_an_unknown_room_or_as_a_non_member(chat_env, table):
     assert messages_in(table, room_id) == []
 
 
-def test_sending_faster_than_the_environment_allows_is_rate_limited(chat_env, monkeypatch, table):
-    monkeypatch.setenv("SEND_RATE_PER_SECOND", "0.01")
-    monkeypatch.setenv("SEND_BURST", "2")
+def test_sending_faster_than_the_environment_allows_is_rate_limited(chat_env, function_env, table):
+    function_env.set(SEND_RATE_PER_SECOND="0.01", SEND_BURST="2")
     a = User().connect()
     room_id = make_room(a)
 
@@ -158,8 +157,8 @@ def test_sending_faster_than_the_environment_allows_is_rate_limited(chat_env, mo
     assert User().connect().send("createRoom", name="x")["type"] == "room"
 
 
-def test_required_verified_sender_needs_an_approved_profile(chat_env, monkeypatch, chat_table, table):
-    monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "true")
+def test_required_verified_sender_needs_an_approved_profile(chat_env, function_env, chat_table, table):
+    function_env.set(REQUIRE_VERIFIED_SENDER="true")
     alice = User()
     a = alice.connect()
     room_id = make_room(a)

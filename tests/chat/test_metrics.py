@@ -87,13 +87,13 @@ def test_ack_latency_is_skipped_without_a_request_time(chat_env, capsys):
     assert samples(emitted_metrics(capsys.readouterr().out), "AckLatency") == []
 
 
-def test_refused_connections_count_by_the_status_answered(chat_env, capsys, monkeypatch):
+def test_refused_connections_count_by_the_status_answered(chat_env, capsys, function_env):
     connection = Connection(User(), new_connection_id())
     event = connection.event("connect", "$connect")
     del event["requestContext"]["authorizer"]
     capsys.readouterr()
     assert lifecycle.handler(event, LambdaContext()) == {"statusCode": 403}
-    monkeypatch.setenv("TABLE_NAME", "no-such-table")  # the table write fails: 500
+    function_env.set(TABLE_NAME="no-such-table")  # the table write fails: 500
     assert Connection(User(), new_connection_id()).lifecycle("connect") == {"statusCode": 500}
 
     documents = emitted_metrics(capsys.readouterr().out)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from chat.logic import reauth
 
-from tests.chat.harness import User, dynamodb_requests
+from tests.chat.harness import FunctionEnvironment, User, dynamodb_requests
 from tests.chat.test_errors import formatted_logs
 from tests.support.jwks_server import JwksServer
 from tests.support.tokens import (
@@ -27,15 +27,17 @@ def issuer() -> TokenIssuer:
 
 
 @pytest.fixture
-def jwks(issuer: TokenIssuer, monkeypatch: pytest.MonkeyPatch):
+def jwks(issuer: TokenIssuer, function_env: FunctionEnvironment):
     """The verifier's environment, as the stack sets it, and a fresh container (no verifier yet)."""
     with JwksServer(issuer.jwks()) as server:
-        monkeypatch.setenv("USER_POOL_ID", DEFAULT_POOL_ID)
-        monkeypatch.setenv("USER_POOL_CLIENT_IDS", DEFAULT_CLIENT_ID)
-        monkeypatch.setenv("COGNITO_REGION", DEFAULT_REGION)
-        monkeypatch.setenv("JWKS_URL", server.url)
-        monkeypatch.setenv("TOKEN_LEEWAY_SECONDS", "0")
-        monkeypatch.setattr(reauth, "_verifier", None)
+        reauth.token_verifier.cache_clear()
+        function_env.set(
+            USER_POOL_ID=DEFAULT_POOL_ID,
+            USER_POOL_CLIENT_IDS=DEFAULT_CLIENT_ID,
+            COGNITO_REGION=DEFAULT_REGION,
+            JWKS_URL=server.url,
+            TOKEN_LEEWAY_SECONDS="0",
+        )
         yield server
 
 

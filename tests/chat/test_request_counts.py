@@ -80,10 +80,10 @@ def test_send_message_costs_four_dynamodb_requests_and_one_fan_out(
         assert sent == ["BatchGetItem"]
 
 
-def test_the_verified_sender_gate_adds_no_request(chat_env, chat_table, monkeypatch, lambda_server):
+def test_the_verified_sender_gate_adds_no_request(chat_env, chat_table, function_env, lambda_server):
     sender = User().connect()
     room_id, _ = seeded_room(sender, 500, online=0)
-    monkeypatch.setenv("REQUIRE_VERIFIED_SENDER", "true")
+    function_env.set(REQUIRE_VERIFIED_SENDER="true")
     assert admin(["approve", sender.user.user_id, "--table", chat_table]) == 0
 
     with lambda_server.held():

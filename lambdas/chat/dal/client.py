@@ -1,8 +1,10 @@
-"""One DynamoDB resource per container, created on first use (boto3 honours AWS_ENDPOINT_URL_DYNAMODB)."""
+"""One DynamoDB resource per container, created on first use (boto3 honours AWS_ENDPOINT_URL_DYNAMODB).
+
+The table is named once, at init, by `use_table` (the handlers pass their settings' TABLE_NAME).
+"""
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -24,6 +26,7 @@ UNPROCESSED_BACKOFF_SECONDS = 0.05
 # below botocore's 10 pooled connections.
 PARALLEL_REQUESTS = 8
 _resource: Any = None
+_table_name: str | None = None
 _tables: dict[str, Any] = {}
 _workers: ThreadPoolExecutor | None = None
 _workers_lock = threading.Lock()
@@ -55,8 +58,16 @@ def resource() -> Any:
     return _resource
 
 
+def use_table(name: str) -> None:
+    """Name the table every later call uses (once per container; tests name theirs)."""
+    global _table_name
+    _table_name = name
+
+
 def table() -> Any:
-    name = os.environ["TABLE_NAME"]
+    name = _table_name
+    if name is None:
+        raise RuntimeError("no table: call chat.dal.client.use_table(name) first")
     if name not in _tables:
         _tables[name] = resource().Table(name)
     return _tables[name]

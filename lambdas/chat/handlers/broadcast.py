@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chat.handlers.runtime import Call, serve
+from chat.handlers.runtime import Call, load_settings, serve
 from chat.logic import messages, rooms
 from chat.models import frames, requests
 from chat.observability import logger, metrics
@@ -63,8 +63,11 @@ ROUTES = {
     "typing": typing,
 }
 
+# Parsed once, when Lambda imports this module (tests re-read it after changing the environment).
+SETTINGS = load_settings(__name__)
+
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(event, ROUTES, expiry_exempt=frozenset())
+    return serve(event, ROUTES, settings=SETTINGS, expiry_exempt=frozenset())

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chat.handlers.runtime import Call, serve
+from chat.handlers.runtime import Call, load_settings, serve
 from chat.logic import messages, reauth, rooms, sessions
 from chat.models import frames, requests
 from chat.models.errors import UnknownAction
@@ -37,7 +37,9 @@ def whoami(call: Call) -> frames.Frame:
 
 def reauthenticate(call: Call) -> frames.Frame:
     request = requests.reauth(call.frame)
-    return frames.reauthenticated(iso(reauth.reauth(call.caller, request.id_token)))
+    return frames.reauthenticated(
+        iso(reauth.reauth(call.caller, request.id_token, verifier=call.settings.verifier))
+    )
 
 
 def list_rooms(call: Call) -> frames.Frame:
@@ -69,8 +71,11 @@ ROUTES = {
 }
 EXPIRY_EXEMPT = frozenset({"$default", "ping", "reauth"})
 
+# Parsed once, when Lambda imports this module (tests re-read it after changing the environment).
+SETTINGS = load_settings(__name__)
+
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(event, ROUTES, expiry_exempt=EXPIRY_EXEMPT)
+    return serve(event, ROUTES, settings=SETTINGS, expiry_exempt=EXPIRY_EXEMPT)

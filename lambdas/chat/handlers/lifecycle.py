@@ -8,9 +8,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import metric_names
-from chat.config import Settings
 from chat.dal import connections
-from chat.handlers.runtime import MissingIdentity, bind_log_keys, caller_of
+from chat.handlers.runtime import MissingIdentity, bind_log_keys, caller_of, load_settings
 from chat.logic import sessions
 from chat.notify import Notifier
 from chat.observability import count, count_by, logger, metrics
@@ -24,13 +23,12 @@ def connect(event: dict[str, Any]) -> dict[str, Any]:
     except MissingIdentity:
         logger.error("connect without authorizer context: refused")
         return _refused(403)
-    settings = Settings.from_environ()
     try:
         sessions.connect(
             caller,
             now(),
-            max_connections=settings.max_connections_per_user,
-            notifier=Notifier.from_settings(settings),
+            max_connections=SETTINGS.max_connections_per_user,
+            notifier=Notifier.from_settings(SETTINGS),
         )
     except connections.TooManyConnections:
         logger.info("connect refused: too many open connections")
@@ -55,7 +53,7 @@ def disconnect(event: dict[str, Any]) -> dict[str, Any]:
             caller.connection_id,
             caller.user_id,
             now=now(),
-            notifier=Notifier.from_settings(Settings.from_environ()),
+            notifier=Notifier.from_settings(SETTINGS),
             display_name=caller.name,
         )
     except Exception:
@@ -66,6 +64,8 @@ def disconnect(event: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": 200}
 
 
+# Parsed once, when Lambda imports this module (tests re-read it after changing the environment).
+SETTINGS = load_settings(__name__)
 ROUTES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "$connect": connect,
     "$disconnect": disconnect,

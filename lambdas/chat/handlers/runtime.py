@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import metric_names
-from chat.config import Settings
+from chat.config import ChatSettings
+from chat.dal import client as dal_client
 from chat.logic import sessions
 from chat.models import frames
 from chat.models.domain import Caller
@@ -30,7 +31,7 @@ class Call:
 
     caller: Caller
     frame: Frame
-    settings: Settings
+    settings: ChatSettings
     now: float
     request_context: Mapping[str, Any]
 
@@ -40,6 +41,14 @@ class Call:
 
 
 Action = Callable[[Call], "frames.Frame | None"]
+
+
+def load_settings(module: str) -> ChatSettings:
+    """The settings of the function whose handler is in `module`, parsed once at its import; also
+    names the table for the data-access layer. A bad value raises here: the cold start fails."""
+    settings = ChatSettings.for_handler(module)
+    dal_client.use_table(settings.table_name)
+    return settings
 
 
 def caller_of(event: Mapping[str, Any]) -> Caller:
@@ -71,7 +80,11 @@ def bind_log_keys(event: Mapping[str, Any]) -> None:
 
 
 def serve(
-    event: Mapping[str, Any], routes: Mapping[str, Action], *, expiry_exempt: frozenset[str]
+    event: Mapping[str, Any],
+    routes: Mapping[str, Action],
+    *,
+    settings: ChatSettings,
+    expiry_exempt: frozenset[str],
 ) -> dict[str, Any]:
     """Run the action of the event's route key; every failure becomes the protocol's error frame."""
     bind_log_keys(event)
@@ -88,9 +101,7 @@ def serve(
         frame = Frame.decode(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
         request_id = frame.request_id
         logger.append_keys(client_request_id=request_id)
-        call = Call(
-            caller=caller, frame=frame, settings=Settings.from_environ(), now=now(), request_context=context
-        )
+        call = Call(caller=caller, frame=frame, settings=settings, now=now(), request_context=context)
         if route_key not in expiry_exempt:
             sessions.ensure_token_valid(caller, call.now)
         reply = action(call)

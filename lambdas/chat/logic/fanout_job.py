@@ -17,7 +17,7 @@ from typing import Any
 
 import metric_names
 from chat import fanout
-from chat.config import Settings
+from chat.config import ChatSettings
 from chat.dal import members
 from chat.dispatch import FanoutJob
 from chat.logic import sessions
@@ -28,7 +28,7 @@ from chat.observability import count, count_by, logger, milliseconds
 MEMBER_PAGE = 1000
 
 
-def run(job: FanoutJob, *, settings: Settings, notifier: Notifier, now: float) -> None:
+def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: float) -> None:
     if job.targets is not None:
         post(job.targets, job.frame, settings=settings, notifier=notifier, now=now)
         return
@@ -56,7 +56,7 @@ def run(job: FanoutJob, *, settings: Settings, notifier: Notifier, now: float) -
 
 
 def post(
-    targets: dict[str, str], frame: dict[str, Any], *, settings: Settings, notifier: Notifier, now: float
+    targets: dict[str, str], frame: dict[str, Any], *, settings: ChatSettings, notifier: Notifier, now: float
 ) -> None:
     """Post to every target; forget the gone ones; count and log what happened."""
     if not targets:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 
 import metric_names
-from chat.config import Settings
+from chat.config import ChatSettings
 from chat.dal import messages, rooms
 from chat.dal.client import ConditionFailed
 from chat.logic import ratelimit
@@ -34,7 +34,9 @@ from chat.timeutil import iso
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
-def send(caller: Caller, request: SendMessage, *, settings: Settings, notifier: Notifier, now: float) -> Ack:
+def send(
+    caller: Caller, request: SendMessage, *, settings: ChatSettings, notifier: Notifier, now: float
+) -> Ack:
     if not ratelimit.allow(
         caller.connection_id, rate=settings.send_rate_per_second, burst=settings.send_burst, now=now
     ):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cognito_verifier import CognitoIdTokenVerifier, Reason, TokenRejected
+import functools
+
+from cognito_verifier import CognitoIdTokenVerifier, Reason, TokenRejected, VerifierSettings
 
 from chat.dal import connections
 from chat.logic import sessions
@@ -10,13 +12,13 @@ from chat.models.domain import Caller
 from chat.models.errors import InternalError, TokenExpired, TokenInvalid
 from chat.observability import logger
 
-_verifier: CognitoIdTokenVerifier | None = None
 
-
-def reauth(caller: Caller, id_token: str) -> int:
+def reauth(caller: Caller, id_token: str, *, verifier: VerifierSettings | None) -> int:
     """Returns the session's new expiry (epoch seconds): the new token's."""
+    if verifier is None:  # DirectFunction's settings require the pool: a deployment error
+        raise RuntimeError("no user pool settings: USER_POOL_ID is not set")
     try:
-        verified = _token_verifier().verify(id_token)
+        verified = token_verifier(verifier).verify(id_token)
     except TokenRejected as exc:
         if exc.reason == Reason.KEYS_UNAVAILABLE:  # our side cannot verify right now: retry later
             logger.error("reauth: no signing keys available")
@@ -32,9 +34,7 @@ def reauth(caller: Caller, id_token: str) -> int:
     return verified.expires_at
 
 
-def _token_verifier() -> CognitoIdTokenVerifier:
-    """Built once per container, on first use (it caches the JWKS)."""
-    global _verifier
-    if _verifier is None:
-        _verifier = CognitoIdTokenVerifier.from_environ()
-    return _verifier
+@functools.cache
+def token_verifier(settings: VerifierSettings) -> CognitoIdTokenVerifier:
+    """Built once per container (per settings), on first use: it fetches and caches the JWKS."""
+    return CognitoIdTokenVerifier.from_settings(settings)
