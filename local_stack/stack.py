@@ -21,6 +21,7 @@ from local_stack.lambda_api import LambdaApi
 from local_stack.management import ManagementApi
 from local_stack.moto_service import LOOPBACK, MotoServer
 from local_stack.workers import FunctionPool
+from stacks import constants
 
 DEFAULT_REGION = "ap-northeast-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -175,15 +176,15 @@ class LocalStack:
                 log.warning("output %s not resolvable locally: %s", key, error)
         pools = list(self.assembly.of_type("AWS::Cognito::UserPool"))
         clients = list(self.assembly.of_type("AWS::Cognito::UserPoolClient"))
-        outputs["Region"] = self.region
+        outputs[constants.OUTPUT_REGION] = self.region
         if len(pools) == 1:
-            outputs["UserPoolId"] = self.resolver.ref(pools[0])
+            outputs[constants.OUTPUT_USER_POOL_ID] = self.resolver.ref(pools[0])
         if len(clients) == 1:
-            outputs["UserPoolClientId"] = self.resolver.ref(clients[0])
+            outputs[constants.OUTPUT_USER_POOL_CLIENT_ID] = self.resolver.ref(clients[0])
         tables = [key for kind in resources.TABLE_TYPES for key in self.assembly.of_type(kind)]
         if len(tables) == 1:
             outputs.setdefault("TableName", self.resolver.ref(tables[0]))
-        outputs["WebSocketUrl"] = self.websocket_url
+        outputs[constants.OUTPUT_WEBSOCKET_URL] = self.websocket_url
         outputs["CognitoEndpoint"] = self.moto.endpoint
         outputs["DynamoDBEndpoint"] = self.moto.endpoint
         outputs["ConnectionsEndpoint"] = self.connections_endpoint

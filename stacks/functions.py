@@ -31,6 +31,8 @@ AUTHORIZER_ROOT = REPO_ROOT / "authorizer"
 LAMBDAS_ROOT = REPO_ROOT / "lambdas"
 # The metric names the code emits and the dashboard and alarms read: in every function's bundle.
 METRIC_NAMES = CodeRoot(REPO_ROOT / "metric_names", "metric_names")
+# The route keys the API routes and the handlers dispatch on: in the route functions' bundle.
+ROUTE_KEYS = CodeRoot(REPO_ROOT / "route_keys", "route_keys")
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -136,6 +138,7 @@ class ChatFunctions(Construct):
                 CodeRoot(LAMBDAS_ROOT),
                 CodeRoot(AUTHORIZER_ROOT / "cognito_verifier", "cognito_verifier"),
                 METRIC_NAMES,
+                ROUTE_KEYS,
             ],
             requirements=LAMBDAS_ROOT / "requirements.txt",
             mode=bundling_mode,

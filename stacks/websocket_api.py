@@ -13,15 +13,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
+import route_keys
 from stacks.constants import APP_NAME
 from stacks.nag import acknowledge, nag_reference
 from stacks.settings import Settings
 
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 ID_TOKEN_IDENTITY_SOURCE = "route.request.querystring.idToken"
-# Protocol actions by the function that serves them (docs/ARCHITECTURE.md).
-DIRECT_ROUTE_KEYS = ("ping", "whoami", "reauth", "listRooms", "getMessages", "getMembers")
-BROADCAST_ROUTE_KEYS = ("createRoom", "joinRoom", "leaveRoom", "sendMessage", "markRead", "typing")
 
 # One JSON object per line. Deliberately no query string, no headers, no token: only $context values
 # that cannot carry the `idToken`. `$context.error.messageString` is already a quoted JSON string.
@@ -82,13 +80,13 @@ class ChatWebSocketApi(Construct):
             default_route_options=apigwv2.WebSocketRouteOptions(integration=direct, return_response=True),
         )
         route_integrations = {
-            **dict.fromkeys(DIRECT_ROUTE_KEYS, direct),
-            **dict.fromkeys(BROADCAST_ROUTE_KEYS, broadcast),
+            **dict.fromkeys(route_keys.DIRECT_ACTIONS, direct),
+            **dict.fromkeys(route_keys.BROADCAST_ROUTES, broadcast),
         }
         for route_key, integration in route_integrations.items():
             route = self.api.add_route(route_key, integration=integration, return_response=True)
             _acknowledge_authorized_at_connect(route)
-        for route_id in ("$disconnect-Route", "$default-Route"):
+        for route_id in (f"{route_keys.DISCONNECT}-Route", f"{route_keys.DEFAULT}-Route"):
             _acknowledge_authorized_at_connect(self.api.node.find_child(route_id))
 
         self.access_logs = logs.LogGroup(

@@ -22,6 +22,7 @@ import pytest
 from chat.dal import client as dal_client
 from chat.handlers import broadcast, direct, fanout, lifecycle, runtime
 
+import route_keys
 from tests.chat.environment import FANOUT_FUNCTION
 from tests.support.lambda_server import LambdaServer
 
@@ -171,7 +172,7 @@ class Connection:
     def send(self, action: str, *, settle: bool = True, **fields: Any) -> dict[str, Any] | None:
         """Send one frame; returns the direct reply (None when the function sends no body)."""
         body = json.dumps({"action": action, **fields})
-        route_key = action if action in FUNCTIONS and not action.startswith("$") else "$default"
+        route_key = action if action in route_keys.ACTIONS else route_keys.DEFAULT
         response = self.raw(body, route_key=route_key, settle_after=settle)
         assert response["statusCode"] == 200, response
         return json.loads(response["body"]) if "body" in response else None

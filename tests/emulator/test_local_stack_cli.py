@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.sync.client import connect as connect_blocking
 
 from local_stack.harness import REPOSITORY, LocalStackProcess
+from stacks.constants import OUTPUT_KEYS
 from tests.emulator.support import processes_mentioning
 
 pytestmark = pytest.mark.slow
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.slow
 
 def test_outputs_and_resources_follow_the_template(stack: LocalStackProcess) -> None:
     outputs = stack.outputs
+    assert set(OUTPUT_KEYS) <= set(outputs)  # the keys a frontend reads, as on AWS
     assert outputs["WebSocketUrl"] == f"ws://127.0.0.1:{stack.ports['ws']}/test"
     assert outputs["CognitoEndpoint"] == f"http://127.0.0.1:{stack.ports['moto']}"
     assert outputs["Region"] == "ap-northeast-1"

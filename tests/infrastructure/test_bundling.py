@@ -59,6 +59,7 @@ def test_host_bundling_builds_each_asset_once_with_code_and_dependencies(
     assert (authorizer / "jwt").is_dir() and (authorizer / "cryptography").is_dir()
     assert (routes / "chat").is_dir() and (routes / "cognito_verifier").is_dir()
     assert (routes / "metric_names").is_dir() and (authorizer / "metric_names").is_dir()
+    assert (routes / "route_keys").is_dir() and not (authorizer / "route_keys").exists()
     assert (routes / "aws_lambda_powertools").is_dir() and (routes / "jwt").is_dir()
     assert not (routes / "handler.py").exists()  # the authorizer's handler stays in its own asset
     assert not list(routes.rglob("__pycache__")) and not list(authorizer.rglob("*.pyc"))

@@ -173,10 +173,12 @@ EMIT = {
     ),
     # The real frame pipeline, with an action that crashes: the reply is INTERNAL_ERROR.
     "DirectFunction": (
-        "import json; from chat.handlers.runtime import serve;"
+        "import json, os; from chat.config import ChatSettings; from chat.handlers.runtime import serve;"
+        "settings = ChatSettings.from_environ({**os.environ, 'TABLE_NAME': 'resolved-at-deploy-time'});"
         "event = {'requestContext': {'routeKey': 'ping', 'connectionId': 'c', 'requestTimeEpoch': 1,"
         " 'authorizer': {'userId': 'u', 'tokenExpiresAt': '9999999999'}}, 'body': '{\"action\": \"ping\"}'};"
-        "reply = serve(event, {'ping': lambda call: 1 / 0}, expiry_exempt=frozenset({'ping'}));"
+        "reply = serve(event, {'ping': lambda call: 1 / 0}, settings=settings,"
+        " expiry_exempt=frozenset({'ping'}));"
         "assert json.loads(reply['body'])['code'] == 'INTERNAL_ERROR', reply"
     ),
 }

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from stacks import constants
 from stacks.outputs import OutputsError, flatten, main
 from tests.infrastructure.conftest import Synth
 
+# The published contract, written out: stacks/constants.py (which the stack and the local stack use)
+# must say the same.
 OUTPUT_KEYS = {"Region", "UserPoolId", "UserPoolClientId", "WebSocketUrl"}
+
+
+def test_the_constants_name_the_published_keys() -> None:
+    assert set(constants.OUTPUT_KEYS) == OUTPUT_KEYS
 
 
 def test_outputs_are_exactly_the_published_keys(each_env: Synth) -> None:

@@ -6,17 +6,16 @@ import json
 import re
 
 from aws_cdk.assertions import Match
-from chat.handlers import broadcast, direct, lifecycle
-from chat.models import requests
 
+import route_keys
 from tests.infrastructure.conftest import Synth
 
-# What the handlers route (one dispatch table per function): the template must route exactly these.
-PROTOCOL_ACTIONS = set(requests.ACTIONS)
+# The route keys, named once (tests/chat holds each handler's dispatch table to its group): the
+# template must route exactly these, each to its function.
 ROUTE_FUNCTIONS = {
-    **dict.fromkeys(lifecycle.ROUTES, "LifecycleFunction"),
-    **dict.fromkeys(direct.ROUTES, "DirectFunction"),
-    **dict.fromkeys(broadcast.ROUTES, "BroadcastFunction"),
+    route_key: function
+    for function, route_keys_of_function in route_keys.ROUTES_BY_FUNCTION.items()
+    for route_key in route_keys_of_function
 }
 
 
@@ -34,7 +33,8 @@ def test_route_selection_is_the_frame_action(dev: Synth) -> None:
 
 def test_every_protocol_action_has_a_route_served_by_its_function_group(each_env: Synth) -> None:
     routes = routes_by_key(each_env)
-    assert set(routes) == PROTOCOL_ACTIONS | {"$connect", "$disconnect", "$default"}
+    assert set(routes) == {*route_keys.ACTIONS, route_keys.CONNECT, route_keys.DISCONNECT, route_keys.DEFAULT}
+    assert set(routes) == set(ROUTE_FUNCTIONS)
     integrations = each_env.resources("AWS::ApiGatewayV2::Integration")
     for route_key, (_, route) in routes.items():
         integration_id = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]

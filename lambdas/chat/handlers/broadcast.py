@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import route_keys
 from chat.handlers.runtime import Call, load_settings, serve
 from chat.logic import messages, rooms
 from chat.models import frames, requests
@@ -55,12 +56,12 @@ def typing(call: Call) -> None:
 
 
 ROUTES = {
-    "createRoom": create_room,
-    "joinRoom": join_room,
-    "leaveRoom": leave_room,
-    "sendMessage": send_message,
-    "markRead": mark_read,
-    "typing": typing,
+    route_keys.CREATE_ROOM: create_room,
+    route_keys.JOIN_ROOM: join_room,
+    route_keys.LEAVE_ROOM: leave_room,
+    route_keys.SEND_MESSAGE: send_message,
+    route_keys.MARK_READ: mark_read,
+    route_keys.TYPING: typing,
 }
 
 # Parsed once, when Lambda imports this module (tests re-read it after changing the environment).

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import route_keys
 from chat.handlers.runtime import Call, load_settings, serve
 from chat.logic import messages, reauth, rooms, sessions
 from chat.models import frames, requests
@@ -61,15 +62,14 @@ def get_members(call: Call) -> frames.Frame:
 
 
 ROUTES = {
-    "$default": unknown_action,
-    "ping": ping,
-    "whoami": whoami,
-    "reauth": reauthenticate,
-    "listRooms": list_rooms,
-    "getMessages": get_messages,
-    "getMembers": get_members,
+    route_keys.DEFAULT: unknown_action,
+    route_keys.PING: ping,
+    route_keys.WHOAMI: whoami,
+    route_keys.REAUTH: reauthenticate,
+    route_keys.LIST_ROOMS: list_rooms,
+    route_keys.GET_MESSAGES: get_messages,
+    route_keys.GET_MEMBERS: get_members,
 }
-EXPIRY_EXEMPT = frozenset({"$default", "ping", "reauth"})
 
 # Parsed once, when Lambda imports this module (tests re-read it after changing the environment).
 SETTINGS = load_settings(__name__)
@@ -78,4 +78,4 @@ SETTINGS = load_settings(__name__)
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(event, ROUTES, settings=SETTINGS, expiry_exempt=EXPIRY_EXEMPT)
+    return serve(event, ROUTES, settings=SETTINGS, expiry_exempt=route_keys.EXPIRY_EXEMPT)

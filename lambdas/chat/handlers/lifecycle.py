@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import metric_names
+import route_keys
 from chat.dal import connections
 from chat.handlers.runtime import MissingIdentity, bind_log_keys, caller_of, load_settings
 from chat.logic import sessions
@@ -67,8 +68,8 @@ def disconnect(event: dict[str, Any]) -> dict[str, Any]:
 # Parsed once, when Lambda imports this module (tests re-read it after changing the environment).
 SETTINGS = load_settings(__name__)
 ROUTES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "$connect": connect,
-    "$disconnect": disconnect,
+    route_keys.CONNECT: connect,
+    route_keys.DISCONNECT: disconnect,
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import metric_names
+import route_keys
 from chat.config import ChatSettings
 from chat.dal import client as dal_client
 from chat.logic import sessions
@@ -91,7 +92,7 @@ def serve(
     context = event.get("requestContext") or {}
     route_key = str(context.get("routeKey"))
     count_by(metric_names.FRAMES, route_key)
-    action_name = route_key if route_key in routes and route_key != "$default" else None
+    action_name = route_key if route_key in routes and route_key != route_keys.DEFAULT else None
     request_id = None
     try:
         action = routes.get(route_key)

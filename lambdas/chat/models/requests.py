@@ -11,22 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import route_keys
 from chat.models.errors import BadRequest, MessageTooLong
 
-ACTIONS: tuple[str, ...] = (
-    "createRoom",
-    "joinRoom",
-    "leaveRoom",
-    "listRooms",
-    "sendMessage",
-    "getMessages",
-    "getMembers",
-    "markRead",
-    "typing",
-    "ping",
-    "whoami",
-    "reauth",
-)
+ACTIONS: tuple[str, ...] = route_keys.ACTIONS
 
 MAX_FRAME_BYTES = 32 * 1024
 MAX_REQUEST_ID_CHARS = 64
