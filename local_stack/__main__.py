@@ -25,7 +25,7 @@ from local_stack.async_invoke import AsyncTiming
 from local_stack.gateway import Limits
 from local_stack.ports import PortInUse, ensure_free
 from local_stack.runtime import ensure_runtime
-from local_stack.stack import LocalStack, Ports, Settings
+from local_stack.stack import LocalStack, LocalStackSettings, Ports
 
 log = logging.getLogger("local_stack")
 
@@ -79,7 +79,7 @@ async def run(args: argparse.Namespace) -> None:
         context = {"env": args.env, "bundling": "host"}
         directory = await asyncio.to_thread(synthesize, args.app, context, state / "cdk.out")
     assembly = load(directory)
-    settings = Settings(
+    settings = LocalStackSettings(
         ports=Ports(args.ws_port, args.connections_port, args.moto_port, args.lambda_port),
         runtime_dir=await asyncio.to_thread(ensure_runtime, (state / "runtime").resolve()),
         outputs_file=outputs_file,

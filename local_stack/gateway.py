@@ -39,7 +39,7 @@ class Limits:
 
 
 @dataclass
-class Connection:
+class GatewayConnection:
     """A live connection: its websocket, what API Gateway knows of it, and why the server closed it."""
 
     info: events.ConnectionInfo
@@ -66,7 +66,7 @@ class Gateway:
         self.limits = limits
         self._pools = pools
         self._pending: dict[Any, events.ConnectionInfo] = {}
-        self.connections: dict[str, Connection] = {}
+        self.connections: dict[str, GatewayConnection] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def serve(self, host: str, port: int) -> Server:
@@ -143,7 +143,7 @@ class Gateway:
 
     async def _handle(self, websocket: ServerConnection) -> None:
         info = self._pending.pop(websocket)
-        connection = Connection(info, websocket)
+        connection = GatewayConnection(info, websocket)
         self.connections[info.connection_id] = connection
         log.info("connected %s", info.connection_id)
         watchdog = asyncio.create_task(self._watch(connection))
@@ -161,7 +161,7 @@ class Gateway:
             if not connection.lose_disconnect:
                 self._spawn(self._disconnect(info, code, reason))
 
-    async def _watch(self, connection: Connection) -> None:
+    async def _watch(self, connection: GatewayConnection) -> None:
         """Close the connection when it has been idle, or open, for longer than API Gateway allows."""
         opened = connection.info.connected_at / 1000
         while True:
@@ -174,7 +174,7 @@ class Gateway:
                 return
             await asyncio.sleep(min(idle_deadline, life_deadline) - now)
 
-    async def _on_message(self, connection: Connection, message: str | bytes) -> None:
+    async def _on_message(self, connection: GatewayConnection, message: str | bytes) -> None:
         info = connection.info
         route = self._select(message)
         if route is None:
@@ -207,7 +207,7 @@ class Gateway:
         return self.api.routes.get("$default")
 
     async def _send_error(
-        self, connection: Connection, message: str, event: dict[str, Any] | None = None
+        self, connection: GatewayConnection, message: str, event: dict[str, Any] | None = None
     ) -> None:
         request_id = event["requestContext"]["requestId"] if event else events.new_request_id()
         frame = {"message": message, "connectionId": connection.info.connection_id, "requestId": request_id}
@@ -232,7 +232,7 @@ class Gateway:
 
     # -- @connections ---------------------------------------------------------------------------
 
-    def get(self, connection_id: str) -> Connection:
+    def get(self, connection_id: str) -> GatewayConnection:
         connection = self.connections.get(connection_id)
         if connection is None:
             raise Gone(connection_id)
@@ -313,7 +313,7 @@ def _selection_value(expression: str, message: str | bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _disconnect_cause(connection: Connection) -> tuple[int, str]:
+def _disconnect_cause(connection: GatewayConnection) -> tuple[int, str]:
     """The close code and reason ``$disconnect`` reports, however the connection ended."""
     if connection.server_close is not None:
         return connection.server_close

@@ -16,7 +16,7 @@ _FUNCTION_ARN = re.compile(r"(arn:aws[a-z-]*:lambda:[^/]+?:function:[^/:]+)")
 
 
 @dataclass(frozen=True)
-class FunctionSpec:
+class TemplateFunction:
     """One Lambda function: how to start it and the limits Lambda would enforce."""
 
     logical_id: str
@@ -61,7 +61,7 @@ class ApiSpec:
     stage: str
     selection_expression: str
     routes: dict[str, RouteSpec]
-    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    functions: dict[str, TemplateFunction] = field(default_factory=dict)
 
 
 def api_logical_id(assembly: Assembly) -> str:
@@ -157,10 +157,10 @@ def _is_websocket(resource: dict[str, Any]) -> bool:
 
 def _function(
     assembly: Assembly, resolver: Resolver, logical_id: str, local_environment: dict[str, str]
-) -> FunctionSpec:
+) -> TemplateFunction:
     props = assembly.resources[logical_id]["Properties"]
     variables = resolver.resolve(props.get("Environment", {}).get("Variables", {}))
-    return FunctionSpec(
+    return TemplateFunction(
         logical_id=logical_id,
         name=resolver.ref(logical_id),
         arn=resolver.get_att(logical_id, "Arn"),
@@ -173,7 +173,7 @@ def _function(
 
 
 def build_async_invoke(
-    assembly: Assembly, resolver: Resolver, functions: dict[str, FunctionSpec]
+    assembly: Assembly, resolver: Resolver, functions: dict[str, TemplateFunction]
 ) -> dict[str, AsyncInvokeSpec]:
     """Each function's asynchronous invocation settings (by logical id), from its EventInvokeConfig.
 

@@ -38,7 +38,7 @@ class Ports:
 
 
 @dataclass(frozen=True)
-class Settings:
+class LocalStackSettings:
     ports: Ports
     runtime_dir: Path
     outputs_file: Path
@@ -51,7 +51,7 @@ class Settings:
 class LocalStack:
     """moto + resources from the template + the WebSocket emulator + @connections + Lambda's Invoke."""
 
-    def __init__(self, assembly: Assembly, settings: Settings) -> None:
+    def __init__(self, assembly: Assembly, settings: LocalStackSettings) -> None:
         self.assembly = assembly
         self.settings = settings
         self.region = settings.region or assembly.region or DEFAULT_REGION

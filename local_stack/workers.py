@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from local_stack.model import FunctionSpec
+from local_stack.model import TemplateFunction
 
 WORKER_SCRIPT = Path(__file__).with_name("worker_main.py")
 INIT_TIMEOUT_SECONDS = 10.0
@@ -50,7 +50,7 @@ class InvocationError(Exception):
         return payload
 
 
-def worker_environment(spec: FunctionSpec, region: str) -> dict[str, str]:
+def worker_environment(spec: TemplateFunction, region: str) -> dict[str, str]:
     """The environment Lambda gives a function, plus the template's (already resolved) variables."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -80,13 +80,13 @@ def worker_environment(spec: FunctionSpec, region: str) -> dict[str, str]:
 class Worker:
     """One warm execution environment."""
 
-    def __init__(self, spec: FunctionSpec, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, spec: TemplateFunction, process: asyncio.subprocess.Process) -> None:
         self.spec = spec
         self.process = process
         self._log_task = asyncio.create_task(self._forward_log())
 
     @classmethod
-    async def start(cls, spec: FunctionSpec, runtime_dir: Path, region: str) -> Worker:
+    async def start(cls, spec: TemplateFunction, runtime_dir: Path, region: str) -> Worker:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -160,7 +160,7 @@ class Worker:
 class FunctionPool:
     """Up to ``max_workers`` warm workers of one function; invocations beyond that wait for one."""
 
-    def __init__(self, spec: FunctionSpec, runtime_dir: Path, region: str, max_workers: int) -> None:
+    def __init__(self, spec: TemplateFunction, runtime_dir: Path, region: str, max_workers: int) -> None:
         self.spec = spec
         self._runtime_dir = runtime_dir
         self._region = region

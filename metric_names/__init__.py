@@ -37,7 +37,7 @@ CONNECTIONS_CLOSED = Metric("Disconnections")
 DISCONNECT_FAILURES = Metric("DisconnectFailures")
 UNEXPECTED_ROUTES = Metric("UnexpectedRoutes")
 
-# Every frame-handling function (chat.handlers.runtime).
+# Every frame-handling function (chat.handlers.pipeline).
 FRAMES = Metric("Requests", dimension="Route")  # the route key
 ERROR_REPLIES = Metric("Errors", dimension="Code")  # the protocol's error code
 INTERNAL_ERROR_CODE = "INTERNAL_ERROR"

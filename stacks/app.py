@@ -28,7 +28,7 @@ from stacks.constants import (
     stack_name,
 )
 from stacks.deploy_access import DeployAccessStack, load_deploy_access
-from stacks.settings import Settings, SettingsError, load_settings
+from stacks.settings import SettingsError, StackSettings, load_settings
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 # What the CLI asks for by default; in-process apps (tests, the local stack) get the same template.
@@ -97,7 +97,7 @@ def _cdk_json_context() -> dict[str, Any]:
     return dict(json.loads(CDK_JSON.read_text()).get("context", {}))
 
 
-def _deployment_target(settings: Settings) -> cdk.Environment:
+def _deployment_target(settings: StackSettings) -> cdk.Environment:
     """The environment's own account/region when `cdk.json` pins them, else the CLI's defaults."""
     return cdk.Environment(
         account=settings.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),

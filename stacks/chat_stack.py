@@ -12,7 +12,7 @@ from stacks.database import ChatTable
 from stacks.functions import ChatFunctions
 from stacks.identity import ChatIdentity
 from stacks.monitoring import ChatMonitoring
-from stacks.settings import Settings
+from stacks.settings import StackSettings
 from stacks.websocket_api import ChatWebSocketApi
 
 
@@ -20,7 +20,7 @@ class ChatStack(Stack):
     """Everything one environment needs; `Chat-<env>`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, settings: Settings, bundling_mode: str, **kwargs: Any
+        self, scope: Construct, id_: str, *, settings: StackSettings, bundling_mode: str, **kwargs: Any
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         Tags.of(self).add("app", constants.SERVICE_NAME)

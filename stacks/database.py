@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from stacks.nag import acknowledge
-from stacks.settings import Settings
+from stacks.settings import StackSettings
 
 TTL_ATTRIBUTE = "ttl"
 
@@ -15,7 +15,7 @@ TTL_ATTRIBUTE = "ttl"
 class ChatTable(Construct):
     """Owns the table. `aws_dynamodb.Table`, not `TableV2`, which synthesizes to a global table."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
+    def __init__(self, scope: Construct, id_: str, *, settings: StackSettings) -> None:
         super().__init__(scope, id_)
         self.table = dynamodb.Table(
             self,

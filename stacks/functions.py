@@ -24,7 +24,7 @@ from constructs import Construct
 from stacks.bundling import CodeRoot, bundled_code
 from stacks.constants import SERVICE_NAME, metrics_namespace
 from stacks.nag import acknowledge
-from stacks.settings import Settings
+from stacks.settings import StackSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AUTHORIZER_ROOT = REPO_ROOT / "authorizer"
@@ -56,7 +56,7 @@ FANOUT_MAX_EVENT_AGE = Duration.minutes(15)
 
 
 @dataclass(frozen=True)
-class FunctionSpec:
+class ChatFunctionSpec:
     """One function's shape; memory also buys CPU (signature checks, JSON, fan-out)."""
 
     construct_id: str
@@ -66,22 +66,22 @@ class FunctionSpec:
     timeout_seconds: int
 
 
-AUTHORIZER = FunctionSpec(
+AUTHORIZER = ChatFunctionSpec(
     "AuthorizerFunction", "handler.lambda_handler", "Verifies the Cognito ID token on $connect", 256, 10
 )
-LIFECYCLE = FunctionSpec(
+LIFECYCLE = ChatFunctionSpec(
     "LifecycleFunction", "chat.handlers.lifecycle.handler", "Routes $connect and $disconnect", 256, 10
 )
-DIRECT = FunctionSpec(
+DIRECT = ChatFunctionSpec(
     "DirectFunction", "chat.handlers.direct.handler", "Actions that only reply to the caller", 256, 15
 )
-BROADCAST = FunctionSpec(
+BROADCAST = ChatFunctionSpec(
     "BroadcastFunction", "chat.handlers.broadcast.handler", "Actions that fan out to a room", 256, 15
 )
 # Posting costs CPU (about 1 ms per post in botocore on a full vCPU; 1,769 MB buys one vCPU): at
 # 1,024 MB a batch of 500 posts takes about 0.9 s (docs/ARCHITECTURE.md, "Fan-out model"). The
 # timeout covers a batch whose every post is retried against slow answers.
-FANOUT = FunctionSpec(
+FANOUT = ChatFunctionSpec(
     "FanoutFunction", "chat.handlers.fanout.handler", "Posts a frame to a room's connections", 1024, 60
 )
 
@@ -94,7 +94,7 @@ class ChatFunctions(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: Settings,
+        settings: StackSettings,
         bundling_mode: str,
         table: dynamodb.ITable,
         user_pool: cognito.IUserPool,
@@ -170,7 +170,7 @@ class ChatFunctions(Construct):
             function.add_to_role_policy(invoke_fanout)
         self._fanout_failures(settings)
 
-    def _fanout_failures(self, settings: Settings) -> None:
+    def _fanout_failures(self, settings: StackSettings) -> None:
         """Self-invocation for batches, and the queue for fan-outs Lambda gave up on."""
         # A policy of its own: the function's default policy is a dependency of the function, so
         # naming the function's ARN there would be a cycle.
@@ -208,7 +208,7 @@ class ChatFunctions(Construct):
         return tuple(child for child in self.node.children if isinstance(child, lambda_.Function))
 
     def _function(
-        self, spec: FunctionSpec, code: lambda_.Code, environment: dict[str, str]
+        self, spec: ChatFunctionSpec, code: lambda_.Code, environment: dict[str, str]
     ) -> lambda_.Function:
         """A function whose role may write to its own log group and nothing else (no managed policy)."""
         settings = self._settings

@@ -7,13 +7,13 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from stacks.nag import acknowledge
-from stacks.settings import Settings
+from stacks.settings import StackSettings
 
 
 class ChatIdentity(Construct):
     """E-mail sign-in with verified addresses, and one public client (no secret: SRP and refresh)."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
+    def __init__(self, scope: Construct, id_: str, *, settings: StackSettings) -> None:
         super().__init__(scope, id_)
         self.user_pool = cognito.UserPool(
             self,

@@ -27,7 +27,7 @@ from metric_names import Metric
 from stacks import log_queries
 from stacks.constants import SERVICE_NAME, metrics_namespace
 from stacks.log_queries import LogQuery, Source
-from stacks.settings import Settings
+from stacks.settings import StackSettings
 
 PERIOD = Duration.minutes(5)
 RUNBOOK = "docs/OPERATIONS.md"
@@ -44,7 +44,7 @@ class ChatMonitoring(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: Settings,
+        settings: StackSettings,
         functions: Sequence[lambda_.Function],
         authorizer: lambda_.Function,
         stage: apigwv2.WebSocketStage,
@@ -161,7 +161,7 @@ class ChatMonitoring(Construct):
 
     def _dashboard(
         self,
-        settings: Settings,
+        settings: StackSettings,
         functions: Sequence[lambda_.Function],
         stage: apigwv2.WebSocketStage,
         table: dynamodb.ITable,
@@ -184,7 +184,7 @@ class ChatMonitoring(Construct):
         )
         return dashboard
 
-    def _topic(self, settings: Settings) -> sns.Topic:
+    def _topic(self, settings: StackSettings) -> sns.Topic:
         # A customer managed key: CloudWatch cannot publish to a topic under the AWS managed SNS key.
         key = kms.Key(
             self,
@@ -237,7 +237,7 @@ class ChatMonitoring(Construct):
 
     # Widgets, row by row.
 
-    def _overview_widgets(self, settings: Settings) -> list[cloudwatch.IWidget]:
+    def _overview_widgets(self, settings: StackSettings) -> list[cloudwatch.IWidget]:
         return [
             cloudwatch.TextWidget(
                 markdown=(

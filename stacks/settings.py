@@ -1,6 +1,6 @@
 """Per-environment settings: one frozen dataclass, read from `cdk.json` context and validated at once.
 
-Every value a stack construct needs per environment lives here; constructs take a `Settings` and
+Every value a stack construct needs per environment lives here; constructs take a `StackSettings` and
 never read CDK context themselves.
 """
 
@@ -38,7 +38,7 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class StackSettings:
     """What differs between dev, staging and prod. Field names are the keys in `cdk.json`."""
 
     env_name: str
@@ -124,15 +124,15 @@ class Settings:
             yield f"alarm_email must be an e-mail address or null, got {self.alarm_email!r}"
 
 
-def load_settings(env_name: str, environments: Mapping[str, Any] | None) -> Settings:
+def load_settings(env_name: str, environments: Mapping[str, Any] | None) -> StackSettings:
     """The validated settings of `env_name` from the `environments` context of `cdk.json`."""
     if env_name not in ENV_NAMES:
         raise SettingsError(f"unknown environment {env_name!r}; known environments: {', '.join(ENV_NAMES)}")
     entry = (environments or {}).get(env_name)
     if not isinstance(entry, Mapping):
         raise SettingsError(f"environment {env_name!r} has no settings in cdk.json context 'environments'")
-    hints = typing.get_type_hints(Settings)
-    expected = {field.name for field in fields(Settings)} - {"env_name"}
+    hints = typing.get_type_hints(StackSettings)
+    expected = {field.name for field in fields(StackSettings)} - {"env_name"}
     # Optional settings may be null or absent (CDK drops null context values on the way in).
     optional = {name for name in expected if type(None) in typing.get_args(hints[name])}
     unknown, missing = set(entry) - expected, expected - optional - set(entry)
@@ -141,7 +141,7 @@ def load_settings(env_name: str, environments: Mapping[str, Any] | None) -> Sett
             f"environment {env_name!r}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}"
         )
     values = {name: _typed(env_name, name, hints[name], entry.get(name)) for name in expected}
-    return Settings(env_name=env_name, **values)
+    return StackSettings(env_name=env_name, **values)
 
 
 def _typed(env_name: str, name: str, hint: Any, value: Any) -> Any:

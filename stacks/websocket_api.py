@@ -16,7 +16,7 @@ from constructs import Construct, IConstruct
 import route_keys
 from stacks.constants import APP_NAME
 from stacks.nag import acknowledge, nag_reference
-from stacks.settings import Settings
+from stacks.settings import StackSettings
 
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 ID_TOKEN_IDENTITY_SOURCE = "route.request.querystring.idToken"
@@ -52,7 +52,7 @@ class ChatWebSocketApi(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: Settings,
+        settings: StackSettings,
         authorizer_function: lambda_.IFunction,
         lifecycle_function: lambda_.IFunction,
         direct_function: lambda_.IFunction,

@@ -61,7 +61,7 @@ REQUIRED_BY_HANDLER: dict[str, tuple[str, ...]] = {
 }
 
 
-class SettingsError(ValueError):
+class ChatSettingsError(ValueError):
     """A variable is missing or its value cannot be used; the message names the variable."""
 
 
@@ -106,10 +106,10 @@ class ChatSettings:
     def from_environ(
         cls, environ: Mapping[str, str] = os.environ, *, required: Iterable[str] = ()
     ) -> ChatSettings:
-        """Parse and check every variable; raises SettingsError naming the first one that is wrong."""
+        """Parse and check every variable; raises ChatSettingsError naming the first one that is wrong."""
         missing = [name for name in (TABLE_NAME, *required) if not environ.get(name)]
         if missing:
-            raise SettingsError(f"{', '.join(missing)} must be set (the stack sets it)")
+            raise ChatSettingsError(f"{', '.join(missing)} must be set (the stack sets it)")
         try:
             verifier = (
                 VerifierSettings.from_environ(environ)
@@ -117,7 +117,7 @@ class ChatSettings:
                 else None
             )
         except ValueError as exc:
-            raise SettingsError(str(exc)) from None
+            raise ChatSettingsError(str(exc)) from None
         return cls(
             table_name=environ[TABLE_NAME],
             message_max_length=_integer(environ, MESSAGE_MAX_LENGTH, "5000", minimum=1),
@@ -159,14 +159,14 @@ def _number(environ: Mapping[str, str], name: str, default: str, *, minimum: flo
         value = int(raw) if integer else float(raw)
     except ValueError:
         kind = "a whole number" if integer else "a number"
-        raise SettingsError(f"{name} must be {kind}, not {raw!r}") from None
+        raise ChatSettingsError(f"{name} must be {kind}, not {raw!r}") from None
     if not value >= minimum:  # also refuses NaN
-        raise SettingsError(f"{name} must be at least {minimum:g}, not {raw!r}")
+        raise ChatSettingsError(f"{name} must be at least {minimum:g}, not {raw!r}")
     return value
 
 
 def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
     raw = (environ.get(name) or default).strip().lower()
     if raw not in ("true", "false"):
-        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+        raise ChatSettingsError(f"{name} must be true or false, not {raw!r}")
     return raw == "true"

@@ -1,8 +1,9 @@
 """Drive the route functions the way API Gateway does: real event shapes, one handler per route group.
 
-`User.connect()` runs `$connect` and returns a `Connection`; `Connection.send(action, **fields)` builds
-the MESSAGE event API Gateway would deliver for that frame, routes it (by `$request.body.action`, else
-`$default`) to the function that owns the route, and returns the decoded direct reply.
+`User.connect()` runs `$connect` and returns a `ClientConnection`; `ClientConnection.send(action,
+**fields)` builds the MESSAGE event API Gateway would deliver for that frame, routes it (by
+`$request.body.action`, else `$default`) to the function that owns the route, and returns the
+decoded direct reply.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 from chat.dal import client as dal_client
-from chat.handlers import broadcast, direct, fanout, lifecycle, runtime
+from chat.handlers import broadcast, direct, fanout, lifecycle, pipeline
 
 import route_keys
 from tests.chat.environment import FANOUT_FUNCTION
@@ -38,7 +39,7 @@ FUNCTIONS = {
 def reload_settings() -> None:
     """Every function parses its settings again, with the code Lambda runs when it imports it."""
     for module in HANDLER_MODULES:
-        module.SETTINGS = runtime.load_settings(module.__name__)
+        module.SETTINGS = pipeline.load_settings(module.__name__)
 
 
 class FunctionEnvironment:
@@ -121,15 +122,15 @@ class User:
             context["email"] = self.email
         return context
 
-    def connect(self, connection_id: str | None = None) -> Connection:
-        connection = Connection(self, connection_id or new_connection_id())
+    def connect(self, connection_id: str | None = None) -> ClientConnection:
+        connection = ClientConnection(self, connection_id or new_connection_id())
         response = connection.lifecycle("connect")
         assert response == {"statusCode": 200}, response
         return connection
 
 
 @dataclass
-class Connection:
+class ClientConnection:
     user: User
     connection_id: str
 

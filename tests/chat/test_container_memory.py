@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chat.logic import ratelimit
-from chat.memory import BoundedCache
+from chat.lru import BoundedCache
 
 from tests.chat.harness import new_connection_id
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from chat.dal import client as dal_client
 
-from tests.chat.harness import Connection, User, new_connection_id
+from tests.chat.harness import ClientConnection, User, new_connection_id
 from tests.chat.test_request_counts import seeded_room
 from tests.chat.test_rooms import make_room
 from tests.chat.test_sessions import connection_items
@@ -21,7 +21,7 @@ MAX_CONNECTIONS = 10
 def test_the_eleventh_connection_of_a_user_is_refused_with_429_and_nothing_is_stored(table):
     user = User()
     connections = [user.connect() for _ in range(MAX_CONNECTIONS)]
-    refused = Connection(user, new_connection_id())
+    refused = ClientConnection(user, new_connection_id())
 
     assert refused.lifecycle("connect") == {"statusCode": 429}
 

@@ -7,7 +7,7 @@ import time
 
 from chat.handlers import broadcast, lifecycle
 
-from tests.chat.harness import Connection, LambdaContext, User, new_connection_id
+from tests.chat.harness import ClientConnection, LambdaContext, User, new_connection_id
 from tests.chat.test_fanout import emitted_metrics, metric_total
 from tests.chat.test_rooms import make_room
 
@@ -88,13 +88,13 @@ def test_ack_latency_is_skipped_without_a_request_time(chat_env, capsys):
 
 
 def test_refused_connections_count_by_the_status_answered(chat_env, capsys, function_env):
-    connection = Connection(User(), new_connection_id())
+    connection = ClientConnection(User(), new_connection_id())
     event = connection.event("connect", "$connect")
     del event["requestContext"]["authorizer"]
     capsys.readouterr()
     assert lifecycle.handler(event, LambdaContext()) == {"statusCode": 403}
     function_env.set(TABLE_NAME="no-such-table")  # the table write fails: 500
-    assert Connection(User(), new_connection_id()).lifecycle("connect") == {"statusCode": 500}
+    assert ClientConnection(User(), new_connection_id()).lifecycle("connect") == {"statusCode": 500}
 
     documents = emitted_metrics(capsys.readouterr().out)
     assert metric_total(documents, "ConnectionsRefused", Status="403") == 1

@@ -66,7 +66,7 @@ def test_a_reauth_seen_by_another_container_is_read_from_the_connection_record(
     chat_env, jwks, issuer, monkeypatch
 ):
     from chat.logic import sessions
-    from chat.memory import BoundedCache
+    from chat.lru import BoundedCache
 
     user = User()
     connection = expired_connection(user)

@@ -17,7 +17,7 @@ from chat.dal import members
 from chat.models.domain import Member, Membership, Room
 
 from admin.__main__ import main as admin
-from tests.chat.harness import Connection, User, dynamodb_requests, new_connection_id, new_id
+from tests.chat.harness import ClientConnection, User, dynamodb_requests, new_connection_id, new_id
 from tests.support.write_units import metered_writes
 
 MAX_DYNAMODB_REQUESTS = 4
@@ -29,7 +29,7 @@ UNITS_PER_ITEM = {"ROOM": 1, "LAST": 1, "MSG#": 2, "IDEM#": 2, "ROOM#": 2}
 
 
 def seeded_room(
-    sender: Connection, size: int, *, online: int | None = None, open_: bool = False
+    sender: ClientConnection, size: int, *, online: int | None = None, open_: bool = False
 ) -> tuple[str, list[str]]:
     """A room of `size` members (the sender included); `online` of the others (default: all) have
     one live connection each. Returns the room id and the other members' connection ids."""
@@ -50,7 +50,7 @@ def seeded_room(
 
 
 def send_counting(
-    sender: Connection, room_id: str, fields: dict[str, str], *, settle: bool = True
+    sender: ClientConnection, room_id: str, fields: dict[str, str], *, settle: bool = True
 ) -> tuple[dict, list[str]]:
     with dynamodb_requests() as sent:
         ack = sender.send("sendMessage", roomId=room_id, content="hello", settle=settle, **fields)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from tests.chat.harness import Connection, User, dynamodb_requests, new_id
+from tests.chat.harness import ClientConnection, User, dynamodb_requests, new_id
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
-def frames_of(server, connection: Connection, kind: str) -> list[dict]:
+def frames_of(server, connection: ClientConnection, kind: str) -> list[dict]:
     return [frame for frame in server.frames(connection.connection_id) if frame["type"] == kind]
 
 
-def make_room(owner: Connection, *members: User, open_: bool = False, name: str = "room") -> str:
+def make_room(owner: ClientConnection, *members: User, open_: bool = False, name: str = "room") -> str:
     reply = owner.send("createRoom", name=name, memberIds=[m.user_id for m in members], open=open_)
     return reply["room"]["roomId"]
 

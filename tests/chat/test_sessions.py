@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from tests.chat.harness import Connection, User, dynamodb_requests, new_connection_id
+from tests.chat.harness import ClientConnection, User, dynamodb_requests, new_connection_id
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
-def connection_items(table, connection: Connection) -> tuple[dict | None, int | None]:
+def connection_items(table, connection: ClientConnection) -> tuple[dict | None, int | None]:
     """The connection record, and the connection's expiry in its user's connection map."""
     forward = table.get_item(Key={"PK": f"CONN#{connection.connection_id}", "SK": "CONN"}).get("Item")
     user_map = table.get_item(Key={"PK": f"USER#{connection.user.user_id}", "SK": "CONNS"}).get("Item")
@@ -44,11 +44,11 @@ def test_disconnect_removes_both_records_and_is_idempotent(table):
     assert connection.disconnect() == {"statusCode": 200}
     assert connection_items(table, connection) == (None, None)
     assert connection.disconnect() == {"statusCode": 200}
-    assert Connection(User(), new_connection_id()).disconnect() == {"statusCode": 200}
+    assert ClientConnection(User(), new_connection_id()).disconnect() == {"statusCode": 200}
 
 
 def test_connect_without_authorizer_context_is_refused_and_writes_nothing(table):
-    connection = Connection(User(), new_connection_id())
+    connection = ClientConnection(User(), new_connection_id())
     event = connection.event("connect", "$connect")
     del event["requestContext"]["authorizer"]
     from chat.handlers import lifecycle
@@ -191,7 +191,7 @@ def test_the_lifecycle_function_refuses_a_route_it_does_not_own(chat_env):
 
     from tests.chat.harness import LambdaContext
 
-    connection = Connection(User(), new_connection_id())
+    connection = ClientConnection(User(), new_connection_id())
     event = connection.event("message", "sendMessage")
 
     assert lifecycle.handler(event, LambdaContext()) == {"statusCode": 400}
@@ -204,7 +204,7 @@ def test_connect_and_disconnect_update_the_member_item_in_every_room_of_the_user
         a.send("createRoom", name=f"r{i}", memberIds=[bob.user_id])["room"]["roomId"] for i in range(12)
     ]
 
-    def indexed(connection: Connection) -> list[bool]:
+    def indexed(connection: ClientConnection) -> list[bool]:
         return [connection.connection_id in member_connections(table, r, bob) for r in room_ids]
 
     b = bob.connect()

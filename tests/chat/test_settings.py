@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from chat.config import ChatSettings, SettingsError
+from chat.config import ChatSettings, ChatSettingsError
 
 from tests.chat.environment import BASELINE
 
@@ -53,7 +53,7 @@ def test_the_stacks_values_parse() -> None:
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(changes: dict[str, str], message: str) -> None:
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(ChatSettingsError, match=message):
         ChatSettings.from_environ({**BASELINE, **changes})
 
 
@@ -69,7 +69,7 @@ def test_a_handler_without_what_it_needs_fails_at_import(module: str, missing: s
     result = cold_start(module, **{missing: None})
 
     assert result.returncode != 0
-    assert f"SettingsError: {missing} must be set" in result.stderr
+    assert f"ChatSettingsError: {missing} must be set" in result.stderr
 
 
 def test_a_bad_value_fails_the_cold_start_not_each_request() -> None:
@@ -78,4 +78,4 @@ def test_a_bad_value_fails_the_cold_start_not_each_request() -> None:
     result = cold_start("chat.handlers.direct", MAX_ROOM_MEMBERS="ten thousand")
 
     assert result.returncode != 0
-    assert "SettingsError: MAX_ROOM_MEMBERS must be a whole number, not 'ten thousand'" in result.stderr
+    assert "ChatSettingsError: MAX_ROOM_MEMBERS must be a whole number, not 'ten thousand'" in result.stderr

@@ -9,7 +9,7 @@ import pytest
 
 from local_stack.assembly import Assembly, AssemblyError
 from local_stack.intrinsics import Resolver
-from local_stack.model import AsyncInvokeSpec, FunctionSpec, build_async_invoke
+from local_stack.model import AsyncInvokeSpec, TemplateFunction, build_async_invoke
 
 QUEUE_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:Stack-Failures"
 
@@ -27,7 +27,7 @@ def template(*configs: dict[str, Any], dead_letter: bool = False) -> dict[str, A
 def read(body: dict[str, Any]) -> dict[str, AsyncInvokeSpec]:
     assembly = Assembly(Path("."), "Stack", "Stack", body, "ap-northeast-1", None)
     resolver = Resolver(assembly.resources, "ap-northeast-1", "123456789012", "Stack")
-    spec = FunctionSpec(
+    spec = TemplateFunction(
         logical_id="Fn",
         name=resolver.ref("Fn"),
         arn=resolver.get_att("Fn", "Arn"),

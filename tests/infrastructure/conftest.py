@@ -13,7 +13,7 @@ from aws_cdk import assertions
 
 from stacks.app import build_app
 from stacks.constants import ENV_NAMES, stack_name
-from stacks.settings import Settings, load_settings
+from stacks.settings import StackSettings, load_settings
 
 # Assets are not bundled here: these tests read the template (tests/infrastructure/test_bundling.py
 # bundles for real).
@@ -33,7 +33,7 @@ class Synth:
     """One environment's synthesized stack: the template (raw and as `assertions.Template`) and more."""
 
     env_name: str
-    settings: Settings
+    settings: StackSettings
     outdir: Path
     raw: dict[str, Any]
     template: assertions.Template

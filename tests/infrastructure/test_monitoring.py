@@ -173,7 +173,7 @@ EMIT = {
     ),
     # The real frame pipeline, with an action that crashes: the reply is INTERNAL_ERROR.
     "DirectFunction": (
-        "import json, os; from chat.config import ChatSettings; from chat.handlers.runtime import serve;"
+        "import json, os; from chat.config import ChatSettings; from chat.handlers.pipeline import serve;"
         "settings = ChatSettings.from_environ({**os.environ, 'TABLE_NAME': 'resolved-at-deploy-time'});"
         "event = {'requestContext': {'routeKey': 'ping', 'connectionId': 'c', 'requestTimeEpoch': 1,"
         " 'authorizer': {'userId': 'u', 'tokenExpiresAt': '9999999999'}}, 'body': '{\"action\": \"ping\"}'};"

@@ -23,7 +23,7 @@ from chat.dal.client import (
     table_name,
     transact,
 )
-from chat.models.domain import Caller, Connection
+from chat.models.domain import Caller, ConnectionRecord
 
 # Concurrent connects of one user retry the map write this often before giving up (500).
 MAP_WRITE_ATTEMPTS = 4
@@ -122,11 +122,11 @@ def delete(connection_id: str, user_id: str) -> None:
         table().delete_item(Key=keys.connection(connection_id))  # the entry was gone already
 
 
-def get(connection_id: str) -> Connection | None:
+def get(connection_id: str) -> ConnectionRecord | None:
     item = table().get_item(Key=keys.connection(connection_id), ConsistentRead=True).get("Item")
     if not alive(item):
         return None
-    return Connection(
+    return ConnectionRecord(
         connection_id=connection_id,
         user_id=str(item["userId"]),
         token_expires_at=int(item["tokenExpiresAt"]),

@@ -8,19 +8,19 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import route_keys
-from chat.handlers.runtime import Call, load_settings, serve
+from chat.handlers.pipeline import Call, load_settings, serve
 from chat.logic import messages, rooms
 from chat.models import frames, requests
 from chat.observability import logger, metrics
 
 
-def create_room(call: Call) -> frames.Frame:
+def create_room(call: Call) -> frames.ServerFrame:
     request = requests.create_room(call.frame)
     room, member_ids = rooms.create(call.caller, request, notifier=call.notifier, now=call.now)
     return frames.room(room, member_ids)
 
 
-def join_room(call: Call) -> frames.Frame:
+def join_room(call: Call) -> frames.ServerFrame:
     request = requests.room_request(call.frame)
     rooms.join(
         call.caller,
@@ -32,19 +32,19 @@ def join_room(call: Call) -> frames.Frame:
     return frames.joined(request.room_id)
 
 
-def leave_room(call: Call) -> frames.Frame:
+def leave_room(call: Call) -> frames.ServerFrame:
     request = requests.room_request(call.frame)
     rooms.leave(call.caller, request.room_id, notifier=call.notifier, now=call.now)
     return frames.left(request.room_id)
 
 
-def send_message(call: Call) -> frames.Frame:
+def send_message(call: Call) -> frames.ServerFrame:
     request = requests.send_message(call.frame, call.settings.message_max_length)
     ack = messages.send(call.caller, request, settings=call.settings, notifier=call.notifier, now=call.now)
     return frames.ack(ack)
 
 
-def mark_read(call: Call) -> frames.Frame:
+def mark_read(call: Call) -> frames.ServerFrame:
     request = requests.mark_read(call.frame)
     position = rooms.mark_read(call.caller, request.room_id, request.seq, notifier=call.notifier)
     return frames.read_marked(request.room_id, position)

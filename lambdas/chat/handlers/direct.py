@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import route_keys
-from chat.handlers.runtime import Call, load_settings, serve
+from chat.handlers.pipeline import Call, load_settings, serve
 from chat.logic import messages, reauth, rooms, sessions
 from chat.models import frames, requests
 from chat.models.errors import UnknownAction
@@ -15,17 +15,17 @@ from chat.observability import logger, metrics
 from chat.timeutil import iso
 
 
-def unknown_action(call: Call) -> frames.Frame:
+def unknown_action(call: Call) -> frames.ServerFrame:
     action = requests.action_name(call.frame)
     raise UnknownAction(f"unknown action {action[:64]!r}; valid actions: {', '.join(requests.ACTIONS)}")
 
 
-def ping(call: Call) -> frames.Frame:
+def ping(call: Call) -> frames.ServerFrame:
     sessions.keep_alive(call.caller, call.now)
     return frames.pong()
 
 
-def whoami(call: Call) -> frames.Frame:
+def whoami(call: Call) -> frames.ServerFrame:
     caller = call.caller
     return frames.identity(
         user_id=caller.user_id,
@@ -36,24 +36,24 @@ def whoami(call: Call) -> frames.Frame:
     )
 
 
-def reauthenticate(call: Call) -> frames.Frame:
+def reauthenticate(call: Call) -> frames.ServerFrame:
     request = requests.reauth(call.frame)
     return frames.reauthenticated(
         iso(reauth.reauth(call.caller, request.id_token, verifier=call.settings.verifier))
     )
 
 
-def list_rooms(call: Call) -> frames.Frame:
+def list_rooms(call: Call) -> frames.ServerFrame:
     return frames.rooms(rooms.listing(call.caller))
 
 
-def get_messages(call: Call) -> frames.Frame:
+def get_messages(call: Call) -> frames.ServerFrame:
     request = requests.get_messages(call.frame)
     items, has_more = messages.history(call.caller, request)
     return frames.messages(request.room_id, items, has_more)
 
 
-def get_members(call: Call) -> frames.Frame:
+def get_members(call: Call) -> frames.ServerFrame:
     request = requests.get_members(call.frame)
     items, cursor = rooms.member_page(
         call.caller, request.room_id, cursor=request.cursor, limit=request.limit

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chat.dispatch import FanoutJob
-from chat.handlers.runtime import load_settings
+from chat.handlers.pipeline import load_settings
 from chat.logic import fanout_job
 from chat.notify import Notifier
 from chat.observability import logger, metrics

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 import metric_names
 import route_keys
 from chat.dal import connections
-from chat.handlers.runtime import MissingIdentity, bind_log_keys, caller_of, load_settings
+from chat.handlers.pipeline import MissingIdentity, bind_log_keys, caller_of, load_settings
 from chat.logic import sessions
 from chat.notify import Notifier
 from chat.observability import count, count_by, logger, metrics

@@ -18,7 +18,8 @@ import uuid
 
 import metric_names
 from chat.config import ChatSettings
-from chat.dal import messages, rooms
+from chat.dal import messages as message_store
+from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
 from chat.logic import ratelimit
 from chat.logic.rooms import ensure_member
@@ -41,7 +42,7 @@ def send(
         caller.connection_id, rate=settings.send_rate_per_second, burst=settings.send_burst, now=now
     ):
         raise RateLimited()
-    context = messages.send_context(
+    context = message_store.send_context(
         request.room_id,
         caller.user_id,
         request.client_message_id,
@@ -54,11 +55,11 @@ def send(
     if not context.is_member:
         raise (
             NotAMember(request.room_id)
-            if rooms.get(request.room_id) is not None
+            if room_store.get(request.room_id) is not None
             else RoomNotFound(request.room_id)
         )
     try:
-        seq = rooms.allocate_seq(request.room_id)
+        seq = room_store.allocate_seq(request.room_id)
     except ConditionFailed as exc:
         raise RoomNotFound(request.room_id) from exc
     message = Message(
@@ -72,27 +73,29 @@ def send(
         sender_name=caller.name,
     )
     try:
-        messages.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS)
-    except messages.Duplicate:
+        message_store.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS)
+    except message_store.Duplicate:
         return _stored_ack(request, caller)
-    except messages.NoLongerMember as exc:
+    except message_store.NoLongerMember as exc:
         raise NotAMember(request.room_id) from exc
     count(metric_names.MESSAGES_STORED)
-    rooms.cache_last_message(message)
+    room_store.cache_last_message(message)
     notifier.room(request.room_id, frames.message(message), except_connection=caller.connection_id)
     return message.ack()
 
 
 def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:
     ensure_member(caller, request.room_id)
-    return messages.page(request.room_id, after=request.after, before=request.before, limit=request.limit)
+    return message_store.page(
+        request.room_id, after=request.after, before=request.before, limit=request.limit
+    )
 
 
 def _stored_ack(request: SendMessage, caller: Caller) -> Ack:
     """A concurrent retry stored the message first: answer with its ack."""
     ack = None
     if request.client_message_id is not None:
-        ack = messages.previous_ack(request.room_id, caller.user_id, request.client_message_id)
+        ack = message_store.previous_ack(request.room_id, caller.user_id, request.client_message_id)
     if ack is None:
         raise InternalError()
     return ack

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from chat.dal import rooms
+from chat.dal import rooms as room_store
 from chat.dal.client import in_parallel
 from chat.models import frames
 from chat.notify import Notifier
@@ -19,7 +19,7 @@ def announce(
     if not room_ids:
         return
     delta = 1 if online else -1
-    in_parallel(lambda room_id: rooms.count_online(room_id, delta), room_ids)
+    in_parallel(lambda room_id: room_store.count_online(room_id, delta), room_ids)
     frame_of = {room_id: frames.presence(room_id, user_id, display_name, online) for room_id in room_ids}
-    found = list(rooms.many(room_ids).values())
+    found = list(room_store.many(room_ids).values())
     in_parallel(lambda room: notifier.about_people(room, frame_of[room.room_id], except_user=user_id), found)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chat.memory import BoundedCache
+from chat.lru import BoundedCache
 
 
 @dataclass

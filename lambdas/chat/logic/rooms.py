@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from chat.dal import connections, members, rooms
+from chat.dal import connections, members
+from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
 from chat.models import frames
 from chat.models.domain import Caller, Member, Membership, Message, Room
@@ -111,7 +112,7 @@ def leave(caller: Caller, room_id: str, *, notifier: Notifier, now: float) -> No
 def listing(caller: Caller) -> list[tuple[Membership, Room | None, Message | None]]:
     """The caller's rooms, most recently active first, each with its room and last message."""
     memberships = members.memberships(caller.user_id)
-    current = rooms.with_last_messages([m.room_id for m in memberships])
+    current = room_store.with_last_messages([m.room_id for m in memberships])
     items = [(m, *current.get(m.room_id, (None, None))) for m in memberships]
 
     def recency(item: tuple[Membership, Room | None, Message | None]) -> str:
@@ -162,7 +163,7 @@ def typing(caller: Caller, room_id: str, *, notifier: Notifier) -> None:
 def ensure_member(caller: Caller, room_id: str) -> None:
     """A read of the caller's (small) membership item; the room is read only to explain a refusal."""
     if members.membership(caller.user_id, room_id) is None:
-        raise NotAMember(room_id) if rooms.get(room_id) is not None else RoomNotFound(room_id)
+        raise NotAMember(room_id) if room_store.get(room_id) is not None else RoomNotFound(room_id)
 
 
 def _room_and_membership(caller: Caller, room_id: str) -> tuple[Room, Membership | None]:
@@ -174,7 +175,7 @@ def _room_and_membership(caller: Caller, room_id: str) -> tuple[Room, Membership
 
 
 def _existing(room_id: str) -> Room:
-    room = rooms.get(room_id)
+    room = room_store.get(room_id)
     if room is None:
         raise RoomNotFound(room_id)
     return room

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chat.dal import connections, members
 from chat.dal.client import in_parallel
 from chat.logic import presence
-from chat.memory import BoundedCache
+from chat.lru import BoundedCache
 from chat.models.domain import Caller
 from chat.models.errors import TokenExpired
 from chat.notify import Notifier

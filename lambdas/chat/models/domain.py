@@ -25,7 +25,7 @@ class Caller:
 
 
 @dataclass(frozen=True)
-class Connection:
+class ConnectionRecord:
     connection_id: str
     user_id: str
     token_expires_at: int

@@ -7,37 +7,42 @@ from typing import Any
 from chat.models.domain import Ack, Member, Membership, Message, Room
 from chat.models.errors import ChatError
 
-Frame = dict[str, Any]
+ServerFrame = dict[str, Any]
 
 
-def error(err: ChatError, *, action: str | None) -> Frame:
-    frame: Frame = {"type": "error", "code": err.code, "message": err.message, "retryable": err.retryable}
+def error(err: ChatError, *, action: str | None) -> ServerFrame:
+    frame: ServerFrame = {
+        "type": "error",
+        "code": err.code,
+        "message": err.message,
+        "retryable": err.retryable,
+    }
     if action is not None:
         frame["action"] = action
     return frame
 
 
-def room(value: Room, member_ids: frozenset[str]) -> Frame:
+def room(value: Room, member_ids: frozenset[str]) -> ServerFrame:
     return {"type": "room", "room": value.wire(member_ids)}
 
 
-def joined(room_id: str) -> Frame:
+def joined(room_id: str) -> ServerFrame:
     return {"type": "joined", "roomId": room_id}
 
 
-def left(room_id: str) -> Frame:
+def left(room_id: str) -> ServerFrame:
     return {"type": "left", "roomId": room_id}
 
 
-def member_joined(room_id: str, user_id: str, display_name: str) -> Frame:
+def member_joined(room_id: str, user_id: str, display_name: str) -> ServerFrame:
     return {"type": "memberJoined", "roomId": room_id, "userId": user_id, "displayName": display_name}
 
 
-def member_left(room_id: str, user_id: str) -> Frame:
+def member_left(room_id: str, user_id: str) -> ServerFrame:
     return {"type": "memberLeft", "roomId": room_id, "userId": user_id}
 
 
-def rooms(items: list[tuple[Membership, Room | None, Message | None]]) -> Frame:
+def rooms(items: list[tuple[Membership, Room | None, Message | None]]) -> ServerFrame:
     """`rooms`: each membership with its room's counts, last message and the caller's unread count."""
     listed = []
     for membership, current, last in items:
@@ -56,12 +61,12 @@ def rooms(items: list[tuple[Membership, Room | None, Message | None]]) -> Frame:
     return {"type": "rooms", "items": listed}
 
 
-def members(room_id: str, items: list[Member], cursor: str | None, *, now: float) -> Frame:
+def members(room_id: str, items: list[Member], cursor: str | None, *, now: float) -> ServerFrame:
     listed = [{"userId": m.user_id, "displayName": m.display_name, "online": m.online(now)} for m in items]
     return {"type": "members", "roomId": room_id, "items": listed, "cursor": cursor}
 
 
-def presence(room_id: str, user_id: str, display_name: str, online: bool) -> Frame:
+def presence(room_id: str, user_id: str, display_name: str, online: bool) -> ServerFrame:
     return {
         "type": "presence",
         "roomId": room_id,
@@ -71,41 +76,43 @@ def presence(room_id: str, user_id: str, display_name: str, online: bool) -> Fra
     }
 
 
-def ack(value: Ack) -> Frame:
+def ack(value: Ack) -> ServerFrame:
     return {"type": "ack", **value.wire()}
 
 
-def message(value: Message) -> Frame:
+def message(value: Message) -> ServerFrame:
     return {"type": "message", **value.wire()}
 
 
-def messages(room_id: str, items: list[Message], has_more: bool) -> Frame:
+def messages(room_id: str, items: list[Message], has_more: bool) -> ServerFrame:
     return {"type": "messages", "roomId": room_id, "items": [m.wire() for m in items], "hasMore": has_more}
 
 
-def read_marked(room_id: str, seq: int) -> Frame:
+def read_marked(room_id: str, seq: int) -> ServerFrame:
     return {"type": "readMarked", "roomId": room_id, "seq": seq}
 
 
-def read(room_id: str, user_id: str, display_name: str, seq: int) -> Frame:
+def read(room_id: str, user_id: str, display_name: str, seq: int) -> ServerFrame:
     return {"type": "read", "roomId": room_id, "userId": user_id, "displayName": display_name, "seq": seq}
 
 
-def typing(room_id: str, user_id: str, display_name: str) -> Frame:
+def typing(room_id: str, user_id: str, display_name: str) -> ServerFrame:
     return {"type": "typing", "roomId": room_id, "userId": user_id, "displayName": display_name}
 
 
-def pong() -> Frame:
+def pong() -> ServerFrame:
     return {"type": "pong"}
 
 
-def identity(*, user_id: str, username: str, email: str | None, connection_id: str, expires_at: str) -> Frame:
-    frame: Frame = {"type": "identity", "userId": user_id, "username": username}
+def identity(
+    *, user_id: str, username: str, email: str | None, connection_id: str, expires_at: str
+) -> ServerFrame:
+    frame: ServerFrame = {"type": "identity", "userId": user_id, "username": username}
     if email:
         frame["email"] = email
     frame.update(connectionId=connection_id, expiresAt=expires_at)
     return frame
 
 
-def reauthenticated(expires_at: str) -> Frame:
+def reauthenticated(expires_at: str) -> ServerFrame:
     return {"type": "reauthenticated", "expiresAt": expires_at}

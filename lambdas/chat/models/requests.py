@@ -33,14 +33,14 @@ MAX_PAGE = 100
 
 
 @dataclass(frozen=True)
-class Frame:
+class ClientFrame:
     """A decoded client frame: its fields and the requestId to echo (when one was given and valid)."""
 
     fields: dict[str, Any]
     request_id: str | None
 
     @classmethod
-    def decode(cls, body: str | bytes | None, *, base64_encoded: bool = False) -> Frame:
+    def decode(cls, body: str | bytes | None, *, base64_encoded: bool = False) -> ClientFrame:
         raw = _body_bytes(body, base64_encoded)
         if len(raw) > MAX_FRAME_BYTES:
             raise BadRequest(f"a frame is at most {MAX_FRAME_BYTES} bytes")
@@ -103,7 +103,7 @@ class Reauth:
     id_token: str
 
 
-def action_name(frame: Frame) -> str:
+def action_name(frame: ClientFrame) -> str:
     """The frame's `action` (the `$default` route has to look at it to say what went wrong)."""
     action = frame.fields.get("action")
     if action is None:
@@ -113,7 +113,7 @@ def action_name(frame: Frame) -> str:
     return action
 
 
-def create_room(frame: Frame) -> CreateRoom:
+def create_room(frame: ClientFrame) -> CreateRoom:
     fields = frame.fields
     name = _string(fields, "name", MAX_ROOM_NAME_CHARS)
     if not name.strip():
@@ -132,11 +132,11 @@ def create_room(frame: Frame) -> CreateRoom:
     return CreateRoom(name=name, member_ids=unique, open=is_open)
 
 
-def room_request(frame: Frame) -> RoomRequest:
+def room_request(frame: ClientFrame) -> RoomRequest:
     return RoomRequest(room_id=_room_id(frame.fields))
 
 
-def send_message(frame: Frame, max_length: int) -> SendMessage:
+def send_message(frame: ClientFrame, max_length: int) -> SendMessage:
     fields = frame.fields
     room_id = _room_id(fields)
     content = fields.get("content")
@@ -149,7 +149,7 @@ def send_message(frame: Frame, max_length: int) -> SendMessage:
     return SendMessage(room_id=room_id, content=content, client_message_id=client_message_id)
 
 
-def get_messages(frame: Frame) -> GetMessages:
+def get_messages(frame: ClientFrame) -> GetMessages:
     fields = frame.fields
     room_id = _room_id(fields)
     after = _optional_int(fields, "after", 0, MAX_SEQ)
@@ -160,21 +160,21 @@ def get_messages(frame: Frame) -> GetMessages:
     return GetMessages(room_id=room_id, after=after, before=before, limit=limit or DEFAULT_PAGE)
 
 
-def get_members(frame: Frame) -> GetMembers:
+def get_members(frame: ClientFrame) -> GetMembers:
     fields = frame.fields
     cursor = _optional_string(fields, "cursor", MAX_USER_ID_CHARS)
     limit = _optional_int(fields, "limit", 1, MAX_PAGE)
     return GetMembers(room_id=_room_id(fields), cursor=cursor, limit=limit or MAX_PAGE)
 
 
-def mark_read(frame: Frame) -> MarkRead:
+def mark_read(frame: ClientFrame) -> MarkRead:
     seq = _optional_int(frame.fields, "seq", 0, MAX_SEQ)
     if seq is None:
         raise BadRequest("seq is required")
     return MarkRead(room_id=_room_id(frame.fields), seq=seq)
 
 
-def reauth(frame: Frame) -> Reauth:
+def reauth(frame: ClientFrame) -> Reauth:
     return Reauth(id_token=_string(frame.fields, "idToken", MAX_ID_TOKEN_CHARS))
 
 

@@ -16,7 +16,7 @@ from chat.logic import sessions
 from chat.models import frames
 from chat.models.domain import Caller
 from chat.models.errors import ChatError, InternalError
-from chat.models.requests import Frame
+from chat.models.requests import ClientFrame
 from chat.notify import Notifier
 from chat.observability import count_by, logger, milliseconds
 from chat.timeutil import now
@@ -31,7 +31,7 @@ class Call:
     """One client frame, with everything an action needs to act on it."""
 
     caller: Caller
-    frame: Frame
+    frame: ClientFrame
     settings: ChatSettings
     now: float
     request_context: Mapping[str, Any]
@@ -41,7 +41,7 @@ class Call:
         return Notifier.from_settings(self.settings)
 
 
-Action = Callable[[Call], "frames.Frame | None"]
+Action = Callable[[Call], "frames.ServerFrame | None"]
 
 
 def load_settings(module: str) -> ChatSettings:
@@ -99,7 +99,7 @@ def serve(
         if action is None:  # the API routes a key to the wrong function: a deployment error
             raise LookupError(f"no action for route {route_key!r}")
         caller = caller_of(event)
-        frame = Frame.decode(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
+        frame = ClientFrame.decode(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
         request_id = frame.request_id
         logger.append_keys(client_request_id=request_id)
         call = Call(caller=caller, frame=frame, settings=settings, now=now(), request_context=context)
