@@ -10,18 +10,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 import metric_names
 import route_keys
 from chat.dal import connections
-from chat.handlers.pipeline import MissingIdentity, bind_log_keys, caller_of, load_settings
+from chat.handlers.pipeline import RouteEvent, load_settings
 from chat.logic import sessions
 from chat.notify import Notifier
 from chat.observability import count, count_by, logger, metrics
 from chat.timeutil import now
 
 
-def connect(event: dict[str, Any]) -> dict[str, Any]:
+def connect(event: RouteEvent) -> dict[str, Any]:
     """200 accepts the connection; anything else refuses it (the records are written all or nothing)."""
-    try:
-        caller = caller_of(event)
-    except MissingIdentity:
+    caller = event.caller
+    if caller is None:
         logger.error("connect without authorizer context: refused")
         return _refused(403)
     try:
@@ -46,10 +45,10 @@ def _refused(status: int) -> dict[str, Any]:
     return {"statusCode": status}
 
 
-def disconnect(event: dict[str, Any]) -> dict[str, Any]:
+def disconnect(event: RouteEvent) -> dict[str, Any]:
     """Best effort and idempotent: whatever is left is found by TTL or by a 410 later."""
     try:
-        caller = caller_of(event)
+        caller = event.identified_caller()
         sessions.drop(
             caller.connection_id,
             caller.user_id,
@@ -67,7 +66,7 @@ def disconnect(event: dict[str, Any]) -> dict[str, Any]:
 
 # Parsed once, when Lambda imports this module (tests re-read it after changing the environment).
 SETTINGS = load_settings(__name__)
-ROUTES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+ROUTES: dict[str, Callable[[RouteEvent], dict[str, Any]]] = {
     route_keys.CONNECT: connect,
     route_keys.DISCONNECT: disconnect,
 }
@@ -76,10 +75,11 @@ ROUTES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    bind_log_keys(event)
-    route = ROUTES.get(event.get("requestContext", {}).get("routeKey", ""))
+    inbound = RouteEvent.read(event)
+    inbound.bind_log_keys()
+    route = ROUTES.get(inbound.route_key)
     if route is None:
         logger.error("unexpected route for the lifecycle function")
         count(metric_names.UNEXPECTED_ROUTES)
         return {"statusCode": 400}
-    return route(event)
+    return route(inbound)

@@ -27,6 +27,42 @@ class MissingIdentity(Exception):
 
 
 @dataclass(frozen=True)
+class RouteEvent:
+    """What a route function reads from API Gateway's event, read once: route key, caller, context."""
+
+    route_key: str
+    context: Mapping[str, Any]  # requestContext
+    caller: Caller | None  # None: no usable `requestContext.authorizer`
+    body: str | bytes | None
+    base64_encoded: bool
+
+    @classmethod
+    def read(cls, event: Mapping[str, Any]) -> RouteEvent:
+        context = event.get("requestContext") or {}
+        return cls(
+            route_key=str(context.get("routeKey")),
+            context=context,
+            caller=_caller(context),
+            body=event.get("body"),
+            base64_encoded=bool(event.get("isBase64Encoded")),
+        )
+
+    def identified_caller(self) -> Caller:
+        if self.caller is None:
+            raise MissingIdentity("no usable requestContext.authorizer")
+        return self.caller
+
+    def bind_log_keys(self) -> None:
+        authorizer = self.context.get("authorizer") or {}
+        logger.append_keys(
+            route=self.context.get("routeKey"),
+            connection_id=self.context.get("connectionId"),
+            request_id=self.context.get("requestId"),
+            user_id=authorizer.get("userId"),
+        )
+
+
+@dataclass(frozen=True)
 class Call:
     """One client frame, with everything an action needs to act on it."""
 
@@ -34,7 +70,6 @@ class Call:
     frame: ClientFrame
     settings: ChatSettings
     now: float
-    request_context: Mapping[str, Any]
 
     @property
     def notifier(self) -> Notifier:
@@ -52,9 +87,8 @@ def load_settings(module: str) -> ChatSettings:
     return settings
 
 
-def caller_of(event: Mapping[str, Any]) -> Caller:
+def _caller(context: Mapping[str, Any]) -> Caller | None:
     """The caller, from `requestContext.authorizer` only (strings, as API Gateway delivers them)."""
-    context = event.get("requestContext") or {}
     authorizer = context.get("authorizer") or {}
     try:
         return Caller(
@@ -65,19 +99,8 @@ def caller_of(event: Mapping[str, Any]) -> Caller:
             token_expires_at=int(authorizer["tokenExpiresAt"]),
             display_name=str(authorizer.get("displayName", "")),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MissingIdentity("no usable requestContext.authorizer") from exc
-
-
-def bind_log_keys(event: Mapping[str, Any]) -> None:
-    context = event.get("requestContext") or {}
-    authorizer = context.get("authorizer") or {}
-    logger.append_keys(
-        route=context.get("routeKey"),
-        connection_id=context.get("connectionId"),
-        request_id=context.get("requestId"),
-        user_id=authorizer.get("userId"),
-    )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def serve(
@@ -88,9 +111,9 @@ def serve(
     expiry_exempt: frozenset[str],
 ) -> dict[str, Any]:
     """Run the action of the event's route key; every failure becomes the protocol's error frame."""
-    bind_log_keys(event)
-    context = event.get("requestContext") or {}
-    route_key = str(context.get("routeKey"))
+    inbound = RouteEvent.read(event)
+    inbound.bind_log_keys()
+    route_key = inbound.route_key
     count_by(metric_names.FRAMES, route_key)
     action_name = route_key if route_key in routes and route_key != route_keys.DEFAULT else None
     request_id = None
@@ -98,11 +121,11 @@ def serve(
         action = routes.get(route_key)
         if action is None:  # the API routes a key to the wrong function: a deployment error
             raise LookupError(f"no action for route {route_key!r}")
-        caller = caller_of(event)
-        frame = ClientFrame.decode(event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")))
+        caller = inbound.identified_caller()
+        frame = ClientFrame.decode(inbound.body, base64_encoded=inbound.base64_encoded)
         request_id = frame.request_id
         logger.append_keys(client_request_id=request_id)
-        call = Call(caller=caller, frame=frame, settings=settings, now=now(), request_context=context)
+        call = Call(caller=caller, frame=frame, settings=settings, now=now())
         if route_key not in expiry_exempt:
             sessions.ensure_token_valid(caller, call.now)
         reply = action(call)
@@ -117,7 +140,7 @@ def serve(
     if reply is None:
         return {"statusCode": 200}
     if reply["type"] == "ack":
-        _record_ack_latency(context)
+        _record_ack_latency(inbound.context)
     if request_id is not None:
         reply["requestId"] = request_id
     return {"statusCode": 200, "body": json.dumps(reply, ensure_ascii=False)}
