@@ -54,7 +54,7 @@ diff: bootstrap ## show what deploying ENV would change (needs AWS credentials)
 deploy: bootstrap ## deploy ENV and write its outputs to outputs/ENV.json (needs AWS credentials)
 	@mkdir -p outputs
 	$(CDK) deploy -c env=$(ENV) --require-approval $(APPROVAL) --outputs-file outputs/.raw-$(ENV).json
-	$(PY) -m stacks.outputs outputs/.raw-$(ENV).json outputs/$(ENV).json
+	$(PY) -m tools.outputs outputs/.raw-$(ENV).json outputs/$(ENV).json
 
 review: bootstrap ## what the working tree changes in every env's stacks against BASE=<git ref>, as Markdown
 	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref>   (e.g. BASE=origin/main or BASE=HEAD~1)" >&2; exit 2; }
@@ -63,7 +63,7 @@ review: bootstrap ## what the working tree changes in every env's stacks against
 lint: bootstrap ## ruff, cfn-lint over every env's template, tsc over the JavaScript client, actionlint and zizmor over the workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m stacks.lint
+	$(PY) -m tools.lint
 	@rm -rf .local/js-types
 	$(TSC) -p $(JS_CLIENT)/tsconfig.json --outDir .local/js-types
 	@diff -r $(JS_CLIENT)/types .local/js-types || { echo "$(JS_CLIENT)/types is stale: run make types"; exit 1; }

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_stack.harness import LocalStackProcess
 from tests.e2e import support
+from tests.support.local_stack import LocalStackProcess
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from local_stack.demo import DEMO_PASSWORD
-from local_stack.harness import REPOSITORY, LocalStackProcess
+from tests.support.local_stack import REPOSITORY, LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from local_stack.harness import LocalStackProcess
 from tests.e2e.support import ChatClient, cognito, new_user, reissued, scan_count, sign_in
+from tests.support.local_stack import LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

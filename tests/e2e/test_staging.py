@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from local_stack.harness import REPOSITORY, LocalStackProcess
 from tests.e2e.support import ChatClient, new_user
+from tests.support.local_stack import REPOSITORY, LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_stack.harness import LocalStackProcess
 from tests.emulator.support import ASYNC_SCALE, FIXTURE_APP
+from tests.support.local_stack import LocalStackProcess
 
 
 @pytest.fixture(scope="session")

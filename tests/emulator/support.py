@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from local_stack.harness import LocalStackProcess
+from tests.support.local_stack import LocalStackProcess
 
 FIXTURE_APP = "tests.emulator.fixture_app.app:build_app"
 ASYNC_SCALE = 0.005  # the session stack's async clock: Lambda's one-minute retry delay is 0.3 s

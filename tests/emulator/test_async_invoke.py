@@ -21,8 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 
-from local_stack.harness import REPOSITORY, LocalStackProcess
 from tests.emulator.support import ASYNC_SCALE, probe, processes_mentioning, recorded, url
+from tests.support.local_stack import REPOSITORY, LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from local_stack.harness import LocalStackProcess
 from tests.emulator.support import management, recorded_kind, url
+from tests.support.local_stack import LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

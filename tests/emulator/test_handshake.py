@@ -8,8 +8,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from local_stack.harness import LocalStackProcess
 from tests.emulator.support import management, probe, recorded, recorded_kind, url
+from tests.support.local_stack import LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from local_stack.harness import LocalStackProcess
 from tests.emulator.support import recorded_kind, url
+from tests.support.local_stack import LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

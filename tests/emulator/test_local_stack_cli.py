@@ -16,9 +16,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.sync.client import connect as connect_blocking
 
-from local_stack.harness import REPOSITORY, LocalStackProcess
 from stacks.constants import OUTPUT_KEYS
 from tests.emulator.support import processes_mentioning
+from tests.support.local_stack import REPOSITORY, LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from local_stack.harness import LocalStackProcess
 from tests.emulator.support import url
+from tests.support.local_stack import LocalStackProcess
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,9 @@ from aws_cdk import aws_iam as iam
 
 from stacks.app import build_app
 from stacks.constants import DEPLOY_ACCESS_STACK_NAME, stack_name
-from stacks.lint import DEFAULT_LINT_REGIONS, lint_template
 from stacks.settings import SettingsError
 from tests.infrastructure.conftest import NO_BUNDLING
+from tools.lint import DEFAULT_LINT_REGIONS, lint_template
 
 REPOSITORY = "octo-org@4242/chat@777"  # GitHub's immutable subject form
 OIDC_HOST = "token.actions.githubusercontent.com"

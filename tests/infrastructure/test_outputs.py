@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from stacks import constants
-from stacks.outputs import OutputsError, flatten, main
 from tests.infrastructure.conftest import Synth
+from tools.outputs import OutputsError, flatten, main
 
 # The published contract, written out: stacks/constants.py (which the stack and the local stack use)
 # must say the same.

@@ -10,9 +10,9 @@ from aws_cdk import aws_iam as iam
 
 from stacks.app import build_app
 from stacks.constants import stack_name
-from stacks.lint import DEFAULT_LINT_REGIONS, lint_template, synth_template
 from stacks.nag import PLUGIN
 from tests.infrastructure.conftest import NO_BUNDLING, Synth, with_setting
+from tools.lint import DEFAULT_LINT_REGIONS, lint_template, synth_template
 
 
 def test_cdk_nag_aws_solutions_ran_and_found_nothing_unacknowledged(each_env: Synth) -> None:

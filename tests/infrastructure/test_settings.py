@@ -8,9 +8,9 @@ import pytest
 
 from stacks.app import build_app
 from stacks.constants import ENV_NAMES
-from stacks.lint import lint_template
 from stacks.settings import SettingsError, load_settings
 from tests.infrastructure.conftest import ENVIRONMENTS, NO_BUNDLING, synthesize, with_setting
+from tools.lint import lint_template
 
 
 def test_cdk_json_defines_exactly_the_known_environments() -> None:

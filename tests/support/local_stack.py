@@ -1,4 +1,4 @@
-"""Run ``python -m local_stack`` as a child process on free ports: how tests and benchmarks start it."""
+"""Run ``python -m local_stack`` as a child process on free ports: how the tests start it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from local_stack.moto_service import free_port
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 class LocalStackProcess:

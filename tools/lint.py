@@ -1,4 +1,4 @@
-"""`python -m stacks.lint`: cfn-lint over the synthesized template of every environment.
+"""`python -m tools.lint`: cfn-lint over the synthesized template of every environment.
 
 Fails on any error, and on any warning but the ones listed in `ACCEPTED_WARNINGS` (each with why).
 """

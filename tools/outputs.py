@@ -1,4 +1,4 @@
-"""`python -m stacks.outputs RAW OUT`: flattens `cdk deploy --outputs-file` for frontend teams.
+"""`python -m tools.outputs RAW OUT`: flattens `cdk deploy --outputs-file` for frontend teams.
 
 The CLI writes `{"Chat-dev": {"Region": ..., ...}}`; frontend teams get `{"Region": ..., ...}` with
 exactly the keys of PROTOCOL.md, or the command fails and says which are missing.
@@ -32,7 +32,7 @@ def flatten(raw: Mapping[str, Any]) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m stacks.outputs RAW_OUTPUTS_JSON FLAT_OUTPUTS_JSON", file=sys.stderr)
+        print("usage: python -m tools.outputs RAW_OUTPUTS_JSON FLAT_OUTPUTS_JSON", file=sys.stderr)
         return 2
     raw_path, out_path = Path(argv[0]), Path(argv[1])
     try:
