@@ -60,9 +60,10 @@ review: bootstrap ## what the working tree changes in every env's stacks against
 	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref>   (e.g. BASE=origin/main or BASE=HEAD~1)" >&2; exit 2; }
 	@$(PY) -m tools.review "$(BASE)"
 
-lint: bootstrap ## ruff, cfn-lint over every env's template, tsc over the JavaScript client, actionlint and zizmor over the workflows
+lint: bootstrap ## ruff, mypy (strict on the functions and the CDK app), cfn-lint over every env's template, tsc over the JavaScript client, actionlint and zizmor over the workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m tools.lint
 	@rm -rf .local/js-types
 	$(TSC) -p $(JS_CLIENT)/tsconfig.json --outDir .local/js-types
@@ -79,4 +80,4 @@ bench: bootstrap ## run the benchmarks (print figures, assert nothing)
 pr: lint test ## everything a reviewer runs
 
 clean: ## remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out .local .pytest_cache .hypothesis
+	rm -rf cdk.out .local .pytest_cache .hypothesis .mypy_cache

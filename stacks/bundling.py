@@ -117,5 +117,10 @@ def bundled_code(*, roots: Sequence[CodeRoot], requirements: Path, mode: str) ->
     return lambda_.Code.from_asset(
         str(roots[0].source),
         asset_hash=bundler.fingerprint(),
-        bundling=cdk.BundlingOptions(image=cdk.DockerImage.from_registry("unused"), local=bundler),
+        # jsii calls try_bundle(output_dir, options) with the options as one struct, not as the keyword
+        # arguments its generated ILocalBundling protocol declares.
+        bundling=cdk.BundlingOptions(
+            image=cdk.DockerImage.from_registry("unused"),
+            local=bundler,  # type: ignore[arg-type]
+        ),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnElement, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -126,7 +126,10 @@ class ChatWebSocketApi(Construct):
         function.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[connections])
         )
-        api_ref = nag_reference(self.api.node.default_child)
+        api_resource = self.api.node.default_child
+        if not isinstance(api_resource, CfnElement):
+            raise TypeError("the WebSocket API construct has no CloudFormation resource")
+        api_ref = nag_reference(api_resource)
         acknowledge(
             function.role,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"

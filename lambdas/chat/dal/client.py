@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -169,10 +169,11 @@ def _back_off(attempt: int) -> None:
 
 
 def is_condition_failure(exc: ClientError) -> bool:
-    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    code: str = exc.response["Error"]["Code"]
+    return code == "ConditionalCheckFailedException"
 
 
-def alive(item: dict[str, Any] | None, now: float | None = None) -> bool:
+def alive(item: dict[str, Any] | None, now: float | None = None) -> TypeGuard[dict[str, Any]]:
     """False for a missing item or one whose TTL has passed (DynamoDB deletes those days late)."""
     if item is None:
         return False

@@ -202,8 +202,7 @@ def _string(fields: dict[str, Any], name: str, max_chars: int) -> str:
     value = fields.get(name)
     if value is None:
         raise BadRequest(f"{name} is required")
-    _check_string(name, value, 1, max_chars)
-    return value
+    return _check_string(name, value, 1, max_chars)
 
 
 def _optional_string(fields: dict[str, Any], name: str, max_chars: int) -> str | None:
@@ -213,7 +212,7 @@ def _optional_string(fields: dict[str, Any], name: str, max_chars: int) -> str |
     return value
 
 
-def _check_string(name: str, value: Any, min_chars: int, max_chars: int) -> None:
+def _check_string(name: str, value: Any, min_chars: int, max_chars: int) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string")
     if not min_chars <= len(value) <= max_chars:
@@ -222,6 +221,7 @@ def _check_string(name: str, value: Any, min_chars: int, max_chars: int) -> None
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise BadRequest(f"{name} is not valid Unicode text") from exc
+    return value
 
 
 def _optional_int(fields: dict[str, Any], name: str, minimum: int, maximum: int) -> int | None:
