@@ -23,7 +23,7 @@ class LocalStackProcess:
         self, state_dir: Path, *, app: str | None = None, assembly: Path | None = None, **options: Any
     ) -> None:
         self.state_dir = REPOSITORY / state_dir  # as the child (started in REPOSITORY) sees it
-        self.ports = {"ws": free_port(), "connections": free_port(), "moto": free_port()}
+        self.ports = {"ws": free_port(), "connections": free_port(), "moto": free_port(), "web": free_port()}
         self.log_path = self.state_dir / "local_stack.log"
         self.outputs: dict[str, str] = {}
         self._command = [
@@ -38,6 +38,8 @@ class LocalStackProcess:
             str(self.ports["connections"]),
             "--moto-port",
             str(self.ports["moto"]),
+            "--web-port",
+            str(self.ports["web"]),
         ]
         if app is not None:
             self._command += ["--app", app]

@@ -17,6 +17,7 @@ from local_stack.gateway import Gateway, Limits
 from local_stack.intrinsics import Resolver, UnsupportedIntrinsic
 from local_stack.management import ManagementApi
 from local_stack.moto_service import LOOPBACK, MotoServer
+from local_stack.webapp import WebAppServer
 from local_stack.workers import FunctionPool
 
 DEFAULT_REGION = "ap-northeast-1"
@@ -30,6 +31,7 @@ class Ports:
     websocket: int
     connections: int
     moto: int
+    web: int
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class LocalStack:
         self._pools: dict[str, FunctionPool] = {}
         self._servers: list[asyncio.AbstractServer | Any] = []
         self.gateway: Gateway | None = None
+        self.webapp: WebAppServer | None = None
 
     @property
     def websocket_url(self) -> str:
@@ -89,6 +92,7 @@ class LocalStack:
         self.gateway = Gateway(api, self._pools, context, self.settings.limits)
         self._servers.append(await self.gateway.serve(LOOPBACK, ports.websocket))
         self._servers.append(await ManagementApi(self.gateway).serve(LOOPBACK, ports.connections))
+        self.webapp = WebAppServer(ports.web, self.settings.outputs_file).start()
         outputs = self._outputs()
         _write_json(self.settings.outputs_file, outputs)
         log.info("routes: %s", ", ".join(sorted(api.routes)))
@@ -100,6 +104,8 @@ class LocalStack:
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
+        if self.webapp is not None:
+            await asyncio.to_thread(self.webapp.stop)
         if self.gateway is not None:
             await self.gateway.drain()
         await asyncio.gather(*(pool.close() for pool in self._pools.values()))
@@ -148,6 +154,8 @@ class LocalStack:
         outputs["CognitoEndpoint"] = self.moto.endpoint
         outputs["DynamoDBEndpoint"] = self.moto.endpoint
         outputs["ConnectionsEndpoint"] = self.connections_endpoint
+        if self.webapp is not None:
+            outputs["WebAppUrl"] = self.webapp.url
         return outputs
 
 
