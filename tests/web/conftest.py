@@ -1,0 +1,60 @@
+"""The web chat page in a real Chromium, against the real local stack (dev settings)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Error, Playwright, sync_playwright
+
+from local_stack.harness import LocalStackProcess
+from tests.support.chromium import LAUNCH_ARGS, ChromiumMissing, install_playwright_chromium, system_chromium
+
+
+@pytest.fixture(scope="session")
+def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
+    process = LocalStackProcess(tmp_path_factory.mktemp("chat-web"), env="dev")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def outputs(chat_stack: LocalStackProcess) -> dict[str, str]:
+    return chat_stack.outputs
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium found on this machine, or Playwright's (installed on first use); never a skip."""
+    try:
+        executable = system_chromium()
+        if executable is None:
+            try:
+                instance = playwright.chromium.launch(args=list(LAUNCH_ARGS))
+            except Error:
+                install_playwright_chromium()
+                instance = playwright.chromium.launch(args=list(LAUNCH_ARGS))
+        else:
+            instance = playwright.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
+    except ChromiumMissing as error:
+        pytest.fail(str(error), pytrace=False)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where a test puts its screenshots: $WEB_SCREENSHOTS (to refresh docs/) or the test's tmp dir."""
+    import os
+
+    directory = Path(os.environ.get("WEB_SCREENSHOTS") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

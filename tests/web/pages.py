@@ -1,0 +1,90 @@
+"""The chat page as a person uses it: by the accessible names of its controls, in one browser context."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from playwright.sync_api import BrowserContext, Locator, Page, WebSocket, expect
+
+TIMEOUT_MS = 15_000
+
+
+@dataclass
+class ChatPage:
+    page: Page
+    # The page's connection ids, newest last, read from the `identity` replies its client receives.
+    connection_ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, context: BrowserContext, url: str) -> ChatPage:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        chat = cls(page)
+        page.on("websocket", chat._watch)
+        page.goto(url)
+        return chat
+
+    def _watch(self, socket: WebSocket) -> None:
+        def received(payload: str | bytes) -> None:
+            frame = json.loads(payload)
+            if frame.get("type") == "identity":
+                self.connection_ids.append(frame["connectionId"])
+
+        socket.on("framereceived", received)
+
+    @property
+    def status(self) -> Locator:
+        return self.page.get_by_role("status")
+
+    @property
+    def rooms(self) -> Locator:
+        return self.page.get_by_role("list", name="Rooms")
+
+    @property
+    def log(self) -> Locator:
+        return self.page.get_by_role("log")
+
+    def room(self, name: str) -> Locator:
+        return self.rooms.get_by_role("button", name=name, exact=True)
+
+    def sign_in(self, email: str, password: str) -> None:
+        self.page.get_by_role("textbox", name="Email").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in", exact=True).click()
+        self.expect_connected()
+
+    def expect_connected(self) -> None:
+        expect(self.status).to_have_text("Connected")
+
+    def create_room(self, name: str) -> str:
+        """Creates an open room and returns its id (shown under the room's title)."""
+        self.page.get_by_role("button", name="New room").click()
+        self.page.get_by_role("textbox", name="Room name").fill(name)
+        self.page.get_by_role("button", name="Create", exact=True).click()
+        expect(self.page.get_by_role("heading", name=name)).to_be_visible()
+        return self.room_id()
+
+    def room_id(self) -> str:
+        code = self.page.get_by_text("Room id").locator("code")
+        expect(code).not_to_be_empty()
+        return code.inner_text()
+
+    def join(self, room_id: str) -> None:
+        self.page.get_by_role("textbox", name="Room id").fill(room_id)
+        self.page.get_by_role("button", name="Join", exact=True).click()
+        expect(self.page.get_by_text("Room id").locator("code")).to_have_text(room_id)
+
+    def open_room(self, name: str) -> None:
+        self.room(name).click()
+        expect(self.page.get_by_role("heading", name=name)).to_be_visible()
+
+    def send(self, text: str) -> None:
+        self.page.get_by_role("textbox", name="Message").fill(text)
+        self.page.get_by_role("button", name="Send").click()
+
+    def message(self, text: str) -> Locator:
+        return self.log.get_by_text(text, exact=True)
+
+    def unread(self, name: str) -> Locator:
+        return self.rooms.get_by_role("listitem").filter(has=self.room(name)).locator(".unread")
