@@ -87,4 +87,5 @@ class ChatPage:
         return self.log.get_by_text(text, exact=True)
 
     def unread(self, name: str) -> Locator:
-        return self.rooms.get_by_role("listitem").filter(has=self.room(name)).locator(".unread")
+        named = self.page.get_by_role("button", name=name, exact=True)  # relative to each list item
+        return self.rooms.get_by_role("listitem").filter(has=named).locator(".unread")
