@@ -1,0 +1,211 @@
+/**
+ * The client on the real local stack, through the faults of a real network: a connection dropped
+ * without a close frame, a token that expires on a live connection, messages written while offline,
+ * a frame lost in transit, the 2-hour limit, requests that fail or get no reply.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { ChatError } from "../src/index.js";
+import { claims, clientFor, expiringAt, needsStack, signIn, stack, takeUser, until, vanish, wireTap } from "./stack.js";
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Everything a client tells the app, by event type. @param {import("../src/index.js").ChatClient} client */
+function record(client) {
+  const seen = { messages: /** @type {any[]} */ ([]), states: /** @type {string[]} */ ([]), errors: /** @type {ChatError[]} */ ([]) };
+  client.on("message", (message) => seen.messages.push(message));
+  client.on("state", (state) => seen.states.push(state));
+  client.on("error", (error) => seen.errors.push(error));
+  return seen;
+}
+
+/** @param {any[]} messages */
+const seqs = (messages) => messages.map((message) => message.seq);
+/** @param {number} n */
+const oneTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
+
+/** Two users, each with a connected client, in a room they share. */
+async function pair(options = {}) {
+  const alice = await takeUser();
+  const bob = await takeUser();
+  const a = clientFor(() => signIn(alice.username), options);
+  const b = clientFor(() => bob.idToken);
+  const seen = record(a);
+  await a.connect();
+  await b.connect();
+  const room = await b.createRoom({ name: "network", memberIds: [alice.userId] });
+  await a.listRooms(); // alice's starting point in the room: its history so far (none)
+  return { alice, bob, a, b, seen, roomId: room.roomId };
+}
+
+test("a connection dropped without a close frame: every message reaches the app once, in order", needsStack, async () => {
+  const { a, b, seen, roomId } = await pair();
+  const total = 25;
+  const sending = (async () => {
+    for (let i = 1; i <= total; i++) {
+      await b.sendMessage(roomId, `flowing ${i}`);
+      await sleep(100);
+    }
+  })();
+  await until(() => seen.messages.length >= 10, "the first messages");
+  await vanish((await a.whoami()).connectionId);
+  await sending;
+  await until(() => seen.messages.length >= total, `${total} messages`);
+  await sleep(300); // anything delivered twice would arrive by now
+  assert.deepEqual(seqs(seen.messages), oneTo(total));
+  assert.deepEqual(seen.messages.map((m) => m.content), oneTo(total).map((i) => `flowing ${i}`));
+  assert.deepEqual(seen.states, ["connecting", "open", "reconnecting", "open"]);
+  a.close();
+  b.close();
+});
+
+test("a token about to expire is renewed on the live connection", needsStack, async () => {
+  const alice = await takeUser();
+  const tokens = [expiringAt(alice.idToken, Math.floor(Date.now() / 1000) + 3), alice.idToken];
+  let calls = 0;
+  const a = clientFor(() => tokens[Math.min(calls++, 1)], { reauthBeforeExpiryMs: 1_500 });
+  const seen = record(a);
+  await a.connect();
+  const before = await a.whoami();
+  await sleep(4_500); // past the first token's exp
+  const after = await a.whoami();
+  assert.equal(after.connectionId, before.connectionId, "the same connection");
+  assert.equal(Date.parse(after.expiresAt) / 1000, claims(alice.idToken).exp, "the renewed token's expiry");
+  const room = await a.createRoom({ name: "still here" });
+  assert.equal((await a.sendMessage(room.roomId, "after renewal")).type, "ack");
+  assert.equal(calls, 2, "getToken: once to connect, once to reauth");
+  assert.deepEqual(seen.states, ["connecting", "open"]);
+  assert.deepEqual(seen.errors, []);
+  a.close();
+});
+
+test("a request answered TOKEN_EXPIRED is retried after a reauth", needsStack, async () => {
+  const alice = await takeUser();
+  // Expired 5 s ago: still accepted at the handshake (30 s clock-skew leeway), refused by every action.
+  const tokens = [expiringAt(alice.idToken, Math.floor(Date.now() / 1000) - 5), alice.idToken];
+  let calls = 0;
+  const wire = /** @type {Record<string, any>[]} */ ([]);
+  const tapped = wireTap((frame) => wire.push(frame) > 0);
+  const a = clientFor(() => tokens[Math.min(calls++, 1)], { reauthBeforeExpiryMs: 0, WebSocket: tapped });
+  await a.connect();
+  const room = await a.createRoom({ name: "expired at first" }); // before the reauth timer (1 s)
+  assert.equal(room.name, "expired at first");
+  assert.deepEqual(
+    wire.map((frame) => frame.code ?? frame.type),
+    ["TOKEN_EXPIRED", "reauthenticated", "room"],
+    "refused, renewed, retried",
+  );
+  assert.equal(calls, 2);
+  a.close();
+});
+
+test("the outbox delivers what was written offline, each message once", needsStack, async () => {
+  const { a, b, seen, roomId, alice } = await pair();
+  /** @type {(value?: unknown) => void} */
+  let release = () => {};
+  const offline = new Promise((resolve) => (release = resolve));
+  let tokenCalls = 0;
+  // alice's client from here on: the token provider hangs while "offline", like a laptop with no network.
+  const c = clientFor(async () => (tokenCalls++ === 0 ? alice.idToken : (await offline, signIn(alice.username))));
+  const cSeen = record(c);
+  await c.connect();
+  await c.listRooms();
+  a.close();
+  await vanish((await c.whoami()).connectionId);
+  await until(() => c.state === "reconnecting", "the drop to be noticed");
+  const sent = ["offline 1", "offline 2", "offline 3"].map((text) => c.sendMessage(roomId, text));
+  assert.equal(c.pendingMessages.length, 3);
+  await b.sendMessage(roomId, "from bob meanwhile");
+  await sleep(300);
+  release();
+  const acks = await Promise.all(sent);
+  assert.deepEqual(acks.map((ack) => ack.seq), [2, 3, 4]);
+  assert.equal(c.pendingMessages.length, 0);
+  // A message written just as the connection drops: sent or not, the outbox resends it under the
+  // same clientMessageId, and the server stores it once.
+  const { connectionId } = await c.whoami();
+  const racing = c.sendMessage(roomId, "racing the drop");
+  await vanish(connectionId);
+  const raced = await racing;
+  const history = await b.getMessages(roomId, { after: 0 });
+  const contents = history.items.map((/** @type {any} */ m) => m.content);
+  assert.deepEqual(contents, ["from bob meanwhile", "offline 1", "offline 2", "offline 3", "racing the drop"]);
+  assert.equal(raced.seq, 5);
+  await until(() => cSeen.messages.length >= 5, "alice's view of the room");
+  assert.deepEqual(seqs(cSeen.messages), [1, 2, 3, 4, 5], "her own messages and bob's, once each, in order");
+  assert.equal(seen.messages.length, 0, "the first client was closed before anything was sent");
+  c.close();
+  b.close();
+});
+
+test("a message frame lost in transit is filled from history before the next one", needsStack, async () => {
+  let dropped = 0;
+  const lossy = wireTap((frame) => {
+    const lost = frame.type === "message" && frame.content === "lost in transit";
+    if (lost) dropped += 1;
+    return !lost;
+  });
+  const { a, b, seen, roomId } = await pair({ WebSocket: lossy });
+  for (const text of ["before", "lost in transit", "after"]) await b.sendMessage(roomId, text);
+  await until(() => seen.messages.length >= 3, "three messages");
+  assert.equal(dropped, 1, "the frame was really lost");
+  assert.deepEqual(seen.messages.map((m) => m.content), ["before", "lost in transit", "after"]);
+  a.close();
+  b.close();
+});
+
+test("a connection is replaced before API Gateway's 2-hour limit, without losing a message", needsStack, async () => {
+  const { a, b, seen, roomId } = await pair({ maxConnectionAgeMs: 1_000 });
+  const first = (await a.whoami()).connectionId;
+  for (let i = 1; i <= 20; i++) {
+    await b.sendMessage(roomId, `through renewal ${i}`);
+    await sleep(60);
+  }
+  const last = (await a.whoami()).connectionId;
+  assert.notEqual(last, first, "a new connection");
+  await until(() => seen.messages.length >= 20, "20 messages");
+  await sleep(200);
+  assert.deepEqual(seqs(seen.messages), oneTo(20));
+  assert.deepEqual(seen.states, ["connecting", "open"], "a planned renewal is not a drop");
+  a.close();
+  b.close();
+});
+
+test("pings keep an idle connection active", needsStack, async () => {
+  const alice = await takeUser();
+  const a = clientFor(() => alice.idToken, { pingIntervalMs: 200 });
+  await a.connect();
+  const { connectionId } = await a.whoami();
+  await sleep(1_500);
+  const config = /** @type {NonNullable<typeof stack>} */ (stack);
+  const response = await fetch(`${config.outputs.ConnectionsEndpoint}/@connections/${encodeURIComponent(connectionId)}`);
+  const { lastActiveAt } = await response.json();
+  assert.ok(Date.now() - Date.parse(lastActiveAt) < 600, `last active ${lastActiveAt}, idle for 1.5 s but pinged`);
+  a.close();
+});
+
+test("refusals and silence reject with a ChatError", needsStack, async () => {
+  const alice = await takeUser();
+  const a = clientFor(() => alice.idToken, { requestTimeoutMs: 1_000 });
+  const seen = record(a);
+  await assert.rejects(a.listRooms(), { name: "ChatError", code: "NOT_CONNECTED" });
+  await a.connect();
+  await assert.rejects(a.joinRoom("no-such-room"), { code: "ROOM_NOT_FOUND", retryable: false, action: "joinRoom" });
+  await assert.rejects(a.request("noSuchAction"), (error) => error instanceof ChatError && error.code === "UNKNOWN_ACTION");
+  await assert.rejects(a.sendMessage("no-such-room", "hi"), { code: "ROOM_NOT_FOUND" });
+  assert.equal(a.pendingMessages.length, 0, "a refused message leaves the outbox");
+  const room = await a.createRoom({ name: "quiet" });
+  // typing gets no reply when it succeeds: as a request, it times out.
+  await assert.rejects(a.request("typing", { roomId: room.roomId }), { code: "TIMEOUT", retryable: true });
+  a.typing("no-such-room"); // fire and forget: the refusal arrives as an error event
+  await until(() => seen.errors.length > 0, "the error event");
+  assert.equal(seen.errors[0].code, "ROOM_NOT_FOUND");
+  const waiting = a.sendMessage(room.roomId, "never sent");
+  a.close();
+  await assert.rejects(waiting, { code: "CLOSED" });
+  await assert.rejects(a.whoami(), { code: "CLOSED" });
+  assert.equal(seen.states.at(-1), "closed");
+});

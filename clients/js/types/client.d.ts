@@ -1,0 +1,177 @@
+export class ChatClient {
+    /** @param {ChatClientOptions} options */
+    constructor(options: ChatClientOptions);
+    /** @returns {ConnectionState} */
+    get state(): ConnectionState;
+    /** The signed-in user's id (the ID token's `sub`), known once a token was fetched. */
+    get userId(): string | undefined;
+    /** Messages sent but not acknowledged yet, oldest first. */
+    get pendingMessages(): {
+        roomId: string;
+        content: string;
+        clientMessageId: string;
+    }[];
+    /**
+     * Listen to an event; returns the function that stops listening.
+     * @template {keyof ChatEvents} K
+     * @param {K} type
+     * @param {(payload: ChatEvents[K]) => void} listener
+     * @returns {() => void}
+     */
+    on<K extends keyof ChatEvents>(type: K, listener: (payload: ChatEvents[K]) => void): () => void;
+    /**
+     * Opens the connection; resolves once it is open. If this first attempt fails it rejects with
+     * `CONNECT_FAILED` (call it again to retry); once open, every later drop is reconnected by itself.
+     * @returns {Promise<void>}
+     */
+    connect(): Promise<void>;
+    /** Closes the connection for good: pending requests and unsent messages reject with `CLOSED`. */
+    close(): void;
+    /**
+     * Sends any action and resolves with its reply (an `error` reply rejects with its ChatError).
+     * Waits for the connection when it is (re)connecting; a `TOKEN_EXPIRED` reply is answered by a
+     * `reauth` with a fresh token and one retry.
+     * @param {string} action
+     * @param {Record<string, unknown>} [fields]
+     * @returns {Promise<Frame>}
+     */
+    request(action: string, fields?: Record<string, unknown>): Promise<Frame>;
+    /** The user's rooms, most recently active first (the `rooms` frame's `items`). */
+    listRooms(): Promise<any>;
+    /**
+     * A page of a room's history (the `messages` frame). Without `after` and `before` it is the newest
+     * page, which also becomes the room's starting point for `message` events if it had none.
+     * @param {string} roomId
+     * @param {{after?: number, before?: number, limit?: number}} [page]
+     */
+    getMessages(roomId: string, page?: {
+        after?: number;
+        before?: number;
+        limit?: number;
+    }): Promise<Frame>;
+    /**
+     * Sends a message through the outbox: it is retried across reconnects with the same
+     * `clientMessageId` until acknowledged, so it is stored once. Resolves with the `ack`; rejects only
+     * on a refusal that retrying cannot fix (e.g. `NOT_A_MEMBER`) or on `close()`.
+     * @param {string} roomId
+     * @param {string} content
+     * @param {{clientMessageId?: string}} [options]
+     * @returns {Promise<Frame>}
+     */
+    sendMessage(roomId: string, content: string, options?: {
+        clientMessageId?: string;
+    }): Promise<Frame>;
+    /**
+     * Creates a room; resolves with the room (`{roomId, name, open, createdBy, createdAt, memberIds}`).
+     * @param {{name: string, memberIds?: string[], open?: boolean}} room
+     */
+    createRoom(room: {
+        name: string;
+        memberIds?: string[];
+        open?: boolean;
+    }): Promise<any>;
+    /** @param {string} roomId */
+    joinRoom(roomId: string): Promise<Frame>;
+    /** @param {string} roomId */
+    leaveRoom(roomId: string): Promise<Frame>;
+    /**
+     * Moves your read position forward; resolves with the `readMarked` frame.
+     * @param {string} roomId
+     * @param {number} seq
+     */
+    markRead(roomId: string, seq: number): Promise<Frame>;
+    /**
+     * Tells the room's other members you are typing. Fire and forget: nothing is sent while not
+     * connected, and a refusal arrives as an `error` event.
+     * @param {string} roomId
+     */
+    typing(roomId: string): void;
+    /** Who the server thinks you are: the `identity` frame. */
+    whoami(): Promise<Frame>;
+    /**
+     * A page of a room's members: the `members` frame.
+     * @param {string} roomId
+     * @param {{cursor?: string, limit?: number}} [page]
+     */
+    getMembers(roomId: string, page?: {
+        cursor?: string;
+        limit?: number;
+    }): Promise<Frame>;
+    #private;
+}
+export type Message = import("./timeline.js").Message;
+export type BackoffOptions = import("./backoff.js").BackoffOptions;
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+/**
+ * a decoded server frame
+ */
+export type Frame = Record<string, any>;
+export type ChatClientOptions = {
+    /**
+     * the `WebSocketUrl` stack output
+     */
+    url: string;
+    /**
+     * returns a current Cognito ID token; called on
+     * every (re)connect and before the token expires
+     */
+    getToken: () => Promise<string> | string;
+    /**
+     * a WebSocket constructor (default
+     * `globalThis.WebSocket`; in Node < 22 pass `ws`)
+     */
+    WebSocket?: (new (url: string) => WebSocket) | undefined;
+    /**
+     * how long a request waits for its reply (default 10 000)
+     */
+    requestTimeoutMs?: number | undefined;
+    /**
+     * how often to ping while open (default 240 000, well inside the
+     * 10-minute idle timeout)
+     */
+    pingIntervalMs?: number | undefined;
+    /**
+     * reconnect delays (defaults: 500 ms doubling up to
+     * 30 s, half of each delay random)
+     */
+    reconnect?: Partial<import("./backoff.js").BackoffOptions> | undefined;
+    /**
+     * when to replace a connection by a new one (default 6 600 000
+     * = 110 minutes, before API Gateway's 2-hour limit)
+     */
+    maxConnectionAgeMs?: number | undefined;
+    /**
+     * how long before the token's `exp` to send `reauth` with a
+     * fresh token (default 120 000)
+     */
+    reauthBeforeExpiryMs?: number | undefined;
+};
+export type ChatEvents = {
+    state: ConnectionState;
+    message: Message;
+    room: Frame;
+    memberJoined: Frame;
+    memberLeft: Frame;
+    read: Frame;
+    typing: Frame;
+    presence: Frame;
+    error: ChatError;
+};
+export type OutboxEntry = {
+    roomId: string;
+    content: string;
+    clientMessageId: string;
+    resolve: (ack: Frame) => void;
+    reject: (error: ChatError) => void;
+};
+export type PendingRequest = {
+    /**
+     * the connection the request was sent on
+     */
+    socket: WebSocket;
+    action: string;
+    resolve: (frame: Frame) => void;
+    reject: (error: ChatError) => void;
+    timer: ReturnType<typeof setTimeout>;
+};
+import { ChatError } from "./errors.js";
