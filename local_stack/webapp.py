@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import argparse
 import mimetypes
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from local_stack.moto_service import LOOPBACK
+from local_stack.ports import PortInUse, ensure_free
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 PAGE_ROOT = REPOSITORY / "web"
 CLIENT_ROOT = REPOSITORY / "clients" / "js" / "src"
 CLIENT_PREFIX = "/client/"
 OUTPUTS_PATH = "/outputs.json"
-LOOPBACK = "127.0.0.1"
 
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json"}
 
@@ -114,6 +117,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.outputs.is_file():
         parser.error(f"{args.outputs} does not exist: run `make deploy ENV=<env>` first")
+    try:
+        ensure_free({"web page": args.port})
+    except PortInUse as error:
+        sys.exit(f"local_stack.webapp: {error}")
     server = WebAppServer(args.port, args.outputs).start()
     print(f"serving the chat page at {server.url} with {args.outputs} (Ctrl-C stops)", flush=True)
     try:
