@@ -52,10 +52,10 @@ async def send(outputs: dict[str, str], user: User, room_id: str, *contents: str
         await client.close()
 
 
-async def create_room(outputs: dict[str, str], user: User, name: str, member: User) -> None:
+async def create_room(outputs: dict[str, str], user: User, name: str, **fields: Any) -> str:
     client = await ChatClient.open(outputs, user.id_token)
     try:
-        await client.request("createRoom", name=name, memberIds=[member.user_id])
+        return (await client.request("createRoom", name=name, **fields))["room"]["roomId"]
     finally:
         await client.close()
 
@@ -94,10 +94,18 @@ def test_unread_counts_history_paging_and_rooms_added_live(browser: Browser, out
     # A room Dave creates with her appears at once; and the read positions were stored: a reload
     # shows no unread count
     added = f"added-{uuid.uuid4().hex[:6]}"
-    run(create_room(outputs, dave, added, carol))
+    run(create_room(outputs, dave, added, memberIds=[carol.user_id]))
     expect(chat.room(added)).to_be_visible()
     chat.page.reload()
     chat.expect_connected()
     expect(chat.room(history)).to_be_visible()
     expect(chat.rooms.locator(".unread")).to_have_count(0)
+
+    # A link to an open room (#room=<id>) joins it after sign-in, in a new tab (its own session)
+    linked = f"linked-{uuid.uuid4().hex[:6]}"
+    linked_id = run(create_room(outputs, dave, linked, open=True))
+    tab = ChatPage.open(context, f"{outputs['WebAppUrl']}#room={linked_id}")
+    tab.sign_in(carol.username, PASSWORD)
+    expect(tab.page.get_by_role("heading", name=linked)).to_be_visible()
+    expect(tab.room(linked)).to_be_visible()
     context.close()
