@@ -51,10 +51,11 @@ deploy: bootstrap ## deploy ENV and write its outputs to outputs/ENV.json (needs
 	$(CDK) deploy -c env=$(ENV) --require-approval broadening --outputs-file outputs/.raw-$(ENV).json
 	$(PY) -m stacks.outputs outputs/.raw-$(ENV).json outputs/$(ENV).json
 
-lint: bootstrap ## ruff over the code, cfn-lint over every environment's template
+lint: bootstrap ## ruff over the code, cfn-lint over every environment's template, tsc over the web page
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m stacks.lint
+	node_modules/.bin/tsc -p web/tsconfig.json
 
 bench: bootstrap ## run the benchmarks (print figures, assert nothing)
 	$(PY) -m benchmarks

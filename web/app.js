@@ -3,7 +3,7 @@
  * de-duplicates, and the page renders what it reports.
  */
 
-import { ChatClient } from "./client/index.js";
+import { ChatClient } from "@serverless-chat/client";
 import { completeManagedLogin, resumeSession, signInWithPassword, startManagedLogin } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { RoomStore } from "./store.js";
