@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from playwright.sync_api import Browser, Error, Playwright, sync_playwright
 
 from local_stack.harness import LocalStackProcess
 from tests.support.chromium import LAUNCH_ARGS, ChromiumMissing, install_playwright_chromium, system_chromium
+from tests.web.pages import ChatPage
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +52,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     instance.close()
 
 
+@pytest.fixture(autouse=True)
+def frames_follow_the_contract() -> Iterator[None]:
+    """After each test, every frame its pages' WebSockets carried is checked against the document."""
+    ChatPage.opened.clear()
+    yield
+    for page in ChatPage.opened:
+        page.check_frames()
+
+
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
     """Where a test puts its screenshots: $WEB_SCREENSHOTS (to refresh docs/) or the test's tmp dir."""
-    import os
-
     directory = Path(os.environ.get("WEB_SCREENSHOTS") or tmp_path)
     directory.mkdir(parents=True, exist_ok=True)
     return directory

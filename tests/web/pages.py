@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from playwright.sync_api import BrowserContext, Locator, Page, WebSocket, expect
+
+from tests.support import contract
 
 TIMEOUT_MS = 15_000
 
@@ -15,12 +18,17 @@ class ChatPage:
     page: Page
     # The page's connection ids, newest last, read from the `identity` replies its client receives.
     connection_ids: list[str] = field(default_factory=list)
+    # Every frame its WebSockets sent and received, checked against docs/asyncapi.yaml afterwards.
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    opened: ClassVar[list[ChatPage]] = []
 
     @classmethod
     def open(cls, context: BrowserContext, url: str) -> ChatPage:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         chat = cls(page)
+        cls.opened.append(chat)
         page.on("websocket", chat._watch)
         page.goto(url)
         return chat
@@ -28,10 +36,31 @@ class ChatPage:
     def _watch(self, socket: WebSocket) -> None:
         def received(payload: str | bytes) -> None:
             frame = json.loads(payload)
+            self.received.append(frame)
             if frame.get("type") == "identity":
                 self.connection_ids.append(frame["connectionId"])
 
+        socket.on("framesent", lambda payload: self.sent.append(json.loads(payload)))
         socket.on("framereceived", received)
+
+    def check_frames(self) -> None:
+        """Every frame is one the document defines, and each reply one its request allows.
+
+        The page also asks for `getMembers`, which a backend without it answers `UNKNOWN_ACTION`,
+        as the document says any unknown action is answered. (A request whose page reloaded or
+        closed before the reply came has no reply to check.)
+        """
+        for frame in self.received:
+            contract.check_server_frame(frame)
+        replies = {frame["requestId"]: frame for frame in self.received if "requestId" in frame}
+        for frame in self.sent:
+            reply = replies.get(frame.get("requestId", ""))
+            if frame.get("action") in contract.client_frames():
+                contract.check_client_frame(frame)
+                if reply is not None:
+                    contract.check_reply(frame["action"], reply)
+            elif reply is not None and reply.get("code") != "UNKNOWN_ACTION":  # none: the page moved on
+                raise contract.ContractViolation(f"{frame} is not in docs/asyncapi.yaml, got {reply}")
 
     @property
     def status(self) -> Locator:
