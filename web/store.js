@@ -30,6 +30,8 @@
  * @property {boolean} hasOlder
  * @property {Map<string, Member>} members by userId
  * @property {Map<string, number>} readers userId -> the seq they have read up to
+ * @property {number} [memberCount] from `listRooms`, where the backend counts members
+ * @property {number} [onlineCount] from `listRooms`, where the backend has presence
  */
 
 export class RoomStore {
@@ -43,10 +45,11 @@ export class RoomStore {
   /**
    * A room from `listRooms` items, a `room` frame's room, or a `createRoom` reply.
    * @param {{roomId: string, name: string, open?: boolean, unreadCount?: number, lastReadSeq?: number,
-   *   lastMessage?: Message | null, memberIds?: string[]}} item
+   *   lastMessage?: Message | null, memberIds?: string[], memberCount?: number, onlineCount?: number}} item
    * @returns {Room}
    */
   upsert(item) {
+    /** @type {Room} */
     const room = this.rooms.get(item.roomId) ?? {
       roomId: item.roomId,
       name: item.name,
@@ -65,6 +68,8 @@ export class RoomStore {
     if (item.unreadCount !== undefined) room.unreadCount = item.unreadCount;
     if (item.lastReadSeq !== undefined) room.lastReadSeq = item.lastReadSeq;
     if (item.lastMessage) room.lastSeq = Math.max(room.lastSeq, item.lastMessage.seq);
+    if (typeof item.memberCount === "number") room.memberCount = item.memberCount;
+    if (typeof item.onlineCount === "number") room.onlineCount = item.onlineCount;
     for (const userId of item.memberIds ?? []) this.addMember(room, userId);
     this.rooms.set(room.roomId, room);
     return room;

@@ -36,6 +36,10 @@ export function renderRooms(list, store, currentId, open) {
       if (room.roomId === currentId) button.setAttribute("aria-current", "true");
       button.addEventListener("click", () => open(room.roomId));
       const item = element("li", {}, [button]);
+      const count = memberCount(room);
+      if (count !== undefined) {
+        item.append(element("span", { class: "count", "aria-label": count.label, title: count.label }, [count.text]));
+      }
       if (room.unreadCount > 0) {
         const label = `${room.unreadCount} unread`;
         item.append(element("span", { class: "unread", "aria-label": label, title: label }, [String(room.unreadCount)]));
@@ -43,6 +47,16 @@ export function renderRooms(list, store, currentId, open) {
       return item;
     }),
   );
+}
+
+/**
+ * "online/members" where the backend counts them in `listRooms` (presence), else nothing.
+ * @param {Room} room
+ */
+function memberCount(room) {
+  if (room.memberCount === undefined) return undefined;
+  if (room.onlineCount === undefined) return { text: String(room.memberCount), label: `${room.memberCount} members` };
+  return { text: `${room.onlineCount}/${room.memberCount}`, label: `${room.onlineCount} of ${room.memberCount} online` };
 }
 
 /**
