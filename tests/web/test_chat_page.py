@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def test_two_people_chat_reload_and_come_back_from_offline(
     alice.sign_in(alice_user.username, PASSWORD)
     bob.sign_in(bob_user.username, PASSWORD)
     expect(alice.page.get_by_text(f"Signed in as {alice_user.username}")).to_be_visible()
+    storage = alice.page.evaluate("() => JSON.stringify({...sessionStorage, ...localStorage})")
+    assert list(json.loads(storage)) == ["chat.refresh"]  # the ID token only in memory
 
     # Alice creates an open room; Bob joins it by its id
     name = f"web-{uuid.uuid4().hex[:6]}"
