@@ -118,7 +118,7 @@ class ChatPage {
       store.learnName(userId, displayName);
       const room = store.rooms.get(roomId);
       if (room === undefined) return;
-      room.readers.set(userId, Math.max(seq, room.readers.get(userId) ?? 0));
+      store.markReader(room, userId, seq);
       if (roomId === this.currentId) this.renderLog();
     });
     client.on("memberJoined", ({ roomId, userId, displayName }) => this.onMembership(roomId, userId, displayName, true));

@@ -93,9 +93,21 @@ export class RoomStore {
       room.lastSeq = Math.max(room.lastSeq, message.seq);
       this.learnName(message.senderId, message.displayName);
       this.addMember(room, message.senderId);
+      // Sending moves the sender's read position to their message, with no `read` frame for it.
+      this.markReader(room, message.senderId, message.seq);
       added.push(message);
     }
     return added;
+  }
+
+  /**
+   * A member has read up to `seq` (positions only move forward).
+   * @param {Room} room
+   * @param {string} userId
+   * @param {number} seq
+   */
+  markReader(room, userId, seq) {
+    room.readers.set(userId, Math.max(seq, room.readers.get(userId) ?? 0));
   }
 
   /** @param {Room} room @returns {Message[]} ascending seq */

@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Error, Playwright, sync_playwright
+from playwright.sync_api import Browser, Error, Playwright, expect, sync_playwright
 
 from local_stack.harness import LocalStackProcess
 from tests.support.chromium import LAUNCH_ARGS, ChromiumMissing, install_playwright_chromium, system_chromium
-from tests.web.pages import ChatPage
+from tests.web.pages import TIMEOUT_MS, ChatPage
+
+# Two cores shared with other work: a warm worker answers in milliseconds, a cold one takes seconds.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
