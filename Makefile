@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
+TSC := node_modules/.bin/tsc
+JS_CLIENT := clients/js
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt authorizer/requirements.txt lambdas/requirements.txt
@@ -17,7 +19,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bootstrap local test synth diff deploy lint bench pr clean
+.PHONY: help bootstrap local test synth diff deploy lint types bench pr clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,11 +53,17 @@ deploy: bootstrap ## deploy ENV and write its outputs to outputs/ENV.json (needs
 	$(CDK) deploy -c env=$(ENV) --require-approval broadening --outputs-file outputs/.raw-$(ENV).json
 	$(PY) -m stacks.outputs outputs/.raw-$(ENV).json outputs/$(ENV).json
 
-lint: bootstrap ## ruff over the code, cfn-lint over every environment's template, tsc over the web page
+lint: bootstrap ## ruff, cfn-lint over every environment's template, tsc over the JavaScript client and the web page
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m stacks.lint
-	node_modules/.bin/tsc -p web/tsconfig.json
+	@rm -rf .local/js-types
+	$(TSC) -p $(JS_CLIENT)/tsconfig.json --outDir .local/js-types
+	@diff -r $(JS_CLIENT)/types .local/js-types || { echo "$(JS_CLIENT)/types is stale: run make types"; exit 1; }
+	$(TSC) -p web/tsconfig.json
+
+types: bootstrap ## type-check the JavaScript client and regenerate its .d.ts files (clients/js/types)
+	$(TSC) -p $(JS_CLIENT)/tsconfig.json
 
 bench: bootstrap ## run the benchmarks (print figures, assert nothing)
 	$(PY) -m benchmarks

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import inspect
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 from chat.handlers import broadcast, direct
-from chat.models import requests
+from chat.models import frames, requests
 from chat.models.errors import ChatError
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
@@ -97,6 +100,23 @@ def test_the_handlers_route_exactly_the_documents_actions() -> None:
     assert routed - documented == set(), "actions the handlers route and docs/asyncapi.yaml lacks"
     assert documented - routed == set(), "actions docs/asyncapi.yaml has and no handler routes"
     assert set(requests.ACTIONS) == documented, "requests.ACTIONS (listed in UNKNOWN_ACTION errors)"
+
+
+def frame_types_built_by(module: ModuleType) -> set[str]:
+    """The `type` of every dict literal in the module's source: the server frames it builds."""
+    tree = ast.parse(inspect.getsource(module))
+    return {
+        value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Dict)
+        for key, value in zip(node.keys, node.values, strict=True)
+        if isinstance(key, ast.Constant) and key.value == "type" and isinstance(value, ast.Constant)
+    }
+
+
+def test_the_server_frames_are_the_frames_the_code_builds() -> None:
+    """chat.models.frames builds every server frame (PROTOCOL.md; nothing else in lambdas/ does)."""
+    assert frame_types_built_by(frames) == set(contract.server_frames())
 
 
 def test_every_action_may_be_refused_and_every_reply_is_a_server_frame() -> None:

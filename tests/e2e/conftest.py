@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from local_stack.harness import LocalStackProcess
+from tests.e2e import support
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,12 @@ def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackP
 @pytest.fixture(scope="session")
 def outputs(chat_stack: LocalStackProcess) -> dict[str, str]:
     return chat_stack.outputs
+
+
+@pytest.fixture(autouse=True)
+def frames_follow_the_contract() -> Iterator[None]:
+    """A frame off docs/asyncapi.yaml, sent or received by any client of the test, fails the test."""
+    support.VIOLATIONS.clear()
+    yield
+    if support.VIOLATIONS:
+        pytest.fail("\n".join(str(violation) for violation in support.VIOLATIONS), pytrace=False)

@@ -1,4 +1,9 @@
-"""Real clients of the local stack: Cognito users, tokens (genuine and forged), a WebSocket chat client."""
+"""Real clients of the local stack: Cognito users, tokens (genuine and forged), a WebSocket chat client.
+
+Every frame a ChatClient sends or receives is checked against docs/asyncapi.yaml (tests/support/
+contract.py): a violation is raised in the test that sent or waited for the frame, and collected in
+VIOLATIONS, which tests/e2e/conftest.py checks after every test.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,11 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.support.contract import ContractViolation, check_client_frame, check_reply, check_server_frame
+
 PASSWORD = "E2e-Passw0rd!-long-enough"
+# Frames off docs/asyncapi.yaml, seen by any client during the current test.
+VIOLATIONS: list[ContractViolation] = []
 
 
 @dataclass
@@ -113,6 +122,8 @@ class ChatClient:
         with contextlib.suppress(Exception):
             async for raw in self.ws:
                 frame = json.loads(raw)
+                with contextlib.suppress(ContractViolation):  # recorded; the test's next wait raises it
+                    self._conforms(check_server_frame, frame)
                 future = self._replies.pop(frame.get("requestId", ""), None)
                 if future is not None and not future.done():
                     future.set_result(frame)
@@ -120,15 +131,52 @@ class ChatClient:
                     self.events.append(frame)
                     self._arrived.set()
 
+    def _conforms(self, check: Any, *args: Any) -> None:
+        try:
+            check(*args)
+        except ContractViolation as violation:
+            VIOLATIONS.append(violation)
+            raise
+
     async def request(self, action: str, timeout: float = 20.0, **fields: Any) -> dict[str, Any]:
-        request_id = uuid.uuid4().hex
+        """Send a frame the contract allows and return its reply (which must be one of the action's)."""
+        frame = {"action": action, "requestId": uuid.uuid4().hex, **fields}
+        self._conforms(check_client_frame, frame)
+        reply = await self._exchange(frame, timeout)
+        self._conforms(check_reply, action, reply)
+        return reply
+
+    async def request_off_contract(self, action: str, timeout: float = 20.0, **fields: Any) -> dict[str, Any]:
+        """Send a frame docs/asyncapi.yaml does not allow (to see it refused): the reply is an error."""
+        reply = await self._exchange({"action": action, "requestId": uuid.uuid4().hex, **fields}, timeout)
+        if reply.get("type") != "error":
+            violation = ContractViolation(f"a frame off the contract was accepted: {action} got {reply!r}")
+            VIOLATIONS.append(violation)
+            raise violation
+        return reply
+
+    async def _exchange(self, frame: dict[str, Any], timeout: float) -> dict[str, Any]:
+        self._raise_violations()
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._replies[request_id] = future
-        await self.ws.send(json.dumps({"action": action, "requestId": request_id, **fields}))
-        return await asyncio.wait_for(future, timeout)
+        self._replies[frame["requestId"]] = future
+        await self.ws.send(json.dumps(frame))
+        reply = await asyncio.wait_for(future, timeout)
+        self._raise_violations()
+        return reply
+
+    async def notify(self, action: str, **fields: Any) -> None:
+        """Send a frame without a requestId (typing): nothing waits for a reply."""
+        frame = {"action": action, **fields}
+        self._conforms(check_client_frame, frame)
+        await self.ws.send(json.dumps(frame))
 
     async def send_raw(self, frame: str) -> None:
+        """Send bytes that are not a frame at all (not JSON, not an object): unchecked."""
         await self.ws.send(frame)
+
+    def _raise_violations(self) -> None:
+        if VIOLATIONS:
+            raise VIOLATIONS[0]
 
     async def wait_for(
         self, predicate: Any, *, count: int = 1, timeout: float = 20.0
@@ -136,6 +184,7 @@ class ChatClient:
         """Wait until ``count`` events match ``predicate``; return them."""
         deadline = time.monotonic() + timeout
         while True:
+            self._raise_violations()
             matching = [event for event in self.events if predicate(event)]
             if len(matching) >= count:
                 return matching

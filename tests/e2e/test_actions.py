@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -96,7 +95,7 @@ def test_messages_history_reads_and_typing(outputs: dict[str, str]) -> None:
         (item,) = [i for i in rooms["items"] if i["roomId"] == room_id]
         assert item["lastReadSeq"] == 5 and item["unreadCount"] == 0 and item["lastMessage"]["seq"] == 5
         # typing: the others are told, the typist is not, nothing is replied
-        await a.ws.send(json.dumps({"action": "typing", "roomId": room_id}))
+        await a.notify("typing", roomId=room_id)
         (typing,) = await b.wait_for(lambda e: e.get("type") == "typing")
         assert typing == {"type": "typing", "roomId": room_id, "userId": alice.user_id}
         await asyncio.sleep(0.5)
@@ -122,11 +121,11 @@ def test_error_codes(outputs: dict[str, str]) -> None:
         await a.send_raw("[1, 2]")
         bad = await a.wait_for(lambda e: e.get("code") == "BAD_REQUEST", count=2)
         assert all(frame["type"] == "error" and frame["retryable"] is False for frame in bad)
-        assert (await a.request("getMessages", roomId=room_id, limit=0))["code"] == "BAD_REQUEST"
-        assert (await a.request("sendMessage", roomId=room_id))["code"] == "BAD_REQUEST"
-        unknown = await a.request("shout", roomId=room_id)
+        assert (await a.request_off_contract("getMessages", roomId=room_id, limit=0))["code"] == "BAD_REQUEST"
+        assert (await a.request_off_contract("sendMessage", roomId=room_id))["code"] == "BAD_REQUEST"
+        unknown = await a.request_off_contract("shout", roomId=room_id)
         assert unknown["code"] == "UNKNOWN_ACTION" and "sendMessage" in unknown["message"]
-        too_long = await a.request("sendMessage", roomId=room_id, content="x" * 5001)
+        too_long = await a.request_off_contract("sendMessage", roomId=room_id, content="x" * 5001)
         assert too_long["code"] == "MESSAGE_TOO_LONG"
         assert (await a.request("getMessages", roomId="nope"))["code"] == "ROOM_NOT_FOUND"
         b = await ChatClient.open(outputs, bob.id_token)

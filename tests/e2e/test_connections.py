@@ -32,7 +32,7 @@ def test_a_user_with_two_connections_gets_every_event_on_both(outputs: dict[str,
         room_id = (await b.request("createRoom", name="pair", memberIds=[alice.user_id]))["room"]["roomId"]
         await b.request("sendMessage", roomId=room_id, content="to both")
         await b.request("markRead", roomId=room_id, seq=1)
-        await b.ws.send('{"action": "typing", "roomId": "' + room_id + '"}')
+        await b.notify("typing", roomId=room_id)
         for device in (phone, laptop):
             for kind in ("room", "message", "typing"):
                 await device.wait_for(lambda e, kind=kind: e.get("type") == kind)

@@ -184,11 +184,15 @@ export class ChatClient {
     if (this.#state === "reconnecting") return this.#whenOpen(Infinity);
     this.#setState("connecting");
     this.#connecting = this.#openSocket()
-      .then((socket) => this.#adopt(socket))
+      .then((socket) => {
+        this.#adopt(socket);
+        if (this.#disposed) throw closedError(); // close() was called while it opened
+      })
       .catch((error) => {
+        const failure = asChatError(error, "CONNECT_FAILED");
         if (!this.#disposed) this.#setState("closed");
-        this.#failOpenWaiters(error);
-        throw error;
+        this.#failOpenWaiters(failure);
+        throw failure;
       })
       .finally(() => {
         this.#connecting = null;
@@ -289,8 +293,10 @@ export class ChatClient {
   }
 
   /** @param {string} roomId */
-  leaveRoom(roomId) {
-    return this.request("leaveRoom", { roomId });
+  async leaveRoom(roomId) {
+    const reply = await this.request("leaveRoom", { roomId });
+    this.#timelines.delete(roomId); // no more messages, and nothing to resume
+    return reply;
   }
 
   /**
@@ -330,6 +336,7 @@ export class ChatClient {
   /** One attempt: a fresh token, a socket, resolved once open. @returns {Promise<WebSocket>} */
   async #openSocket() {
     const token = await this.#options.getToken();
+    if (this.#disposed) throw closedError();
     if (typeof token !== "string" || token === "") {
       throw new ChatError("CONNECT_FAILED", "getToken returned no token", { retryable: true });
     }
@@ -371,6 +378,7 @@ export class ChatClient {
     const previous = this.#socket;
     this.#socket = socket;
     this.#failedAttempts = 0;
+    this.#clearTimer("reconnect"); // a renewal that finished after a drop: this is the reconnect
     const resumed = this.#everOpened;
     this.#everOpened = true;
     this.#setTimer("ping", this.#options.pingIntervalMs, () => this.#ping(socket));
@@ -602,6 +610,9 @@ export class ChatClient {
       case "room":
         this.#timeline(frame.room.roomId).startAt(0);
         break;
+      case "memberLeft":
+        if (frame.userId === this.#userId) this.#timelines.delete(frame.roomId); // left on another device
+        break;
       case "error":
         this.#emit("error", ChatError.fromFrame(/** @type {any} */ (frame)));
         return;
@@ -619,7 +630,12 @@ export class ChatClient {
           return { items: reply.items, hasMore: reply.hasMore };
         },
         deliver: (message) => this.#emit("message", message),
-        report: (error) => this.#emit("error", asChatError(error, "INTERNAL_ERROR")),
+        report: (error) => {
+          const failure = asChatError(error, "INTERNAL_ERROR");
+          // Removed from the room (left elsewhere, or the room is gone): stop following it.
+          if (failure.code === "NOT_A_MEMBER" || failure.code === "ROOM_NOT_FOUND") this.#timelines.delete(roomId);
+          else this.#emit("error", failure);
+        },
       });
       this.#timelines.set(roomId, timeline);
     }

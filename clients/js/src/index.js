@@ -1,4 +1,3 @@
 /** The chat backend's JavaScript client: `ChatClient` and the `ChatError` it rejects with. */
-export { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 export { ChatClient } from "./client.js";
 export { ChatError } from "./errors.js";

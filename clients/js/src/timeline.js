@@ -4,8 +4,9 @@
  * Messages come from three places (live `message` frames, the sender's own acks, history pages
  * fetched on resume) and may arrive twice or out of order. A timeline keeps the `seq` up to which
  * the app has everything (its cursor), holds back a message whose predecessors are missing, and
- * asks the history for them. The history is authoritative: a `seq` it does not have is a real gap
- * (docs/PROTOCOL.md: "Gaps can happen") and is skipped.
+ * after a short grace (a frame in flight usually closes the gap by itself: an ack often overtakes
+ * the message before it) asks the history for them. The history is authoritative: a `seq` it does
+ * not have is a real gap (docs/PROTOCOL.md: "Gaps can happen") and is skipped.
  */
 
 /** How many recent message ids a room remembers to drop duplicates that carry a new seq. */
@@ -40,20 +41,25 @@ export class RoomTimeline {
   #seen = new Set();
   /** @type {Promise<void>} every change runs after the previous one, so deliveries never interleave */
   #queue = Promise.resolve();
+  /** @type {ReturnType<typeof setTimeout> | undefined} the pending history request for a gap */
+  #fillTimer;
   #fetch;
   #deliver;
   #report;
+  #gapGraceMs;
 
   /**
    * @param {object} hooks
    * @param {FetchHistory} hooks.fetch
    * @param {(message: Message) => void} hooks.deliver
    * @param {(error: unknown) => void} hooks.report a history request failed
+   * @param {number} [hooks.gapGraceMs] how long a gap may close by itself before the history is asked
    */
-  constructor({ fetch, deliver, report }) {
+  constructor({ fetch, deliver, report, gapGraceMs = 250 }) {
     this.#fetch = fetch;
     this.#deliver = deliver;
     this.#report = report;
+    this.#gapGraceMs = gapGraceMs;
   }
 
   /** The last seq the app has (undefined until the room has a starting point). */
@@ -79,7 +85,8 @@ export class RoomTimeline {
       if (this.#isKnown(message)) return;
       this.#cursor ??= message.seq - 1; // the first message of a room the app knew nothing of
       this.#held.set(message.seq, message);
-      await this.#drain();
+      this.#deliverReady();
+      if (this.#held.size > 0) this.#scheduleFill();
     });
   }
 
@@ -90,8 +97,18 @@ export class RoomTimeline {
   resume() {
     return this.#enqueue(async () => {
       if (this.#cursor === undefined) return;
-      if (await this.#fill(undefined)) await this.#drain();
+      if (await this.#fill(undefined)) await this.#fillGaps();
     });
+  }
+
+  /** Settles once nothing is queued or due (for tests). @returns {Promise<void>} */
+  async idle() {
+    for (;;) {
+      const queue = this.#queue;
+      await queue;
+      if (this.#fillTimer === undefined && queue === this.#queue) return;
+      await new Promise((resolve) => setTimeout(resolve, this.#gapGraceMs + 1));
+    }
   }
 
   /** @param {() => Promise<void>} step */
@@ -106,23 +123,35 @@ export class RoomTimeline {
     return this.#seen.has(message.messageId) || (this.#cursor !== undefined && message.seq <= this.#cursor);
   }
 
-  async #drain() {
-    while (this.#held.size > 0) {
+  /** Delivers the held messages that follow the cursor without a gap; drops those behind it. */
+  #deliverReady() {
+    for (;;) {
       const cursor = /** @type {number} */ (this.#cursor);
+      for (const seq of this.#held.keys()) if (seq <= cursor) this.#held.delete(seq);
       const next = this.#held.get(cursor + 1);
-      if (next !== undefined) {
-        this.#held.delete(cursor + 1);
-        this.#emit(next);
-        continue;
-      }
+      if (next === undefined) return;
+      this.#held.delete(cursor + 1);
+      this.#emit(next);
+    }
+  }
+
+  #scheduleFill() {
+    if (this.#fillTimer !== undefined) return;
+    this.#fillTimer = setTimeout(() => {
+      this.#fillTimer = undefined;
+      void this.#enqueue(() => this.#fillGaps());
+    }, this.#gapGraceMs);
+  }
+
+  /** Asks the history for what is missing before each held message, then delivers them. */
+  async #fillGaps() {
+    this.#deliverReady();
+    while (this.#held.size > 0) {
       const lowest = Math.min(...this.#held.keys());
-      if (lowest <= cursor) {
-        this.#held.delete(lowest);
-        continue;
-      }
       if (!(await this.#fill(lowest))) return; // retried on resume
       // The history has nothing more below `lowest`: the seqs in between were never stored.
       if (/** @type {number} */ (this.#cursor) < lowest - 1) this.#cursor = lowest - 1;
+      this.#deliverReady();
     }
   }
 

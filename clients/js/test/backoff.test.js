@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { backoffDelay, DEFAULT_BACKOFF } from "../src/index.js";
-import { checkBackoff } from "../src/backoff.js";
+import { backoffDelay, checkBackoff, DEFAULT_BACKOFF } from "../src/backoff.js";
 
 const options = { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0.5 };
 

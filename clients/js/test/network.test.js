@@ -103,41 +103,46 @@ test("a request answered TOKEN_EXPIRED is retried after a reauth", needsStack, a
 });
 
 test("the outbox delivers what was written offline, each message once", needsStack, async () => {
-  const { a, b, seen, roomId, alice } = await pair();
+  const alice = await takeUser();
+  const bob = await takeUser();
   /** @type {(value?: unknown) => void} */
-  let release = () => {};
-  const offline = new Promise((resolve) => (release = resolve));
+  let goOnline = () => {};
+  const online = new Promise((resolve) => (goOnline = resolve));
   let tokenCalls = 0;
-  // alice's client from here on: the token provider hangs while "offline", like a laptop with no network.
-  const c = clientFor(async () => (tokenCalls++ === 0 ? alice.idToken : (await offline, signIn(alice.username))));
-  const cSeen = record(c);
-  await c.connect();
-  await c.listRooms();
-  a.close();
-  await vanish((await c.whoami()).connectionId);
-  await until(() => c.state === "reconnecting", "the drop to be noticed");
-  const sent = ["offline 1", "offline 2", "offline 3"].map((text) => c.sendMessage(roomId, text));
-  assert.equal(c.pendingMessages.length, 3);
+  // Once alice's first connection drops, her token provider hangs until "online": a laptop with no network.
+  const a = clientFor(async () => (tokenCalls++ === 0 ? alice.idToken : (await online, signIn(alice.username))));
+  const b = clientFor(() => bob.idToken);
+  const aSeen = record(a);
+  const bSeen = record(b);
+  await a.connect();
+  await b.connect();
+  const { roomId } = await b.createRoom({ name: "outbox", memberIds: [alice.userId] });
+  await a.listRooms();
+  await vanish((await a.whoami()).connectionId);
+  await until(() => a.state === "reconnecting", "the drop to be noticed");
+  const sent = ["offline 1", "offline 2", "offline 3"].map((text) => a.sendMessage(roomId, text));
+  assert.equal(a.pendingMessages.length, 3);
   await b.sendMessage(roomId, "from bob meanwhile");
   await sleep(300);
-  release();
+  assert.equal(a.state, "reconnecting", "still offline");
+  goOnline();
   const acks = await Promise.all(sent);
   assert.deepEqual(acks.map((ack) => ack.seq), [2, 3, 4]);
-  assert.equal(c.pendingMessages.length, 0);
+  assert.equal(a.pendingMessages.length, 0);
   // A message written just as the connection drops: sent or not, the outbox resends it under the
   // same clientMessageId, and the server stores it once.
-  const { connectionId } = await c.whoami();
-  const racing = c.sendMessage(roomId, "racing the drop");
+  const { connectionId } = await a.whoami();
+  const racing = a.sendMessage(roomId, "racing the drop");
   await vanish(connectionId);
-  const raced = await racing;
+  assert.equal((await racing).seq, 5);
   const history = await b.getMessages(roomId, { after: 0 });
-  const contents = history.items.map((/** @type {any} */ m) => m.content);
-  assert.deepEqual(contents, ["from bob meanwhile", "offline 1", "offline 2", "offline 3", "racing the drop"]);
-  assert.equal(raced.seq, 5);
-  await until(() => cSeen.messages.length >= 5, "alice's view of the room");
-  assert.deepEqual(seqs(cSeen.messages), [1, 2, 3, 4, 5], "her own messages and bob's, once each, in order");
-  assert.equal(seen.messages.length, 0, "the first client was closed before anything was sent");
-  c.close();
+  const stored = ["from bob meanwhile", "offline 1", "offline 2", "offline 3", "racing the drop"];
+  assert.deepEqual(history.items.map((/** @type {any} */ m) => m.content), stored, "stored once each");
+  await until(() => aSeen.messages.length >= 5 && bSeen.messages.length >= 5, "both views of the room");
+  await sleep(300);
+  assert.deepEqual(aSeen.messages.map((m) => m.content), stored, "alice: her own and bob's, once, in order");
+  assert.deepEqual(bSeen.messages.map((m) => m.content), stored, "bob: the same");
+  a.close();
   b.close();
 });
 
@@ -176,14 +181,63 @@ test("a connection is replaced before API Gateway's 2-hour limit, without losing
 
 test("pings keep an idle connection active", needsStack, async () => {
   const alice = await takeUser();
-  const a = clientFor(() => alice.idToken, { pingIntervalMs: 200 });
+  let pongs = 0;
+  const counting = wireTap((frame) => (frame.type === "pong" ? ++pongs : 1) > 0);
+  const a = clientFor(() => alice.idToken, { pingIntervalMs: 200, WebSocket: counting });
   await a.connect();
   const { connectionId } = await a.whoami();
+  const quietSince = Date.now(); // the app sends nothing from here on
   await sleep(1_500);
   const config = /** @type {NonNullable<typeof stack>} */ (stack);
   const response = await fetch(`${config.outputs.ConnectionsEndpoint}/@connections/${encodeURIComponent(connectionId)}`);
   const { lastActiveAt } = await response.json();
-  assert.ok(Date.now() - Date.parse(lastActiveAt) < 600, `last active ${lastActiveAt}, idle for 1.5 s but pinged`);
+  assert.ok(pongs >= 3, `${pongs} pongs in 1.5 s`);
+  assert.ok(Date.parse(lastActiveAt) > quietSince + 500, `API Gateway saw traffic at ${lastActiveAt}`);
+  a.close();
+});
+
+test("a refused reconnect is retried with backoff, with a fresh token each time", needsStack, async () => {
+  const alice = await takeUser();
+  let calls = 0;
+  // After the first connection: two tokens the authorizer refuses (401), then a good one.
+  const a = clientFor(() => (++calls === 2 || calls === 3 ? "not-a-token" : signIn(alice.username)));
+  const seen = record(a);
+  await a.connect();
+  await vanish((await a.whoami()).connectionId);
+  await until(() => calls === 4 && a.state === "open", "the third reconnect attempt");
+  assert.deepEqual(
+    seen.errors.map((error) => [error.code, error.retryable]),
+    [
+      ["CONNECT_FAILED", true],
+      ["CONNECT_FAILED", true],
+    ],
+  );
+  assert.deepEqual(seen.states, ["connecting", "open", "reconnecting", "open"]);
+  assert.equal((await a.whoami()).userId, alice.userId);
+  a.close();
+});
+
+test("close() while connecting rejects connect() with CLOSED", needsStack, async () => {
+  const alice = await takeUser();
+  const a = clientFor(() => alice.idToken);
+  const connecting = a.connect();
+  a.close();
+  await assert.rejects(connecting, { code: "CLOSED" });
+  assert.equal(a.state, "closed");
+});
+
+test("a connection that stops answering pings is replaced", needsStack, async () => {
+  const alice = await takeUser();
+  let swallowing = true; // the first connection goes half-open: nothing more reaches the client
+  const halfOpen = wireTap((frame) => !(swallowing && frame.type === "pong"));
+  const a = clientFor(() => alice.idToken, { WebSocket: halfOpen, pingIntervalMs: 300, requestTimeoutMs: 700 });
+  const seen = record(a);
+  await a.connect();
+  const first = (await a.whoami()).connectionId;
+  await until(() => seen.states.includes("reconnecting"), "the missing pong to be noticed");
+  swallowing = false;
+  await until(() => a.state === "open", "the new connection");
+  assert.notEqual((await a.whoami()).connectionId, first);
   a.close();
 });
 
@@ -194,7 +248,10 @@ test("refusals and silence reject with a ChatError", needsStack, async () => {
   await assert.rejects(a.listRooms(), { name: "ChatError", code: "NOT_CONNECTED" });
   await a.connect();
   await assert.rejects(a.joinRoom("no-such-room"), { code: "ROOM_NOT_FOUND", retryable: false, action: "joinRoom" });
-  await assert.rejects(a.request("noSuchAction"), (error) => error instanceof ChatError && error.code === "UNKNOWN_ACTION");
+  const stray = clientFor(() => alice.idToken, { offContract: true });
+  await stray.connect();
+  await assert.rejects(stray.request("noSuchAction"), (error) => error instanceof ChatError && error.code === "UNKNOWN_ACTION");
+  stray.close();
   await assert.rejects(a.sendMessage("no-such-room", "hi"), { code: "ROOM_NOT_FOUND" });
   assert.equal(a.pendingMessages.length, 0, "a refused message leaves the outbox");
   const room = await a.createRoom({ name: "quiet" });

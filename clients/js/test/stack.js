@@ -5,6 +5,7 @@
  */
 
 import { createPrivateKey, sign } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import WebSocket from "ws";
 
 import { ChatClient } from "../src/index.js";
@@ -115,17 +116,48 @@ export async function vanish(connectionId) {
 }
 
 /**
- * A ChatClient on the local stack (Node's WebSocket: `ws`).
- * @param {() => Promise<string> | string} getToken
- * @param {Partial<import("../src/client.js").ChatClientOptions>} [options]
+ * `Base` that also appends every frame it sends and passes on to CHAT_TEST_FRAMES (JSON lines):
+ * the Python test validates each against docs/asyncapi.yaml once node is done.
+ * @param {any} Base a WebSocket class
  */
-export function clientFor(getToken, options = {}) {
+function recording(Base) {
+  const file = process.env.CHAT_TEST_FRAMES;
+  if (!file) return Base;
+  /** @param {Record<string, unknown>} entry */
+  const record = (entry) => appendFileSync(file, `${JSON.stringify(entry)}\n`);
+  return class RecordingWebSocket extends Base {
+    /** @param {any} data @param {any[]} rest */
+    send(data, ...rest) {
+      record({ sent: JSON.parse(String(data)) });
+      super.send(data, ...rest);
+    }
+    /** @param {any} handler */
+    set onmessage(handler) {
+      super.onmessage = handler && ((/** @type {any} */ event) => {
+        record({ received: JSON.parse(String(event.data)) });
+        handler(event);
+      });
+    }
+    get onmessage() {
+      return super.onmessage;
+    }
+  };
+}
+
+/**
+ * A ChatClient on the local stack (Node's WebSocket: `ws`), its frames recorded unless
+ * `offContract` (for a test that sends what the contract forbids, to see it refused).
+ * @param {() => Promise<string> | string} getToken
+ * @param {Partial<import("../src/client.js").ChatClientOptions> & {offContract?: boolean}} [options]
+ */
+export function clientFor(getToken, { offContract = false, ...options } = {}) {
+  const Base = options.WebSocket ?? WebSocket;
   return new ChatClient({
     url: config().outputs.WebSocketUrl,
     getToken,
-    WebSocket: /** @type {any} */ (WebSocket),
     reconnect: { initialDelayMs: 50, maxDelayMs: 500, factor: 2, jitter: 0.5 },
     ...options,
+    WebSocket: offContract ? Base : recording(Base),
   });
 }
 

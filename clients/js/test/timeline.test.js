@@ -23,6 +23,7 @@ function timelineOver(stored, { pageSize = 100 } = {}) {
   const failures = /** @type {unknown[]} */ ([]);
   let failNext = false;
   const timeline = new RoomTimeline({
+    gapGraceMs: 5,
     fetch: async (after, before) => {
       asked.push([after, before]);
       if (failNext) {
@@ -50,6 +51,8 @@ test("a jump in seq is filled from history before the later message", async () =
   const { timeline, delivered, asked } = timelineOver([1, 2, 3, 4, 5]);
   timeline.startAt(1);
   await timeline.receive(message(5));
+  assert.deepEqual(delivered, [], "held back while the gap may still close by itself");
+  await timeline.idle();
   assert.deepEqual(delivered, [2, 3, 4, 5]);
   assert.deepEqual(asked, [[1, 5]]);
 });
@@ -58,9 +61,21 @@ test("a seq the history does not have is a real gap: skipped, not waited for", a
   const { timeline, delivered } = timelineOver([1, 2, 4, 5]);
   timeline.startAt(1);
   await timeline.receive(message(5));
+  await timeline.idle();
   assert.deepEqual(delivered, [2, 4, 5]);
   await timeline.receive(message(6));
   assert.deepEqual(delivered, [2, 4, 5, 6]);
+});
+
+test("a gap that closes by itself within the grace costs no history request", async () => {
+  const { timeline, delivered, asked } = timelineOver([1, 2, 3]);
+  timeline.startAt(0);
+  await timeline.receive(message(2)); // e.g. your own ack, overtaking the message before it
+  await timeline.receive(message(1));
+  await timeline.receive(message(3));
+  await timeline.idle();
+  assert.deepEqual(delivered, [1, 2, 3]);
+  assert.deepEqual(asked, []);
 });
 
 test("a room never seen before starts at its first message", async () => {
@@ -76,6 +91,7 @@ test("when the history cannot be read, the message waits and resume delivers eve
   timeline.startAt(1);
   failOnce();
   await timeline.receive(message(4));
+  await timeline.idle();
   assert.deepEqual(delivered, []);
   assert.equal(failures.length, 1);
   await timeline.resume();

@@ -23,11 +23,13 @@ export class RoomTimeline {
      * @param {FetchHistory} hooks.fetch
      * @param {(message: Message) => void} hooks.deliver
      * @param {(error: unknown) => void} hooks.report a history request failed
+     * @param {number} [hooks.gapGraceMs] how long a gap may close by itself before the history is asked
      */
-    constructor({ fetch, deliver, report }: {
+    constructor({ fetch, deliver, report, gapGraceMs }: {
         fetch: FetchHistory;
         deliver: (message: Message) => void;
         report: (error: unknown) => void;
+        gapGraceMs?: number | undefined;
     });
     /** The last seq the app has (undefined until the room has a starting point). */
     get cursor(): number | undefined;
@@ -47,6 +49,8 @@ export class RoomTimeline {
      * @returns {Promise<void>}
      */
     resume(): Promise<void>;
+    /** Settles once nothing is queued or due (for tests). @returns {Promise<void>} */
+    idle(): Promise<void>;
     #private;
 }
 export type Message = {
