@@ -90,7 +90,7 @@ class ChatPage {
     ui.chat.hidden = false;
     await this.refreshRooms();
     const linked = new URLSearchParams(location.hash.slice(1)).get("room");
-    if (linked) await this.join(linked);
+    if (linked) await this.guard(ui.roomError, () => this.join(linked)); // e.g. FORBIDDEN: a closed room
   }
 
   listen() {

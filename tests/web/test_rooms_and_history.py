@@ -108,4 +108,13 @@ def test_unread_counts_history_paging_and_rooms_added_live(browser: Browser, out
     tab.sign_in(carol.username, PASSWORD)
     expect(tab.page.get_by_role("heading", name=linked)).to_be_visible()
     expect(tab.room(linked)).to_be_visible()
+
+    # A link to a closed room she is not in says why, and she stays signed in
+    closed_id = run(create_room(outputs, dave, f"closed-{uuid.uuid4().hex[:6]}"))
+    refused = ChatPage.open(context, f"{outputs['WebAppUrl']}#room={closed_id}")
+    refused.sign_in(carol.username, PASSWORD)
+    expect(refused.page.get_by_role("alert")).to_have_text(
+        "this room is closed: only its members may enter it"
+    )
+    expect(refused.room(history)).to_be_visible()
     context.close()
