@@ -1,7 +1,7 @@
 """``make local``: the whole chat backend on 127.0.0.1, from the synthesized template.
 
     python -m local_stack [--env dev] [--ws-port 3001] [--connections-port 3002] [--moto-port 3003]
-                          [--web-port 3004]
+                          [--web-port 3005]
 
 Synthesizes the CDK app with host bundling into .local/cdk.out (or uses ``--assembly DIR``), starts
 moto, creates the template's table, user pool and client in it, starts the WebSocket emulator, the
@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ws-port", type=int, default=3001, help="WebSocket API port (default 3001)")
     parser.add_argument("--connections-port", type=int, default=3002, help="@connections API port (3002)")
     parser.add_argument("--moto-port", type=int, default=3003, help="moto (Cognito, DynamoDB) port (3003)")
-    parser.add_argument("--web-port", type=int, default=3004, help="web chat page port (default 3004)")
+    parser.add_argument("--web-port", type=int, default=3005, help="web chat page port (default 3005)")
     parser.add_argument("--workers-per-function", type=int, default=8, help="warm workers per function (8)")
     parser.add_argument("--idle-timeout", type=float, default=600.0, help="seconds (API Gateway: 600)")
     parser.add_argument("--max-lifetime", type=float, default=7200.0, help="seconds (API Gateway: 7200)")

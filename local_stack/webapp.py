@@ -7,7 +7,7 @@
 
 `make local` runs it on ``--web-port``. Against a deployed environment:
 
-    python -m local_stack.webapp --outputs outputs/dev.json [--port 3004]
+    python -m local_stack.webapp --outputs outputs/dev.json [--port 3005]
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m local_stack.webapp", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--outputs", type=Path, required=True, help="the outputs file (outputs/<env>.json)")
-    parser.add_argument("--port", type=int, default=3004, help="port on 127.0.0.1 (default 3004)")
+    parser.add_argument("--port", type=int, default=3005, help="port on 127.0.0.1 (default 3005)")
     args = parser.parse_args(argv)
     if not args.outputs.is_file():
         parser.error(f"{args.outputs} does not exist: run `make deploy ENV=<env>` first")

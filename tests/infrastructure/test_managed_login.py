@@ -14,7 +14,7 @@ from tests.infrastructure.conftest import Synth, synthesize, with_setting
 PAGE = "https://chat.example.com/"
 MANAGED_LOGIN = {
     "managed_login_domain_prefix": "example-chat-staging",
-    "managed_login_callback_urls": [PAGE, "http://localhost:3004/"],
+    "managed_login_callback_urls": [PAGE, "http://localhost:3005/"],
     "managed_login_logout_urls": [PAGE],
 }
 
@@ -50,7 +50,7 @@ def test_a_domain_prefix_adds_managed_login_and_the_code_flow_to_the_listed_urls
     assert properties["AllowedOAuthFlowsUserPoolClient"] is True
     assert properties["AllowedOAuthFlows"] == ["code"]
     assert set(properties["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
-    assert properties["CallbackURLs"] == [PAGE, "http://localhost:3004/"]
+    assert properties["CallbackURLs"] == [PAGE, "http://localhost:3005/"]
     assert properties["LogoutURLs"] == [PAGE]
     assert properties["SupportedIdentityProviders"] == ["COGNITO"]
     # The page finds the domain in the outputs
