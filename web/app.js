@@ -106,6 +106,8 @@ class ChatPage {
     });
     client.on("typing", ({ roomId, userId, displayName }) => {
       store.learnName(userId, displayName);
+      const room = store.rooms.get(roomId);
+      if (room !== undefined) store.addMember(room, userId).online = true; // typing takes a connection
       if (roomId !== this.currentId) return;
       clearTimeout(this.typists.get(userId));
       this.typists.set(
@@ -326,7 +328,7 @@ class ChatPage {
     this.store.learnName(userId, displayName);
     const room = this.store.rooms.get(roomId);
     if (room === undefined) return;
-    if (joined) this.store.addMember(room, userId);
+    if (joined) this.store.addMember(room, userId).online = true; // joining takes a connection
     else room.members.delete(userId);
     if (roomId === this.currentId) this.renderMembers();
   }

@@ -146,7 +146,7 @@ export class RoomStore {
   }
 
   /**
-   * For each other member, the message up to which they have read: messageId -> their names.
+   * For each other member, the last message of someone else's they have read: messageId -> names.
    * @param {Room} room
    * @returns {Map<string, string[]>}
    */
@@ -156,7 +156,7 @@ export class RoomStore {
     const byMessage = new Map();
     for (const [userId, seq] of room.readers) {
       if (userId === this.me) continue;
-      const last = messages.findLast((message) => message.seq <= seq);
+      const last = messages.findLast((message) => message.seq <= seq && message.senderId !== userId);
       if (last === undefined) continue;
       byMessage.set(last.messageId, [...(byMessage.get(last.messageId) ?? []), this.nameOf(userId)]);
     }

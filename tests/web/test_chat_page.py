@@ -47,6 +47,9 @@ def test_two_people_chat_reload_and_come_back_from_offline(
     bob.send("Hi Alice")
     expect(alice.message("Hi Alice")).to_be_visible()
     expect(alice.message("Hello Bob")).to_have_count(1)
+    # the receipt stays on Alice's message: Bob's own reply is not one he "read"
+    expect(alice.log.locator("article", has_text="Hello Bob")).to_contain_text("Read by")
+    expect(alice.log.locator("article", has_text="Hi Alice")).not_to_contain_text("Read by")
 
     # Bob types: Alice sees it
     bob.page.get_by_role("textbox", name="Message").press_sequentially("typing")
