@@ -47,10 +47,12 @@ def resolve(url_path: str, outputs_file: Path) -> Path | None:
         root, relative = CLIENT_ROOT, path[len(CLIENT_PREFIX) :]
     else:
         root, relative = PAGE_ROOT, path.lstrip("/") or "index.html"
-    candidate = (root / relative).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
+    try:
+        candidate = (root / relative).resolve()
+        servable = candidate.is_relative_to(root) and candidate.is_file()
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system
         return None
-    return candidate
+    return candidate if servable else None
 
 
 def _handler(outputs_file: Path) -> type[BaseHTTPRequestHandler]:

@@ -64,6 +64,8 @@ def test_serves_the_page_the_client_and_the_outputs_as_they_are_now(
         "client/",
         "nothing-here.js",
         "..%2fcdk.json",
+        "index.html%00.js",
+        "x" * 5000,
     ],
 )
 def test_nothing_outside_the_page_and_the_client_is_served(
