@@ -17,7 +17,9 @@ from tests.web.pages import TIMEOUT_MS, ChatPage
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is
+# started, which would break asyncio.run in the tests of other folders; and the stack is only ours.
+@pytest.fixture(scope="package")
 def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
     process = LocalStackProcess(tmp_path_factory.mktemp("chat-web"), env="dev")
     process.start()
@@ -25,18 +27,18 @@ def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackP
     process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def outputs(chat_stack: LocalStackProcess) -> dict[str, str]:
     return chat_stack.outputs
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Chromium found on this machine, or Playwright's (installed on first use); never a skip."""
     try:
