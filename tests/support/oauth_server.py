@@ -61,20 +61,22 @@ class OAuthServer:
     # What happened, for the tests to check: each token request's grant type and outcome.
     token_requests: list[tuple[str, str]] = field(default_factory=list)
     issued_id_tokens: list[str] = field(default_factory=list)
+    url: str = field(init=False, default="")
     _codes: dict[str, Grant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = field(init=False, default=None)
 
     def start(self) -> OAuthServer:
         self._server = ThreadingHTTPServer((LOOPBACK, 0), _handler(self))
         self._server.daemon_threads = True
         self.url = f"http://{LOOPBACK}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
 
     # --- the endpoints' logic -------------------------------------------------------------
 
