@@ -95,7 +95,10 @@ class ChatPage {
 
   listen() {
     const { client, store } = this;
-    client.on("state", (state) => (ui.status.textContent = STATES[state]));
+    client.on("state", (state) => {
+      ui.status.textContent = STATES[state];
+      this.renderMembers(); // you are online while connected
+    });
     client.on("error", (error) => {
       if (client.state !== "open") ui.status.textContent = `${STATES[client.state]} (${error.message})`;
     });
@@ -370,7 +373,11 @@ class ChatPage {
   }
 
   renderMembers() {
-    renderMembers(ui.members, this.store, this.currentRoom());
+    const room = this.currentRoom();
+    if (room !== undefined && this.store.me !== undefined) {
+      this.store.addMember(room, this.store.me).online = this.client.state === "open";
+    }
+    renderMembers(ui.members, this.store, room);
   }
 
   renderTyping() {
