@@ -28,6 +28,7 @@ class LocalStackProcess:
             "connections": free_port(),
             "moto": free_port(),
             "lambda": free_port(),
+            "web": free_port(),
         }
         self.log_path = self.state_dir / "local_stack.log"
         self.outputs: dict[str, str] = {}
@@ -43,8 +44,13 @@ class LocalStackProcess:
             str(self.ports["connections"]),
             "--moto-port",
             str(self.ports["moto"]),
-            "--lambda-port",
-            str(self.ports["lambda"]),
+        self.ports = {
+            "ws": free_port(),
+            "connections": free_port(),
+            "moto": free_port(),
+            "lambda": free_port(),
+            "web": free_port(),
+        }
         ]
         if app is not None:
             self._command += ["--app", app]
