@@ -44,13 +44,10 @@ class LocalStackProcess:
             str(self.ports["connections"]),
             "--moto-port",
             str(self.ports["moto"]),
-        self.ports = {
-            "ws": free_port(),
-            "connections": free_port(),
-            "moto": free_port(),
-            "lambda": free_port(),
-            "web": free_port(),
-        }
+            "--lambda-port",
+            str(self.ports["lambda"]),
+            "--web-port",
+            str(self.ports["web"]),
         ]
         if app is not None:
             self._command += ["--app", app]

@@ -86,3 +86,24 @@ def test_two_people_chat_reload_and_come_back_from_offline(
 
     alice_context.close()
     bob_context.close()
+
+
+def test_members_show_names_and_who_is_online(browser: Browser, outputs: dict[str, str]) -> None:
+    """The Members list: display names (the e-mail's local part here), online, then offline."""
+    alice_user, bob_user = new_user(outputs), new_user(outputs)
+    alice_context, bob_context = browser.new_context(), browser.new_context()
+    alice = ChatPage.open(alice_context, outputs["WebAppUrl"])
+    bob = ChatPage.open(bob_context, outputs["WebAppUrl"])
+    alice.sign_in(alice_user.username, PASSWORD)
+    bob.sign_in(bob_user.username, PASSWORD)
+    bob.join(alice.create_room(f"presence-{uuid.uuid4().hex[:6]}"))
+    alice_name, bob_name = alice_user.username.split("@")[0], bob_user.username.split("@")[0]
+    bob_members = bob.page.get_by_role("list", name="Members")
+
+    expect(bob_members.get_by_text(alice_name)).to_contain_text("online")
+    expect(alice.page.get_by_role("list", name="Members").get_by_text(bob_name)).to_contain_text("online")
+    alice.send("hello")
+    expect(bob.log.locator(".sender")).to_have_text([alice_name])
+    alice_context.close()
+    expect(bob_members.get_by_text(alice_name)).to_contain_text("offline")
+    bob_context.close()
