@@ -68,8 +68,8 @@ def main() -> None:
         from chat.logic.fanout_job import MEMBER_PAGE
 
         from tests.chat import harness
-        from tests.chat.conftest import create_table
         from tests.chat.test_request_counts import seeded_room
+        from tests.support.chat_table import create_table
         from tests.support.write_units import metered_writes
 
         create_table(moto.endpoint, table)

@@ -5,47 +5,40 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import boto3
 import pytest
 
 from local_stack.moto_service import MotoServer
 from tests.chat import harness
+from tests.support.chat_table import create_table
 from tests.support.connections_server import ConnectionsServer
 from tests.support.lambda_server import LambdaServer
 
 
-def create_table(endpoint: str, name: str) -> None:
-    """The table as the stack deploys it: PK/SK strings, on-demand, TTL on `ttl`."""
-    client = boto3.client("dynamodb", endpoint_url=endpoint)
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
-    )
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for a session-scoped fixture (monkeypatch is per test), then restore."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
 def chat_table(moto_server: MotoServer) -> Iterator[str]:
     """One table for the chat tests (every test uses fresh ids); the route code finds it by env."""
     name = f"chat-{uuid.uuid4().hex[:8]}"
-    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL_DYNAMODB", "TABLE_NAME")}
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_server.endpoint
-    os.environ["TABLE_NAME"] = name
-    create_table(moto_server.endpoint, name)
-    yield name
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with environment(AWS_ENDPOINT_URL_DYNAMODB=moto_server.endpoint, TABLE_NAME=name):
+        create_table(moto_server.endpoint, name)
+        yield name
 
 
 @pytest.fixture(scope="session")
@@ -57,17 +50,12 @@ def connections_server() -> Iterator[ConnectionsServer]:
 @pytest.fixture(scope="session")
 def lambda_server() -> Iterator[LambdaServer]:
     """Lambda's Invoke API for the fan-out function, run in this process (the code under test)."""
-    names = ("AWS_ENDPOINT_URL_LAMBDA", "FANOUT_FUNCTION_NAME")
-    saved = {key: os.environ.get(key) for key in names}
     with harness.lambda_service() as server:
         harness.use_lambda(server)
-        os.environ.update(dict(zip(names, (server.endpoint, harness.FANOUT_FUNCTION), strict=True)))
-        yield server
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        with environment(
+            AWS_ENDPOINT_URL_LAMBDA=server.endpoint, FANOUT_FUNCTION_NAME=harness.FANOUT_FUNCTION
+        ):
+            yield server
 
 
 @pytest.fixture(autouse=True)
