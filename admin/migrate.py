@@ -12,7 +12,6 @@ itself never scans), and is safe to run again: a migrated room has none of them.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from chat.dal import client, keys, members, rooms
 from chat.dal.messages import message_from_item
 from chat.models.domain import Member
 
-from admin.__main__ import use_local_stack
+from admin.__main__ import add_table_arguments, use_table
 
 OLD_ATTRIBUTES = ("members", "conns", "lastMessage")
 
@@ -72,17 +71,10 @@ def migrate(room: dict[str, Any]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m admin.migrate", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--table", default=os.environ.get("TABLE_NAME"), help="table name (default: $TABLE_NAME)"
-    )
-    parser.add_argument("--local", action="store_true", help="use the local stack (.local/outputs.json)")
+    add_table_arguments(parser)
     parser.add_argument("--dry-run", action="store_true", help="list what would be migrated, write nothing")
     args = parser.parse_args(argv)
-    if args.local:
-        args.table = use_local_stack()
-    if not args.table:
-        parser.error("--table is required (or set TABLE_NAME, or use --local)")
-    client.use_table(args.table)
+    use_table(parser, args)
     found = old_rooms()
     for room in found:
         if args.dry_run:

@@ -1,12 +1,12 @@
 """``make local``: the whole chat backend on 127.0.0.1, from the synthesized template.
 
     python -m local_stack [--env dev] [--ws-port 3001] [--connections-port 3002] [--moto-port 3003]
-                          [--lambda-port 3004]
+                          [--lambda-port 3004] [--web-port 3005]
 
 Synthesizes the CDK app with host bundling into .local/cdk.out (or uses ``--assembly DIR``), starts
 moto, creates the template's table, user pool, client and queues in it, starts the WebSocket emulator,
-the ``@connections`` API and Lambda's Invoke API, writes .local/outputs.json, creates two demo users
-and runs until Ctrl-C.
+the ``@connections`` API, Lambda's Invoke API and the web chat page, writes .local/outputs.json,
+creates two demo users and runs until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections-port", type=int, default=3002, help="@connections API port (3002)")
     parser.add_argument("--moto-port", type=int, default=3003, help="moto (Cognito, DynamoDB) port (3003)")
     parser.add_argument("--lambda-port", type=int, default=3004, help="Lambda Invoke API port (3004)")
+    parser.add_argument("--web-port", type=int, default=3005, help="web chat page port (default 3005)")
     parser.add_argument("--workers-per-function", type=int, default=8, help="warm workers per function (8)")
     parser.add_argument("--idle-timeout", type=float, default=600.0, help="seconds (API Gateway: 600)")
     parser.add_argument("--max-lifetime", type=float, default=7200.0, help="seconds (API Gateway: 7200)")
@@ -80,7 +81,7 @@ async def run(args: argparse.Namespace) -> None:
         directory = await asyncio.to_thread(synthesize, args.app, context, state / "cdk.out")
     assembly = load(directory)
     settings = LocalStackSettings(
-        ports=Ports(args.ws_port, args.connections_port, args.moto_port, args.lambda_port),
+        ports=Ports(args.ws_port, args.connections_port, args.moto_port, args.lambda_port, args.web_port),
         runtime_dir=await asyncio.to_thread(ensure_runtime, (state / "runtime").resolve()),
         outputs_file=outputs_file,
         workers_per_function=args.workers_per_function,
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
                 "@connections": args.connections_port,
                 "moto": args.moto_port,
                 "Lambda": args.lambda_port,
+                "web page": args.web_port,
             }
         )
         with contextlib.suppress(KeyboardInterrupt):

@@ -43,6 +43,7 @@ def banner(outputs: dict[str, str], users: list[str], outputs_file: Path) -> str
     lines = [
         "",
         "Local chat backend is running on 127.0.0.1 (Ctrl-C stops everything).",
+        f"  web chat page   {outputs['WebAppUrl']}",
         f"  WebSocket API   {outputs['WebSocketUrl']}?idToken=<Cognito ID token>",
         f"  @connections    {outputs['ConnectionsEndpoint']}",
         f"  Lambda Invoke   {outputs['LambdaEndpoint']}",
@@ -54,7 +55,8 @@ def banner(outputs: dict[str, str], users: list[str], outputs_file: Path) -> str
         lines += [
             "",
             f"Demo users: {', '.join(users)} (password {DEMO_PASSWORD})",
-            "Chat as one of them in another terminal:",
+            f"Open {outputs['WebAppUrl']} in two browser windows and sign in as each,",
+            "or chat as one of them in another terminal:",
             f"  .venv/bin/python -m chat_cli --outputs {outputs_file} --username {users[0]}",
             f"  .venv/bin/python -m chat_cli --outputs {outputs_file} --username {users[1]}",
             "Or get an ID token for your own client:",

@@ -20,6 +20,7 @@ from local_stack.intrinsics import Resolver, UnsupportedIntrinsic
 from local_stack.lambda_api import LambdaApi
 from local_stack.management import ManagementApi
 from local_stack.moto_service import LOOPBACK, MotoServer
+from local_stack.webapp import WebAppServer
 from local_stack.workers import FunctionPool
 from stacks import constants
 
@@ -35,6 +36,7 @@ class Ports:
     connections: int
     moto: int
     lambda_api: int
+    web: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class LocalStack:
         self.gateway: Gateway | None = None
         self.invoker: AsyncInvoker | None = None
         self._sqs: Any = None
+        self.webapp: WebAppServer | None = None
 
     @property
     def websocket_url(self) -> str:
@@ -111,6 +114,7 @@ class LocalStack:
         self.gateway = Gateway(api, self._pools, context, self.settings.limits)
         self._servers.append(await self.gateway.serve(LOOPBACK, ports.websocket))
         self._servers.append(await ManagementApi(self.gateway).serve(LOOPBACK, ports.connections))
+        self.webapp = WebAppServer(ports.web, self.settings.outputs_file).start()
         outputs = self._outputs()
         _write_json(self.settings.outputs_file, outputs)
         log.info("routes: %s", ", ".join(sorted(api.routes)))
@@ -124,6 +128,8 @@ class LocalStack:
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
+        if self.webapp is not None:
+            await asyncio.to_thread(self.webapp.stop)
         if self.gateway is not None:
             await self.gateway.drain()
         if self._lambda_server is not None:
@@ -190,6 +196,8 @@ class LocalStack:
         outputs["ConnectionsEndpoint"] = self.connections_endpoint
         outputs["LambdaEndpoint"] = self.lambda_endpoint
         outputs["SQSEndpoint"] = self.moto.endpoint
+        if self.webapp is not None:
+            outputs["WebAppUrl"] = self.webapp.url
         return outputs
 
 

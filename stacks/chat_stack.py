@@ -70,3 +70,10 @@ class ChatStack(Stack):
             value=self.websocket.stage.url,
             description="wss:// URL to connect to, with ?idToken=<Cognito ID token>",
         )
+        if self.identity.managed_login_url is not None:
+            CfnOutput(
+                self,
+                constants.OUTPUT_MANAGED_LOGIN_URL,
+                value=self.identity.managed_login_url,
+                description="Cognito domain for managed login (authorization code + PKCE)",
+            )

@@ -36,6 +36,9 @@ OUTPUT_KEYS: tuple[str, ...] = (
     OUTPUT_USER_POOL_CLIENT_ID,
     OUTPUT_WEBSOCKET_URL,
 )
+# Only where the environment configures managed login (a Cognito domain).
+OUTPUT_MANAGED_LOGIN_URL = "ManagedLoginUrl"
+OPTIONAL_OUTPUT_KEYS: tuple[str, ...] = (OUTPUT_MANAGED_LOGIN_URL,)
 
 
 def metrics_namespace(env_name: str) -> str:

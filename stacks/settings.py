@@ -31,6 +31,12 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _GROUP = re.compile(r"^[\w+=,.@-]{1,128}$")
+# Cognito domain prefixes: lowercase letters, digits and hyphens, not starting or ending with a hyphen,
+# and without the words Cognito reserves.
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_RESERVED_IN_PREFIX = ("aws", "amazon", "cognito")
+# Cognito accepts https redirect URLs, and http only for localhost.
+_REDIRECT_URL = re.compile(r"^(https://[^\s#]+|http://localhost(:\d+)?(/[^\s#]*)?)$")
 
 
 class SettingsError(ValueError):
@@ -78,6 +84,11 @@ class StackSettings:
     alarm_email: str | None
     # Whether this stack sets the account-wide API Gateway CloudWatch role (see docs/INFRASTRUCTURE.md).
     manage_api_gateway_account_role: bool
+    # Managed login (authorization code + PKCE) for the web page: a Cognito domain with this prefix,
+    # and the page URLs Cognito may redirect to after sign-in and sign-out. Off when the prefix is null.
+    managed_login_domain_prefix: str | None
+    managed_login_callback_urls: tuple[str, ...] | None
+    managed_login_logout_urls: tuple[str, ...] | None
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -122,6 +133,25 @@ class StackSettings:
             yield f"fanout_batch_size must be between 1 and {MAX_FANOUT_BATCH}"
         if self.alarm_email is not None and not _EMAIL.match(self.alarm_email):
             yield f"alarm_email must be an e-mail address or null, got {self.alarm_email!r}"
+        yield from self._managed_login_problems()
+
+    def _managed_login_problems(self) -> typing.Iterator[str]:
+        prefix, callbacks = self.managed_login_domain_prefix, self.managed_login_callback_urls
+        urls = (*(callbacks or ()), *(self.managed_login_logout_urls or ()))
+        if prefix is None:
+            if urls:
+                yield "managed_login_callback_urls/logout_urls need managed_login_domain_prefix"
+            return
+        if not _DOMAIN_PREFIX.match(prefix) or any(word in prefix for word in _RESERVED_IN_PREFIX):
+            yield (
+                "managed_login_domain_prefix must be 1-63 lowercase letters, digits or inner hyphens, "
+                f"without aws, amazon or cognito, got {prefix!r}"
+            )
+        if not callbacks:
+            yield "managed_login_callback_urls must list the web page's URL when managed login is on"
+        for url in urls:
+            if not _REDIRECT_URL.match(url):
+                yield f"managed login URL {url!r} must be https:// (http:// only for localhost), without #"
 
 
 def load_settings(env_name: str, environments: Mapping[str, Any] | None) -> StackSettings:
@@ -168,6 +198,8 @@ def _describe(hint: Any) -> str:
     if typing.get_origin(hint) is tuple:
         return "a list of strings"
     names = {bool: "true/false", int: "an integer", float: "a number", str: "a string"}
+    if typing.get_origin(hint) is None:
+        return names[hint]
     args = typing.get_args(hint)
-    described = " or ".join(names[arg] for arg in args or (hint,) if arg is not type(None))
+    described = " or ".join(_describe(arg) for arg in args if arg is not type(None))
     return described + (" or null" if type(None) in args else "")

@@ -1,7 +1,8 @@
 """`python -m tools.outputs RAW OUT`: flattens `cdk deploy --outputs-file` for frontend teams.
 
 The CLI writes `{"Chat-dev": {"Region": ..., ...}}`; frontend teams get `{"Region": ..., ...}` with
-exactly the keys of PROTOCOL.md, or the command fails and says which are missing.
+exactly the keys of PROTOCOL.md (plus `ManagedLoginUrl` where the environment has managed login), or
+the command fails and says which are missing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from stacks.constants import OUTPUT_KEYS
+from stacks.constants import OPTIONAL_OUTPUT_KEYS, OUTPUT_KEYS
 
 
 class OutputsError(ValueError):
@@ -20,14 +21,16 @@ class OutputsError(ValueError):
 
 
 def flatten(raw: Mapping[str, Any]) -> dict[str, str]:
-    """The one stack's outputs, key -> value, restricted to (and requiring) the published keys."""
+    """The one stack's outputs, key -> value: the published keys (all required), and the optional
+    ones (`ManagedLoginUrl`) where the environment has them."""
     if len(raw) != 1:
         raise OutputsError(f"expected the outputs of one stack, got {sorted(raw) or 'none'}")
     (stack_outputs,) = raw.values()
     missing = [key for key in OUTPUT_KEYS if key not in stack_outputs]
     if missing:
         raise OutputsError(f"stack outputs lack {', '.join(missing)}")
-    return {key: str(stack_outputs[key]) for key in OUTPUT_KEYS}
+    published = [*OUTPUT_KEYS, *(key for key in OPTIONAL_OUTPUT_KEYS if key in stack_outputs)]
+    return {key: str(stack_outputs[key]) for key in published}
 
 
 def main(argv: list[str]) -> int:

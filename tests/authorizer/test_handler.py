@@ -68,6 +68,7 @@ def test_a_valid_token_gets_allow_on_exactly_the_method_arn(handler: ModuleType,
             "username": "alice",
             "email": "alice@example.com",
             "tokenExpiresAt": claims["exp"],
+            "displayName": "alice",  # no preferred_username or name: the e-mail's local part
         },
     }
     assert all(
@@ -80,7 +81,27 @@ def test_email_is_left_out_of_the_context_when_the_token_has_none(
 ) -> None:
     response = handler.lambda_handler(connect_event(issuer.id_token(email=None)), LambdaContext())
 
-    assert set(response["context"]) == {"userId", "username", "tokenExpiresAt"}
+    assert set(response["context"]) == {"userId", "username", "tokenExpiresAt", "displayName"}
+    assert response["context"]["displayName"] == "alice"  # the username, as a last resort
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        ({"preferred_username": "Ali", "name": "Alice Liddell"}, "Ali"),
+        ({"preferred_username": "  ", "name": "Alice Liddell"}, "Alice Liddell"),
+        ({"email": "wonder.land@example.com"}, "wonder.land"),
+        ({"name": "x" * 200}, "x" * 64),
+    ],
+)
+def test_the_display_name_prefers_preferred_username_then_name_then_the_email_local_part(
+    handler: ModuleType, issuer: TokenIssuer, claims: dict, expected: str
+) -> None:
+    response = handler.lambda_handler(
+        connect_event(issuer.id_token(username="user-7", **claims)), LambdaContext()
+    )
+
+    assert response["context"]["displayName"] == expected
 
 
 @pytest.mark.parametrize("event_shape", ["no query string", "no idToken", "empty idToken"])

@@ -1,6 +1,6 @@
 """The chat route tests. The functions' environment is set here, before a test module imports a
-handler (the handlers parse their settings at import): see environment.py."""
+handler (the handlers parse their settings at import): see baseline.py."""
 
-from tests.chat import environment
+from tests.chat import baseline
 
-environment.install()
+baseline.install()

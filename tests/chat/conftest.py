@@ -4,53 +4,47 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import boto3
 import pytest
 
 from local_stack.moto_service import MotoServer
-from tests.chat import environment, harness
+from tests.chat import baseline, harness
 from tests.chat.harness import FunctionEnvironment
+from tests.support.chat_table import create_table
 from tests.support.connections_server import ConnectionsServer
 from tests.support.lambda_server import LambdaServer
 
 
-def create_table(endpoint: str, name: str) -> None:
-    """The table as the stack deploys it: PK/SK strings, on-demand, TTL on `ttl`."""
-    client = boto3.client("dynamodb", endpoint_url=endpoint)
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
-    )
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for a session-scoped fixture (monkeypatch is per test), then restore."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="session", autouse=True)
 def baseline_environment() -> Iterator[None]:
     """The functions' environment, set when tests/chat was imported, is undone after the session."""
     yield
-    environment.uninstall()
+    baseline.uninstall()
 
 
 @pytest.fixture(scope="session")
 def chat_table(moto_server: MotoServer) -> Iterator[str]:
     """One table for the chat tests (every test uses fresh ids), named in the functions' TABLE_NAME."""
-    name = environment.TABLE_NAME
-    saved = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
-    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_server.endpoint
-    create_table(moto_server.endpoint, name)
-    yield name
-    if saved is None:
-        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-    else:
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = saved
+    with environment(AWS_ENDPOINT_URL_DYNAMODB=moto_server.endpoint):
+        create_table(moto_server.endpoint, baseline.TABLE_NAME)
+        yield baseline.TABLE_NAME
 
 
 @pytest.fixture(scope="session")
@@ -62,15 +56,10 @@ def connections_server() -> Iterator[ConnectionsServer]:
 @pytest.fixture(scope="session")
 def lambda_server() -> Iterator[LambdaServer]:
     """Lambda's Invoke API for the fan-out function, run in this process (the code under test)."""
-    saved = os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
     with harness.lambda_service() as server:
         harness.use_lambda(server)
-        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = server.endpoint
-        yield server
-    if saved is None:
-        os.environ.pop("AWS_ENDPOINT_URL_LAMBDA", None)
-    else:
-        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = saved
+        with environment(AWS_ENDPOINT_URL_LAMBDA=server.endpoint):
+            yield server
 
 
 @pytest.fixture
@@ -87,7 +76,7 @@ def chat_env(
     function_env: FunctionEnvironment,
 ) -> ConnectionsServer:
     """Every chat test: the table, the connections server as the endpoint, the stack's defaults."""
-    function_env.set(**environment.BASELINE, CONNECTIONS_ENDPOINT=connections_server.endpoint)
+    function_env.set(**baseline.BASELINE, CONNECTIONS_ENDPOINT=connections_server.endpoint)
     return connections_server
 
 

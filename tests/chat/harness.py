@@ -24,7 +24,7 @@ from chat.dal import client as dal_client
 from chat.handlers import broadcast, direct, fanout, lifecycle, pipeline
 
 import route_keys
-from tests.chat.environment import FANOUT_FUNCTION
+from tests.chat.baseline import FANOUT_FUNCTION
 from tests.support.lambda_server import LambdaServer
 
 EVENTS = Path(__file__).parent / "events"

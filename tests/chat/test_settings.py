@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from chat.config import ChatSettings, ChatSettingsError
 
-from tests.chat.environment import BASELINE
+from tests.chat.baseline import BASELINE
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cold_start(module: str, **changes: str | None) -> subprocess.CompletedProcess[str]:
-    """Import a handler in a fresh interpreter, as Lambda's init phase does."""
+def cold_start(module: str, then: str = "", **changes: str | None) -> subprocess.CompletedProcess[str]:
+    """Import a handler in a fresh interpreter, as Lambda's init phase does (then run `then`)."""
     environ = {**BASELINE, **changes}
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -25,7 +25,11 @@ def cold_start(module: str, **changes: str | None) -> subprocess.CompletedProces
         **{name: value for name, value in environ.items() if value is not None},
     }
     return subprocess.run(
-        [sys.executable, "-c", f"import {module}"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", f"import {module}\n{then}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -79,3 +83,14 @@ def test_a_bad_value_fails_the_cold_start_not_each_request() -> None:
 
     assert result.returncode != 0
     assert "ChatSettingsError: MAX_ROOM_MEMBERS must be a whole number, not 'ten thousand'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "module", ["chat.handlers.lifecycle", "chat.handlers.broadcast", "chat.handlers.fanout"]
+)
+def test_only_direct_loads_the_token_verifier_at_init(module: str) -> None:
+    """Parsing the verifier's settings must not import PyJWT and cryptography (a cold-start cost)."""
+    result = cold_start(module, "import sys; assert 'jwt' not in sys.modules, 'jwt loaded'")
+
+    assert result.returncode == 0, result.stderr
+    assert cold_start("chat.handlers.direct", "import sys; assert 'jwt' in sys.modules").returncode == 0

@@ -44,7 +44,12 @@ def test_rooms_membership_and_what_members_receive(outputs: dict[str, str]) -> N
         joined = await c.request("joinRoom", roomId=lobby["roomId"])
         assert joined == {"type": "joined", "roomId": lobby["roomId"], "requestId": joined["requestId"]}
         (member_joined,) = await a.wait_for(lambda e: e.get("type") == "memberJoined")
-        assert member_joined == {"type": "memberJoined", "roomId": lobby["roomId"], "userId": carol.user_id}
+        assert member_joined == {
+            "type": "memberJoined",
+            "roomId": lobby["roomId"],
+            "userId": carol.user_id,
+            "displayName": carol.username.split("@")[0],  # the e-mail's local part: no name claims
+        }
         missing = await c.request("joinRoom", roomId="no-such-room")
         assert missing["code"] == "ROOM_NOT_FOUND"
         # listRooms
@@ -90,14 +95,25 @@ def test_messages_history_reads_and_typing(outputs: dict[str, str]) -> None:
         marked = await b.request("markRead", roomId=room_id, seq=5)
         assert (marked["type"], marked["seq"]) == ("readMarked", 5)
         (read,) = await a.wait_for(lambda e: e.get("type") == "read")
-        assert read == {"type": "read", "roomId": room_id, "userId": bob.user_id, "seq": 5}
+        assert read == {
+            "type": "read",
+            "roomId": room_id,
+            "userId": bob.user_id,
+            "displayName": bob.username.split("@")[0],
+            "seq": 5,
+        }
         rooms = await b.request("listRooms")
         (item,) = [i for i in rooms["items"] if i["roomId"] == room_id]
         assert item["lastReadSeq"] == 5 and item["unreadCount"] == 0 and item["lastMessage"]["seq"] == 5
         # typing: the others are told, the typist is not, nothing is replied
         await a.notify("typing", roomId=room_id)
         (typing,) = await b.wait_for(lambda e: e.get("type") == "typing")
-        assert typing == {"type": "typing", "roomId": room_id, "userId": alice.user_id}
+        assert typing == {
+            "type": "typing",
+            "roomId": room_id,
+            "userId": alice.user_id,
+            "displayName": alice.username.split("@")[0],
+        }
         await asyncio.sleep(0.5)
         assert not a.of_type("typing")
         # ping, whoami

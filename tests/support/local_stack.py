@@ -28,6 +28,7 @@ class LocalStackProcess:
             "connections": free_port(),
             "moto": free_port(),
             "lambda": free_port(),
+            "web": free_port(),
         }
         self.log_path = self.state_dir / "local_stack.log"
         self.outputs: dict[str, str] = {}
@@ -45,6 +46,8 @@ class LocalStackProcess:
             str(self.ports["moto"]),
             "--lambda-port",
             str(self.ports["lambda"]),
+            "--web-port",
+            str(self.ports["web"]),
         ]
         if app is not None:
             self._command += ["--app", app]

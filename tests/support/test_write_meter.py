@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_stack.moto_service import MotoServer
+from tests.support.chat_table import create_table
 from tests.support.write_units import item_size, metered_writes
 
 KEY_BYTES = len("PK") + len("SK") + len("SK")  # names "PK", "SK" and the sort key value "SK"
@@ -19,18 +20,9 @@ KEY_BYTES = len("PK") + len("SK") + len("SK")  # names "PK", "SK" and the sort k
 @pytest.fixture(scope="module")
 def table(moto_server: MotoServer) -> Iterator[str]:
     name = f"meter-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("dynamodb", endpoint_url=moto_server.endpoint)
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(moto_server.endpoint, name)
     yield name
-    client.delete_table(TableName=name)
+    boto3.client("dynamodb", endpoint_url=moto_server.endpoint).delete_table(TableName=name)
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 A room job Queries the room's member items page by page and collects their live connections; each
 time `fanout_batch_size` of them are collected, they are handed to another invocation of the
-fan-out function (asynchronously, so the batches post in parallel); the last batch is posted here.
-A room of up to one batch therefore costs one invocation. A batch job posts to its targets.
+fan-out function (asynchronously, so the batches post in parallel). Those Invoke requests go out on
+threads while the next page is read, so the dispatch costs about the page reads alone; the last
+batch is posted here. A room of up to one batch costs one invocation. A batch job posts to its
+targets.
 
 Connections API Gateway says are gone (410), and entries whose connection has expired, are
 forgotten everywhere (sessions.drop), which also announces members going offline.
@@ -12,6 +14,7 @@ forgotten everywhere (sessions.drop), which also announces members going offline
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
@@ -26,6 +29,9 @@ from chat.observability import count, count_by, logger, milliseconds
 
 # Member items read per Query page (well under DynamoDB's 1 MB page at a few hundred bytes each).
 MEMBER_PAGE = 1000
+# Invoke requests of batches in flight at once (one boto3 client is safe across threads).
+DISPATCH_THREADS = 8
+_dispatcher = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="dispatch")
 
 
 def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: float) -> None:
@@ -36,6 +42,7 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
     batch = settings.fanout_batch_size
     pending: dict[str, str] = dict(job.extra)
     expired: dict[str, str] = {}
+    dispatched: list[Future[None]] = []
     for page in members.pages(job.room_id, MEMBER_PAGE):
         for member in page:
             if member.user_id == job.except_user:
@@ -48,9 +55,11 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
             split = dict(islice(pending.items(), batch))
             for connection_id in split:
                 del pending[connection_id]
-            notifier.connections(split, job.frame)
+            dispatched.append(_dispatcher.submit(notifier.connections, split, job.frame))
             count(metric_names.FANOUT_BATCHES)
     post(pending, job.frame, settings=settings, notifier=notifier, now=now)
+    for queued in dispatched:
+        queued.result()  # the notifier logs and counts a failed Invoke; nothing is raised here
     for connection_id, user_id in expired.items():
         _forget(connection_id, user_id, notifier=notifier, now=now)
 

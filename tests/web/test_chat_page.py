@@ -1,0 +1,109 @@
+"""Two people chat through the web page in two Chromium contexts, on the real local stack."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.support import PASSWORD, new_user
+from tests.e2e.test_connections import vanish
+from tests.support.local_stack import LocalStackProcess
+from tests.web.pages import ChatPage
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_people_chat_reload_and_come_back_from_offline(
+    browser: Browser, chat_stack: LocalStackProcess, outputs: dict[str, str], screenshots: Path
+) -> None:
+    alice_user, bob_user = new_user(outputs), new_user(outputs)
+    alice_context, bob_context = browser.new_context(), browser.new_context()
+    alice = ChatPage.open(alice_context, outputs["WebAppUrl"])
+    bob = ChatPage.open(bob_context, outputs["WebAppUrl"])
+
+    # Both sign in with e-mail and password (InitiateAuth from the page, against the local Cognito)
+    alice.sign_in(alice_user.username, PASSWORD)
+    bob.sign_in(bob_user.username, PASSWORD)
+    expect(alice.page.get_by_text(f"Signed in as {alice_user.username}")).to_be_visible()
+    storage = alice.page.evaluate("() => JSON.stringify({...sessionStorage, ...localStorage})")
+    assert list(json.loads(storage)) == ["chat.refresh"]  # the ID token only in memory
+
+    # Alice creates an open room; Bob joins it by its id
+    name = f"web-{uuid.uuid4().hex[:6]}"
+    room_id = alice.create_room(name)
+    expect(alice.room(name)).to_be_visible()
+    bob.join(room_id)
+    expect(bob.room(name)).to_be_visible()
+
+    # They exchange messages both ways; Bob has the room open, so Alice's message is read at once
+    # and Alice sees the receipt (from the `read` frame: Bob has sent nothing yet)
+    alice.send("Hello Bob")
+    expect(bob.message("Hello Bob")).to_be_visible()
+    expect(alice.log.get_by_text("Read by")).to_be_visible()
+    bob.send("Hi Alice")
+    expect(alice.message("Hi Alice")).to_be_visible()
+    expect(alice.message("Hello Bob")).to_have_count(1)
+    # the receipt stays on Alice's message: Bob's own reply is not one he "read"
+    expect(alice.log.locator("article", has_text="Hello Bob")).to_contain_text("Read by")
+    expect(alice.log.locator("article", has_text="Hi Alice")).not_to_contain_text("Read by")
+
+    # Bob types: Alice sees it
+    bob.page.get_by_role("textbox", name="Message").press_sequentially("typing")
+    expect(alice.page.get_by_text("is typing")).to_be_visible()
+    alice.page.screenshot(path=screenshots / "web-chat.png")
+
+    # Bob reloads: signed back in from the tab's refresh token, the room open, its history shown
+    bob.page.reload()
+    bob.expect_connected()
+    expect(bob.message("Hello Bob")).to_be_visible()
+    expect(bob.message("Hi Alice")).to_be_visible()
+    assert "code=" not in bob.page.url and "Token" not in bob.page.url
+
+    # Bob's network goes: his connection drops without a close frame and he cannot reconnect;
+    # Alice writes meanwhile, Bob too; Bob comes back and each message is there once, in order
+    bob_context.set_offline(True)
+    vanish(outputs, bob.connection_ids[-1])
+    expect(bob.status).to_contain_text("Reconnecting")
+    away = ["while you were away 1", "while you were away 2", "while you were away 3"]
+    for text in away:
+        alice.send(text)
+    expect(alice.log.get_by_text("Sending…")).to_have_count(0)  # all three stored
+    bob.send("sent while offline")
+    expect(bob.log.get_by_text("Sending…")).to_be_visible()
+    bob_context.set_offline(False)
+    bob.expect_connected()
+    expect(alice.message("sent while offline")).to_have_count(1)
+    expect(bob.log.get_by_text("Sending…")).to_have_count(0)
+    everything = ["Hello Bob", "Hi Alice", *away, "sent while offline"]
+    for chat in (alice, bob):
+        expect(chat.log.locator(".content")).to_have_text(everything)
+        seqs = chat.log.locator("article").evaluate_all("(nodes) => nodes.map((node) => node.dataset.seq)")
+        assert seqs == [str(seq) for seq in range(1, len(everything) + 1)]
+
+    alice_context.close()
+    bob_context.close()
+
+
+def test_members_show_names_and_who_is_online(browser: Browser, outputs: dict[str, str]) -> None:
+    """The Members list: display names (the e-mail's local part here), online, then offline."""
+    alice_user, bob_user = new_user(outputs), new_user(outputs)
+    alice_context, bob_context = browser.new_context(), browser.new_context()
+    alice = ChatPage.open(alice_context, outputs["WebAppUrl"])
+    bob = ChatPage.open(bob_context, outputs["WebAppUrl"])
+    alice.sign_in(alice_user.username, PASSWORD)
+    bob.sign_in(bob_user.username, PASSWORD)
+    bob.join(alice.create_room(f"presence-{uuid.uuid4().hex[:6]}"))
+    alice_name, bob_name = alice_user.username.split("@")[0], bob_user.username.split("@")[0]
+    bob_members = bob.page.get_by_role("list", name="Members")
+
+    expect(bob_members.get_by_text(alice_name)).to_contain_text("online")
+    expect(alice.page.get_by_role("list", name="Members").get_by_text(bob_name)).to_contain_text("online")
+    alice.send("hello")
+    expect(bob.log.locator(".sender")).to_have_text([alice_name])
+    alice_context.close()
+    expect(bob_members.get_by_text(alice_name)).to_contain_text("offline")
+    bob_context.close()
