@@ -75,3 +75,16 @@ def test_the_authorizer_environment_parses_with_nothing_unknown(each_env: Synth)
     assert settings.user_pool_id == DEPLOY_TIME and settings.client_ids == (DEPLOY_TIME,)
     assert settings.region, "COGNITO_REGION (or Lambda's AWS_REGION) names the pool's region"
     assert settings.leeway == each_env.settings.token_leeway_seconds
+
+
+def test_a_misspelled_or_forgotten_variable_fails_these_checks(dev: Synth) -> None:
+    [variables] = [
+        env for handler, env in environments(dev).values() if handler == "chat.handlers.broadcast.handler"
+    ]
+    misspelled = {**variables, "MAX_ROOM_MEMBER": variables["MAX_ROOM_MEMBERS"]}
+    del misspelled["MAX_ROOM_MEMBERS"]
+    forgotten = {name: value for name, value in variables.items() if name != config.FANOUT_FUNCTION_NAME}
+
+    assert config.unknown_variables(misspelled) == {"MAX_ROOM_MEMBER"}
+    with pytest.raises(config.ChatSettingsError, match="FANOUT_FUNCTION_NAME must be set"):
+        config.ChatSettings.for_handler("chat.handlers.broadcast", forgotten)
