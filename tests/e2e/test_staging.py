@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -27,19 +26,10 @@ def staging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 
 
 def approve_sender(outputs: dict[str, str], user_id: str) -> None:
-    """What an operator does (docs/DATA_MODEL.md), through the product's own data-access code."""
-    script = (
-        "import sys; from chat.dal import profiles; "
-        "profiles.set_status(sys.argv[1], profiles.APPROVED, updated_at=sys.argv[2], updated_by='e2e')"
-    )
-    env = {
-        **os.environ,
-        "TABLE_NAME": outputs["TableName"],
-        "AWS_ENDPOINT_URL_DYNAMODB": outputs["DynamoDBEndpoint"],
-    }
-    env["PYTHONPATH"] = str(REPOSITORY / "lambdas")
-    now = datetime.now(UTC).isoformat()
-    subprocess.run([sys.executable, "-c", script, user_id, now], env=env, check=True, timeout=60)
+    """What an operator does (docs/DATA_MODEL.md): the admin command, against the stack's table."""
+    env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": outputs["DynamoDBEndpoint"]}
+    command = [sys.executable, "-m", "admin", "approve", user_id, "--table", outputs["TableName"]]
+    subprocess.run(command, env=env, cwd=REPOSITORY, check=True, timeout=60, capture_output=True)
 
 
 def test_an_unapproved_sender_gets_verification_required(staging: dict[str, str]) -> None:
