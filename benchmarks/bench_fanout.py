@@ -145,7 +145,7 @@ def fanout_init_seconds() -> float:
 
 def deployed_shape() -> tuple[int, int, int, int]:
     """FanoutFunction's memory, its thread pool, prod's batch size and the room job's member page."""
-    sys.path.insert(0, str(ROOT / "lambdas"))
+    sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT / "authorizer")]  # the Lambda code roots
     from chat.fanout import POOL_SIZE
     from chat.logic.fanout_job import MEMBER_PAGE
 

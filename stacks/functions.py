@@ -78,10 +78,10 @@ DIRECT = ChatFunctionSpec(
 BROADCAST = ChatFunctionSpec(
     "BroadcastFunction", "chat.handlers.broadcast.handler", "Actions that fan out to a room", 256, 15
 )
-# Posting costs CPU (about 0.65 ms per post in botocore on a full vCPU, `make bench`; 1,769 MB buys
-# one vCPU): at 1,024 MB a batch of 500 posts answered in 20 ms takes about 0.65 s, bound by the
-# network rather than the CPU (docs/ARCHITECTURE.md, "The fan-out"). The timeout covers a batch
-# whose every post is retried against slow answers.
+# Posting costs CPU (0.64-0.84 ms per post in botocore on a full vCPU, `make bench`; 1,769 MB buys
+# one vCPU): at 1,024 MB a batch of 500 posts answered in 20 ms takes about 0.65-0.75 s, CPU and
+# network balanced (docs/ARCHITECTURE.md, "The fan-out"). The timeout covers a batch whose every
+# post is retried against slow answers.
 FANOUT = ChatFunctionSpec(
     "FanoutFunction", "chat.handlers.fanout.handler", "Posts a frame to a room's connections", 1024, 60
 )

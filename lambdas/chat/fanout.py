@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-# Each post costs about 0.65 ms of CPU in botocore (signing, HTTP): past ~16 workers on one vCPU the
+# Each post costs 0.6-0.9 ms of CPU in botocore (signing, HTTP): past ~16 workers on one vCPU the
 # threads only contend for the GIL. benchmarks/bench_fanout.py measures it against the ideal.
 POOL_SIZE = 16
 MAX_ATTEMPTS = 3
