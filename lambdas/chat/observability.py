@@ -5,6 +5,7 @@ Metrics are named in `metric_names` only: the dashboard and the alarms read the 
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics
@@ -19,6 +20,12 @@ NAMESPACE = SETTINGS.metrics_namespace
 
 logger = Logger(service=SETTINGS.service_name)
 metrics = Metrics(namespace=NAMESPACE)
+# The Lambda runtime sets the root logger to the function's application log level. At DEBUG, the AWS
+# SDK and urllib3 would log every request body (message content, e-mail addresses): they log at INFO
+# at most, whatever the environment's level (tests/chat/test_log_privacy.py).
+SDK_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3")
+for _name in SDK_LOGGERS:
+    logging.getLogger(_name).setLevel(logging.INFO)
 # An invocation whose metrics are all split by a dimension (emitted at once by `count_by`, e.g. a
 # `ping`'s Requests{Route}) flushes none at its end; Powertools would warn about that every time.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from admin.__main__ import main as admin
@@ -81,7 +83,7 @@ def test_the_transaction_refuses_a_second_message_with_the_same_idempotency_reco
     again = Message(room_id, "other-id", ack["seq"] + 1, a.user.user_id, "once", ack["createdAt"], "dup")
 
     with pytest.raises(messages.Duplicate):
-        messages.store(again, idempotency_ttl=4_000_000_000)
+        messages.store(again, idempotency_ttl=4_000_000_000, now=time.time())
 
     assert len(messages_in(table, room_id)) == 1
 
@@ -224,3 +226,23 @@ def test_a_connection_not_in_the_sending_room_gets_nothing(chat_env):
     a.send("sendMessage", roomId=room_id, content="private")
 
     assert frames_of(chat_env, b, "message") == []
+
+
+def test_a_client_message_id_whose_record_expired_is_a_new_message(chat_env, table):
+    """DynamoDB deletes expired items up to days late: a record past its 24 h is absent, in the read
+    and in the write's condition, so reusing the id stores a new message (no error, no burnt seq)."""
+    a = User().connect()
+    room_id = make_room(a)
+    first = a.send("sendMessage", roomId=room_id, content="day one", clientMessageId="reused")
+    table.update_item(
+        Key={"PK": f"ROOM#{room_id}", "SK": f"IDEM#{a.user.user_id}#reused"},
+        UpdateExpression="SET #ttl = :past",
+        ExpressionAttributeNames={"#ttl": "ttl"},
+        ExpressionAttributeValues={":past": 1},
+    )
+
+    later = a.send("sendMessage", roomId=room_id, content="day two", clientMessageId="reused")
+
+    assert later["type"] == "ack", later
+    assert later["seq"] == first["seq"] + 1 and later["messageId"] != first["messageId"]
+    assert [m["content"] for m in messages_in(table, room_id)] == ["day one", "day two"]

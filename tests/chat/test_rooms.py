@@ -39,6 +39,11 @@ def test_create_room_validates_name_member_ids_and_open(chat_env):
         {},
         {"name": ""},
         {"name": "   "},
+        {"name": "\u200b"},  # only invisible characters: zero-width space, word joiner, BOM
+        {"name": "\u2060\ufeff\u200b"},
+        {"name": "\u0301\u0301"},  # combining marks with nothing to combine with
+        {"name": "invoice\u202efdp.exe"},  # a right-to-left override: reads as "invoiceexe.pdf"
+        {"name": "a\u2066b\u2069"},  # an isolate
         {"name": "x" * 101},
         {"name": 7},
         {"name": "ok", "memberIds": "bob"},
@@ -53,6 +58,13 @@ def test_create_room_validates_name_member_ids_and_open(chat_env):
         assert reply["code"] == "BAD_REQUEST", fields
         assert reply["action"] == "createRoom"
         assert not WRITES & set(sent)
+
+
+def test_room_names_in_any_script_and_with_emoji_are_accepted(chat_env):
+    connection = User().connect()
+    for name in ("café", "日本語の部屋", "👍", "e\u0301", "שלום", "a\u200eb"):  # U+200E: a mark, allowed
+        reply = connection.send("createRoom", name=name)
+        assert reply["type"] == "room" and reply["room"]["name"] == name, (name, reply)
 
 
 def test_create_room_accepts_the_largest_member_list_in_one_transaction(chat_env):

@@ -51,11 +51,11 @@ def send_context(
     return SendContext(is_member=is_member, previous_ack=ack, sender_approved=approved)
 
 
-def store(message: Message, *, idempotency_ttl: int) -> None:
+def store(message: Message, *, idempotency_ttl: int, now: float) -> None:
     """The message, its idempotency record and the sender's read position, in one transaction.
 
-    Raises Duplicate when the idempotency record already exists, NoLongerMember when the
-    sender's membership is gone.
+    Raises Duplicate when a live idempotency record exists, NoLongerMember when the sender's
+    membership is gone. An expired record (DynamoDB deletes those days late) counts as absent.
     """
     name = table_name()
     writes: list[dict[str, Any]] = [
@@ -85,7 +85,15 @@ def store(message: Message, *, idempotency_ttl: int) -> None:
             "ttl": idempotency_ttl,
         }
         writes.append(
-            {"Put": {"TableName": name, "Item": record, "ConditionExpression": "attribute_not_exists(PK)"}}
+            {
+                "Put": {
+                    "TableName": name,
+                    "Item": record,
+                    "ConditionExpression": "attribute_not_exists(PK) OR #ttl <= :now",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": {":now": int(now)},
+                }
+            }
         )
     try:
         transact(writes)

@@ -73,7 +73,7 @@ def send(
         sender_name=caller.name,
     )
     try:
-        message_store.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS)
+        message_store.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS, now=now)
     except message_store.Duplicate:
         return _stored_ack(request, caller)
     except message_store.NoLongerMember as exc:

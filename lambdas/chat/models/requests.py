@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ MAX_REQUEST_ID_CHARS = 64
 MAX_ROOM_ID_CHARS = 64
 MAX_USER_ID_CHARS = 128
 MAX_ROOM_NAME_CHARS = 100
+# Unicode's bidirectional embedding, override and isolate controls: a name holding one can make text
+# shown after it read backwards (U+202E), so names refuse them (the marks U+200E/F stay allowed).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_CLIENT_MESSAGE_ID_CHARS = 64
 MAX_ID_TOKEN_CHARS = 16 * 1024
 # createRoom writes the room and one membership per member in one transaction (100 items at most):
@@ -116,8 +120,10 @@ def action_name(frame: ClientFrame) -> str:
 def create_room(frame: ClientFrame) -> CreateRoom:
     fields = frame.fields
     name = _string(fields, "name", MAX_ROOM_NAME_CHARS)
-    if not name.strip():
-        raise BadRequest("name must not be blank")
+    if not any(_visible(char) for char in name):
+        raise BadRequest("name needs a visible character")
+    if BIDI_CONTROLS.intersection(name):
+        raise BadRequest("name must not hold bidirectional embedding, override or isolate controls")
     member_ids = fields.get("memberIds", [])
     if not isinstance(member_ids, list):
         raise BadRequest("memberIds must be an array of user ids")
@@ -176,6 +182,12 @@ def mark_read(frame: ClientFrame) -> MarkRead:
 
 def reauth(frame: ClientFrame) -> Reauth:
     return Reauth(id_token=_string(frame.fields, "idToken", MAX_ID_TOKEN_CHARS))
+
+
+def _visible(char: str) -> bool:
+    """Not a separator (spaces), a control or format character (zero-width ones), or a lone mark."""
+    category = unicodedata.category(char)
+    return category[0] not in "ZC" and category not in ("Mn", "Me")
 
 
 def _body_bytes(body: str | bytes | None, base64_encoded: bool) -> bytes:
