@@ -160,10 +160,10 @@ def test_sending_faster_than_the_environment_allows_is_rate_limited(chat_env, fu
 
 
 def test_required_verified_sender_needs_an_approved_profile(chat_env, function_env, chat_table, table):
-    function_env.set(REQUIRE_VERIFIED_SENDER="true")
     alice = User()
     a = alice.connect()
     room_id = make_room(a)
+    function_env.set(REQUIRE_VERIFIED_SENDER="true")
 
     refused = a.send("sendMessage", roomId=room_id, content="hi")
     assert refused["code"] == "VERIFICATION_REQUIRED" and refused["retryable"] is False
@@ -174,6 +174,29 @@ def test_required_verified_sender_needs_an_approved_profile(chat_env, function_e
     assert admin(["revoke", alice.user_id, "--table", chat_table]) == 0
     assert a.send("sendMessage", roomId=room_id, content="again")["code"] == "VERIFICATION_REQUIRED"
     assert len(messages_in(table, room_id)) == 1
+
+
+def test_the_verified_sender_gate_also_covers_room_names_members_and_typing(
+    chat_env, function_env, chat_table
+):
+    """An unapproved user cannot push text or people to others another way: no room with a name
+    and members, no typing notices."""
+    mallory, victim = User(), User()
+    m, v = mallory.connect(), victim.connect()
+    shared = make_room(m, victim)
+    function_env.set(REQUIRE_VERIFIED_SENDER="true")
+    posts_before = chat_env.delivered_count()
+
+    created = m.send("createRoom", name="click evil.example", memberIds=[victim.user_id])
+    typed = m.send("typing", roomId=shared)
+
+    assert created["code"] == typed["code"] == "VERIFICATION_REQUIRED"
+    assert chat_env.delivered_count() == posts_before
+    assert [r["roomId"] for r in v.send("listRooms")["items"]] == [shared]
+    assert admin(["approve", mallory.user_id, "--table", chat_table]) == 0
+    assert m.send("createRoom", name="fine now", memberIds=[victim.user_id])["type"] == "room"
+    assert m.send("typing", roomId=shared) is None
+    assert [f["type"] for f in frames_of(chat_env, v, "typing")] == ["typing"]
 
 
 def test_get_messages_pages_by_seq(chat_env):

@@ -28,3 +28,8 @@ def get(user_id: str) -> dict[str, Any] | None:
     if item is None:
         return None
     return {k: v for k, v in item.items() if k not in ("PK", "SK")}
+
+
+def is_approved(user_id: str) -> bool:
+    item = table().get_item(Key=keys.profile(user_id), ConsistentRead=True).get("Item")
+    return item is not None and item.get("verificationStatus") == APPROVED

@@ -16,7 +16,13 @@ from chat.observability import logger, metrics
 
 def create_room(call: Call) -> frames.ServerFrame:
     request = requests.create_room(call.frame)
-    room, member_ids = rooms.create(call.caller, request, notifier=call.notifier, now=call.now)
+    room, member_ids = rooms.create(
+        call.caller,
+        request,
+        notifier=call.notifier,
+        verified_only=call.settings.require_verified_sender,
+        now=call.now,
+    )
     return frames.room(room, member_ids)
 
 
@@ -52,7 +58,12 @@ def mark_read(call: Call) -> frames.ServerFrame:
 
 def typing(call: Call) -> None:
     request = requests.room_request(call.frame)
-    rooms.typing(call.caller, request.room_id, notifier=call.notifier)
+    rooms.typing(
+        call.caller,
+        request.room_id,
+        notifier=call.notifier,
+        verified_only=call.settings.require_verified_sender,
+    )
 
 
 ROUTES = {

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import uuid
 
-from chat.dal import connections, members
+from chat.dal import connections, members, profiles
 from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
 from chat.models import frames
 from chat.models.domain import Caller, Member, Membership, Message, Room
-from chat.models.errors import BadRequest, Forbidden, NotAMember, RoomNotFound
+from chat.models.errors import BadRequest, Forbidden, NotAMember, RoomNotFound, VerificationRequired
 from chat.models.requests import MAX_INITIAL_MEMBER_IDS, CreateRoom
 from chat.notify import Notifier
 from chat.timeutil import iso
 
 
+def ensure_may_reach_others(caller: Caller, *, verified_only: bool) -> None:
+    """Where verified senders are required, only an approved user's text or people reach others."""
+    if verified_only and not profiles.is_approved(caller.user_id):
+        raise VerificationRequired()
+
+
 def create(
-    caller: Caller, request: CreateRoom, *, notifier: Notifier, now: float
+    caller: Caller, request: CreateRoom, *, notifier: Notifier, verified_only: bool, now: float
 ) -> tuple[Room, frozenset[str]]:
     """Write the room with every member at once, then tell the members' connections.
 
@@ -27,6 +33,7 @@ def create(
     user_ids = frozenset({caller.user_id, *request.member_ids})
     if len(user_ids) > MAX_INITIAL_MEMBER_IDS + 1:
         raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} user ids besides yours")
+    ensure_may_reach_others(caller, verified_only=verified_only)
     created_at = iso(now)
     before = connections.of_users(user_ids, now)
     names = {user_id: found.display_name for user_id, found in before.items()} | {caller.user_id: caller.name}
@@ -150,8 +157,9 @@ def mark_read(caller: Caller, room_id: str, seq: int, *, notifier: Notifier) -> 
     return position
 
 
-def typing(caller: Caller, room_id: str, *, notifier: Notifier) -> None:
+def typing(caller: Caller, room_id: str, *, notifier: Notifier, verified_only: bool) -> None:
     """Tell the other members that the caller is typing (nothing is stored)."""
+    ensure_may_reach_others(caller, verified_only=verified_only)
     room, membership = _room_and_membership(caller, room_id)
     if membership is None:
         raise NotAMember(room_id)
