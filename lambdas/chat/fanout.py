@@ -61,7 +61,8 @@ def post(endpoint: str, connection_ids: Iterable[str], frame: dict[str, Any]) ->
     if not targets:
         return outcome
     client = _client(endpoint)
-    data = json.dumps(frame, separators=(",", ":")).encode("utf-8")
+    # UTF-8 as it is, not `\u` escapes: an emoji is 4 bytes, not 12, against API Gateway's 128 KB.
+    data = json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     results = _pool().map(lambda connection_id: _post_one(client, connection_id, data), targets)
     for connection_id, result in zip(targets, results, strict=True):
         if result == DELIVERED:

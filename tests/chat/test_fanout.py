@@ -182,3 +182,16 @@ def test_a_fan_out_that_cannot_run_fails_its_invocation_and_the_ack_is_unaffecte
     assert frames_of(chat_env, b, "message") == []
     [(_, event, error)] = lambda_server.failures[failures_before:]
     assert event["roomId"] == room_id and "CONNECTIONS_ENDPOINT" in error
+
+
+def test_frames_go_out_as_utf_8_not_escaped(chat_env):
+    """A 5,000-emoji message is 20 KB in UTF-8 and 60 KB escaped: posts and replies send UTF-8."""
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    text = "こんにちは 👍" * 100
+
+    a.send("sendMessage", roomId=room_id, content=text)
+
+    [payload] = [p for p in chat_env.payloads(b.connection_id) if b'"type":"message"' in p]
+    assert text.encode("utf-8") in payload and b"\\u" not in payload

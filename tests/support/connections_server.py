@@ -87,6 +87,11 @@ class ConnectionsServer:
         with self._lock:
             return [json.loads(data) for _, data in self._delivered.get(connection_id, [])]
 
+    def payloads(self, connection_id: str) -> list[bytes]:
+        """The raw bodies delivered to `connection_id`, as they came over the wire."""
+        with self._lock:
+            return [data for _, data in self._delivered.get(connection_id, [])]
+
     def delivery_times(self, connection_id: str) -> list[float]:
         """`time.monotonic()` of each delivery to this connection (when its answer was ready)."""
         with self._lock:
