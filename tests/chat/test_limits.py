@@ -112,3 +112,17 @@ def test_a_user_at_the_connection_cap_has_small_items_and_expressions(chat_env, 
     assert len(user_map["conns"]) == len(member["conns"]) == limit - 1
     for item in (user_map, member):  # DynamoDB allows 400 KB per item
         assert typed_item_size(item) < (1024 if limit == MAX_CONNECTIONS else 5 * 1024)
+
+
+def test_a_connect_drops_the_expired_entries_of_its_member_items(chat_env, table):
+    """Connections that ended without $disconnect, in a room nobody posts to, never pile up."""
+    alice, bob = User(), User()
+    a = alice.connect()
+    room_id = make_room(a, bob)
+    key = {"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{bob.user_id}"}
+    stale = {new_connection_id(): int(time.time()) - 60 for _ in range(60)}
+    table.update_item(Key=key, UpdateExpression="SET conns = :c", ExpressionAttributeValues={":c": stale})
+
+    fresh = bob.connect()
+
+    assert set(table.get_item(Key=key)["Item"]["conns"]) == {fresh.connection_id}

@@ -33,6 +33,9 @@ from chat.dal.client import (
 )
 from chat.models.domain import Member, Membership, Room
 
+# Expired entries removed per UpdateExpression (each `conns.#eN`, well under the 4 KB expression limit).
+EXPIRED_PER_UPDATE = 50
+
 
 class AlreadyMember(Exception):
     """joinRoom raced with another join of the same user: it is a member already."""
@@ -179,7 +182,9 @@ def attach(
 ) -> bool:
     """Add a connection to the user's member item (only while a member); True when it came online.
 
-    Also renames the member (its display name is kept current on each connect).
+    Also renames the member (its display name is kept current on each connect), and drops the
+    entries of connections that expired without `$disconnect`, so the item never outgrows what a
+    user can hold open at once.
     """
     try:
         old = (
@@ -200,7 +205,27 @@ def attach(
             return False
         raise
     others = {cid: int(e) for cid, e in old.get("conns", {}).items() if cid != connection_id}
+    expired = [cid for cid, expires in others.items() if expires <= now]
+    for start in range(0, len(expired), EXPIRED_PER_UPDATE):
+        _forget_expired(room_id, user_id, expired[start : start + EXPIRED_PER_UPDATE])
     return not any(expires > now for expires in others.values())
+
+
+def _forget_expired(room_id: str, user_id: str, connection_ids: list[str]) -> None:
+    """REMOVE the entries of expired connections (API Gateway never reuses a connection id)."""
+    names = {f"#e{i}": cid for i, cid in enumerate(connection_ids)}
+    removals = ", ".join(f"conns.{name}" for name in names)
+    try:
+        low_level().update_item(
+            TableName=table_name(),
+            Key=keys.room_member(room_id, user_id),
+            UpdateExpression=f"REMOVE {removals}",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames=names,
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
 
 
 def detach(room_id: str, user_id: str, connection_id: str, now: float) -> bool:
