@@ -38,11 +38,6 @@ def get(room_id: str) -> Room | None:
     return from_item(found) if found else None
 
 
-def many(room_ids: list[str]) -> dict[str, Room]:
-    """Rooms by id (one BatchGetItem per 100); missing rooms are left out."""
-    return {str(i["roomId"]): from_item(i) for i in batch_get([keys.room(room_id) for room_id in room_ids])}
-
-
 def with_last_messages(room_ids: list[str]) -> dict[str, tuple[Room, Message | None]]:
     """Rooms by id with their last message (one BatchGetItem per 50 rooms); missing rooms are left out."""
     wanted = [key for room_id in room_ids for key in (keys.room(room_id), keys.last_message(room_id))]
@@ -82,19 +77,25 @@ def cache_last_message(message: Message) -> None:
             raise
 
 
-def count_online(room_id: str, delta: int) -> None:
-    """A member came online (+1) or went offline (-1); safe to call from several threads."""
+def count_online(room_id: str, delta: int) -> Room | None:
+    """A member came online (+1) or went offline (-1): the room as it is now (None when it is gone).
+
+    Safe to call from several threads.
+    """
     try:
-        low_level().update_item(
+        updated = low_level().update_item(
             TableName=table_name(),
             Key=keys.room(room_id),
             UpdateExpression="ADD onlineCount :d",
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeValues={":d": delta},
-        )
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
     except ClientError as exc:
         if not is_condition_failure(exc):
             raise
+        return None
+    return from_item(updated)
 
 
 def from_item(found: dict[str, Any]) -> Room:

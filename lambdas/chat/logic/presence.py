@@ -19,7 +19,12 @@ def announce(
     if not room_ids:
         return
     delta = 1 if online else -1
-    in_parallel(lambda room_id: room_store.count_online(room_id, delta), room_ids)
-    frame_of = {room_id: frames.presence(room_id, user_id, display_name, online) for room_id in room_ids}
-    found = list(room_store.many(room_ids).values())
-    in_parallel(lambda room: notifier.about_people(room, frame_of[room.room_id], except_user=user_id), found)
+    # The counter's update returns the room: its member count decides who hears of it.
+    counted = in_parallel(lambda room_id: room_store.count_online(room_id, delta), room_ids)
+    rooms = [room for room in counted if room is not None]
+    in_parallel(
+        lambda room: notifier.about_people(
+            room, frames.presence(room.room_id, user_id, display_name, online), except_user=user_id
+        ),
+        rooms,
+    )
