@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: fake AWS credentials and a moto server on 127.0.0.1."""
+"""Fixtures shared by every test folder: fake AWS credentials, a moto server on 127.0.0.1, and the
+local stack that tests/e2e and tests/web drive (started once, on first use)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from local_stack.moto_service import MotoServer
+from tests.support.local_stack import LocalStackProcess
 
 REGION = "ap-northeast-1"
 
@@ -31,3 +33,20 @@ def moto_server() -> Iterator[MotoServer]:
     """One moto server (Cognito + DynamoDB over real HTTP) for the whole session."""
     with MotoServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
+    """The real product, run by the local stack: the dev environment, synthesized with host bundling.
+
+    One for the session: tests/e2e and tests/web share it (each test signs up users of its own).
+    """
+    process = LocalStackProcess(tmp_path_factory.mktemp("chat-dev"), env="dev")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def outputs(chat_stack: LocalStackProcess) -> dict[str, str]:
+    return chat_stack.outputs

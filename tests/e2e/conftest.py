@@ -1,4 +1,4 @@
-"""The real product, run by the local stack: the dev environment, synthesized with host bundling."""
+"""The real product, run by the local stack (`chat_stack` and `outputs` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e import support
-from tests.support.local_stack import LocalStackProcess
-
-
-@pytest.fixture(scope="session")
-def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
-    process = LocalStackProcess(tmp_path_factory.mktemp("chat-dev"), env="dev")
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="session")
-def outputs(chat_stack: LocalStackProcess) -> dict[str, str]:
-    return chat_stack.outputs
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Browser, Error, Playwright, expect, sync_playwright
 
 from tests.support.chromium import LAUNCH_ARGS, ChromiumMissing, install_playwright_chromium, system_chromium
-from tests.support.local_stack import LocalStackProcess
 from tests.web.pages import TIMEOUT_MS, ChatPage
 
 # Two cores shared with other work: a warm worker answers in milliseconds, a cold one takes seconds.
@@ -18,20 +17,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 
 # Package scope: Playwright's sync API keeps an event loop running in this thread while it is
-# started, which would break asyncio.run in the tests of other folders; and the stack is only ours.
-@pytest.fixture(scope="package")
-def chat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
-    process = LocalStackProcess(tmp_path_factory.mktemp("chat-web"), env="dev")
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="package")
-def outputs(chat_stack: LocalStackProcess) -> dict[str, str]:
-    return chat_stack.outputs
-
-
+# started, which would break asyncio.run in the tests of other folders. The stack (`chat_stack`,
+# `outputs`) is the session's, from tests/conftest.py.
 @pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
