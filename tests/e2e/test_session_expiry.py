@@ -59,7 +59,11 @@ def test_an_expired_session_stops_receiving_is_told_once_and_closed_unless_it_re
         assert lapsing.ws.close_code == 1000  # DeleteConnection: a normal close
         for b in (renewing, lapsing):
             assert len(b.of_type("sessionExpired")) == 1
-        assert [e["content"] for e in renewing.of_type("message")] == ["before", "after reauth", "past the grace"]
+        assert [e["content"] for e in renewing.of_type("message")] == [
+            "before",
+            "after reauth",
+            "past the grace",
+        ]
         assert [e["content"] for e in lapsing.of_type("message")] == ["before"]
         await a.close()
         await renewing.close()
