@@ -20,6 +20,7 @@ from chat.dal.client import (
     alive,
     batch_get,
     is_condition_failure,
+    low_level,
     table,
     table_name,
     transact,
@@ -212,8 +213,9 @@ def claim_expiry_notice(connection_id: str, now: float) -> SessionNotice:
     session has ended and nobody has told it about this expiry (`expiryToldFor`); a later reauth
     moves `tokenExpiresAt`, so its own expiry is told again.
     """
-    try:
-        new = table().update_item(
+    try:  # the client, not the resource: the fan-out calls this from several threads at once
+        new = low_level().update_item(
+            TableName=table_name(),
             Key=keys.connection(connection_id),
             UpdateExpression="SET expiryToldFor = tokenExpiresAt",
             ConditionExpression=(
