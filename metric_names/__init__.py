@@ -54,3 +54,6 @@ FANOUT_DURATION = Metric("FanoutDuration", unit=MILLISECONDS)  # one invocation'
 # The fan-out function (chat.logic.fanout_job) and the routes that start it (chat.notify).
 FANOUT_BATCHES = Metric("FanoutBatches")  # batches a room fan-out handed to parallel invocations
 FANOUT_DISPATCH_FAILURES = Metric("FanoutDispatchFailures")  # a fan-out that could not be queued
+# Connections whose session (token) ended without a reauth (chat.logic.fanout_job).
+SESSIONS_EXPIRED_TOLD = Metric("SessionsExpiredTold")  # `sessionExpired` posted (once per expiry)
+SESSIONS_CLOSED = Metric("SessionsClosed")  # closed with DeleteConnection after the grace

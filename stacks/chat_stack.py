@@ -46,7 +46,7 @@ class ChatStack(Stack):
             direct_function=self.functions.direct,
             broadcast_function=self.functions.broadcast,
         )
-        self.websocket.grant_post_to_connections(self.functions.fanout)
+        self.websocket.grant_manage_connections(self.functions.fanout)
         # The fan-out function has no request to read its API from: it posts to this stage.
         self.functions.fanout.add_environment("CONNECTIONS_ENDPOINT", self.websocket.stage.callback_url)
         self.monitoring = ChatMonitoring(

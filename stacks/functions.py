@@ -149,7 +149,12 @@ class ChatFunctions(Construct):
         self.fanout = self._function(
             FANOUT,
             routes_code,
-            {**routes, "FANOUT_BATCH_SIZE": str(settings.fanout_batch_size), **powertools},
+            {
+                **routes,
+                "FANOUT_BATCH_SIZE": str(settings.fanout_batch_size),
+                "SESSION_GRACE_SECONDS": str(settings.session_grace_seconds),
+                **powertools,
+            },
         )
         announces = {"FANOUT_FUNCTION_NAME": self.fanout.function_name}
         self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **announces, **powertools})

@@ -26,6 +26,8 @@ PROTOCOL_MESSAGE_MAX_LENGTH = 5000
 MAX_ROOM_MEMBERS = 10_000
 MAX_CONNECTIONS_PER_USER = 100
 MAX_FANOUT_BATCH = 1000
+# A connection whose session ended is closed after the grace; API Gateway closes every one at 2 h.
+MAX_SESSION_GRACE_SECONDS = 7200
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -80,6 +82,8 @@ class StackSettings:
     max_connections_per_user: int
     presence_max_members: int
     fanout_batch_size: int
+    # Seconds a connection whose token expired may still `reauth` before the fan-out closes it.
+    session_grace_seconds: int
     # Monitoring: alarms go to a topic per environment, and to this address when set.
     alarm_email: str | None
     # Whether this stack sets the account-wide API Gateway CloudWatch role (see docs/INFRASTRUCTURE.md).
@@ -131,6 +135,8 @@ class StackSettings:
             yield "presence_max_members must be between 0 and max_room_members"
         if not 1 <= self.fanout_batch_size <= MAX_FANOUT_BATCH:
             yield f"fanout_batch_size must be between 1 and {MAX_FANOUT_BATCH}"
+        if not 0 <= self.session_grace_seconds <= MAX_SESSION_GRACE_SECONDS:
+            yield f"session_grace_seconds must be between 0 and {MAX_SESSION_GRACE_SECONDS}"
         if self.alarm_email is not None and not _EMAIL.match(self.alarm_email):
             yield f"alarm_email must be an e-mail address or null, got {self.alarm_email!r}"
         yield from self._managed_login_problems()

@@ -20,6 +20,8 @@ from stacks.settings import StackSettings
 
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 ID_TOKEN_IDENTITY_SOURCE = "route.request.querystring.idToken"
+# The `@connections` calls the fan-out makes: PostToConnection, and DeleteConnection after a grace.
+CONNECTION_METHODS = ("POST", "DELETE")
 
 # One JSON object per line. Deliberately no query string, no headers, no token: only $context values
 # that cannot carry the `idToken`. `$context.error.messageString` is already a quoted JSON string.
@@ -109,34 +111,39 @@ class ChatWebSocketApi(Construct):
         if settings.manage_api_gateway_account_role:
             self.stage.node.add_dependency(ApiGatewayAccountLogging(self, "AccountLogging"))
 
-    def grant_post_to_connections(self, function: lambda_.IFunction) -> None:
-        """`ManageConnections` for POST on this API's stage only (posting is all fan-out needs)."""
+    def grant_manage_connections(self, function: lambda_.IFunction) -> None:
+        """`ManageConnections` for POST (posting) and DELETE (closing a connection whose session ended
+        after its grace) on this API's stage only: what the fan-out needs, nothing more."""
         if function.role is None:
-            raise ValueError("grant_post_to_connections needs a function with a role")
+            raise ValueError("grant_manage_connections needs a function with a role")
         stage_name = self.stage.stage_name
         # Pseudo parameters, not the stack's region/account, so the ARN (and the finding) has one shape.
-        connections = Stack.of(self).format_arn(
-            partition=Aws.PARTITION,
-            region=Aws.REGION,
-            account=Aws.ACCOUNT_ID,
-            service="execute-api",
-            resource=self.api.api_id,
-            resource_name=f"{stage_name}/POST/@connections/*",
-        )
+        connections = [
+            Stack.of(self).format_arn(
+                partition=Aws.PARTITION,
+                region=Aws.REGION,
+                account=Aws.ACCOUNT_ID,
+                service="execute-api",
+                resource=self.api.api_id,
+                resource_name=f"{stage_name}/{method}/@connections/*",
+            )
+            for method in CONNECTION_METHODS
+        ]
         function.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=[connections])
+            iam.PolicyStatement(actions=["execute-api:ManageConnections"], resources=connections)
         )
         api_resource = self.api.node.default_child
         if not isinstance(api_resource, CfnElement):
             raise TypeError("the WebSocket API construct has no CloudFormation resource")
         api_ref = nag_reference(api_resource)
-        acknowledge(
-            function.role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-            f"{api_ref}/{stage_name}/POST/@connections/*]",
-            "Connection ids are created at run time, one per client: the wildcard is the connection id "
-            "only, under POST on this API's own stage; no other API, stage or method is reachable.",
-        )
+        for method in CONNECTION_METHODS:
+            acknowledge(
+                function.role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                f"{api_ref}/{stage_name}/{method}/@connections/*]",
+                "Connection ids are created at run time, one per client: the wildcard is the connection id "
+                f"only, under {method} on this API's own stage; no other API, stage or method is reachable.",
+            )
 
 
 def _acknowledge_authorized_at_connect(route: IConstruct) -> None:

@@ -24,6 +24,7 @@ MAX_CONNECTIONS_PER_USER = "MAX_CONNECTIONS_PER_USER"
 PRESENCE_MAX_MEMBERS = "PRESENCE_MAX_MEMBERS"
 FANOUT_FUNCTION_NAME = "FANOUT_FUNCTION_NAME"
 FANOUT_BATCH_SIZE = "FANOUT_BATCH_SIZE"
+SESSION_GRACE_SECONDS = "SESSION_GRACE_SECONDS"
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -41,6 +42,7 @@ VARIABLES: frozenset[str] = frozenset(
         PRESENCE_MAX_MEMBERS,
         FANOUT_FUNCTION_NAME,
         FANOUT_BATCH_SIZE,
+        SESSION_GRACE_SECONDS,
         POWERTOOLS_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE,
     }
@@ -98,6 +100,8 @@ class ChatSettings:
     # The fan-out: the function that posts, and how many connections one invocation posts to.
     fanout_function_name: str | None
     fanout_batch_size: int
+    # Seconds a connection whose session ended may still `reauth` before the fan-out closes it.
+    session_grace_seconds: int
     observability: ObservabilitySettings
     # DirectFunction's `reauth` verifies tokens as the authorizer does; None where the pool is not set.
     verifier: VerifierSettings | None
@@ -130,6 +134,7 @@ class ChatSettings:
             presence_max_members=_integer(environ, PRESENCE_MAX_MEMBERS, "100", minimum=0),
             fanout_function_name=environ.get(FANOUT_FUNCTION_NAME) or None,
             fanout_batch_size=_integer(environ, FANOUT_BATCH_SIZE, "500", minimum=1),
+            session_grace_seconds=_integer(environ, SESSION_GRACE_SECONDS, "60", minimum=0),
             observability=ObservabilitySettings.from_environ(environ),
             verifier=verifier,
         )

@@ -1,4 +1,5 @@
-"""The only `@connections` code: post one frame to many connections, concurrently, with bounded retries.
+"""The only `@connections` code: post one frame to many connections, or close connections
+(DeleteConnection), concurrently, with bounded retries.
 
 One boto3 client per endpoint (in practice one per container) and one bounded thread pool whose size
 matches the client's HTTP connection pool, so every worker has a connection and none waits for one.
@@ -57,13 +58,29 @@ class Outcome:
 def post(endpoint: str, connection_ids: Iterable[str], frame: dict[str, Any]) -> Outcome:
     """Send `frame` to every connection; returns what happened to each."""
     targets = list(dict.fromkeys(connection_ids))
-    outcome = Outcome()
     if not targets:
-        return outcome
+        return Outcome()
     client = _client(endpoint)
     # UTF-8 as it is, not `\u` escapes: an emoji is 4 bytes, not 12, against API Gateway's 128 KB.
     data = json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     results = _pool().map(lambda connection_id: _post_one(client, connection_id, data), targets)
+    return _sorted(targets, results)
+
+
+def close(endpoint: str, connection_ids: Iterable[str]) -> Outcome:
+    """Close every connection (API Gateway then runs its `$disconnect`); `delivered` lists the closed."""
+    targets = list(dict.fromkeys(connection_ids))
+    if not targets:
+        return Outcome()
+    client = _client(endpoint)
+    results = _pool().map(
+        lambda connection_id: _attempt(client, client.delete_connection, ConnectionId=connection_id), targets
+    )
+    return _sorted(targets, results)
+
+
+def _sorted(targets: list[str], results: Iterable[str]) -> Outcome:
+    outcome = Outcome()
     for connection_id, result in zip(targets, results, strict=True):
         if result == DELIVERED:
             outcome.delivered.append(connection_id)
@@ -75,12 +92,17 @@ def post(endpoint: str, connection_ids: Iterable[str], frame: dict[str, Any]) ->
 
 
 def _post_one(client: Any, connection_id: str, data: bytes) -> str:
+    return _attempt(client, client.post_to_connection, ConnectionId=connection_id, Data=data)
+
+
+def _attempt(client: Any, call: Any, **params: Any) -> str:
+    """One `@connections` request, retried on throttling, 5xx and timeouts; returns what happened."""
     kind = TIMEOUT
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
             time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
         try:
-            client.post_to_connection(ConnectionId=connection_id, Data=data)
+            call(**params)
             return DELIVERED
         except client.exceptions.GoneException:  # before ClientError: it is a subclass of it
             return GONE

@@ -8,6 +8,8 @@ import time
 
 import pytest
 from chat.dal import client as dal_client
+from chat.logic import sessions
+from chat.models.domain import Caller
 
 from tests.chat.harness import ClientConnection, User, new_connection_id
 from tests.chat.test_request_counts import seeded_room
@@ -76,8 +78,9 @@ def test_a_room_of_ten_thousand_members_is_full_and_its_items_stay_small(chat_en
 
 @pytest.mark.parametrize("limit", [MAX_CONNECTIONS, 100])
 def test_a_user_at_the_connection_cap_has_small_items_and_expressions(chat_env, table, function_env, limit):
-    """Every expression the route code sends, and the user's map and member items, at the cap."""
-    function_env.set(MAX_CONNECTIONS_PER_USER=str(limit))
+    """Every expression the route and fan-out code sends, and the user's map and member items, at
+    the cap; one tab's session has ended (told, then closed), another's is extended by a reauth."""
+    function_env.set(MAX_CONNECTIONS_PER_USER=str(limit), SESSION_GRACE_SECONDS="0")
     alice, bob = User(), User()
     a = alice.connect()
     room_id = make_room(a, bob, open_=True)
@@ -89,15 +92,25 @@ def test_a_user_at_the_connection_cap_has_small_items_and_expressions(chat_env, 
     events = dal_client.low_level().meta.events
     events.register("before-send.dynamodb", record)
     try:
-        tabs = [bob.connect() for _ in range(limit)]
-        a.send("sendMessage", roomId=room_id, content="hello", clientMessageId="limits")
-        tabs[0].send("typing", roomId=room_id)
+        tabs = [bob.connect() for _ in range(limit - 1)]
+        ended = User(bob.user_id, bob.username, token_expires_at=int(time.time()) - 5).connect()
+        sessions.extend(caller_of(tabs[2]), int(time.time()) + 3600)  # what a reauth writes
+        sizes = measured_items(table, room_id, bob)
+        a.send("sendMessage", roomId=room_id, content="hello", clientMessageId="limits")  # tells `ended`
+        tabs[0].send("typing", roomId=room_id)  # its fan-out closes `ended` (no grace)
         tabs[0].send("leaveRoom", roomId=room_id)
         tabs[1].send("joinRoom", roomId=room_id)
         tabs[-1].disconnect()
     finally:
         events.unregister("before-send.dynamodb", record)
 
+    assert (
+        "ends"
+        in table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{bob.user_id}"})["Item"]["conns"][
+            tabs[2].connection_id
+        ]
+    )
+    assert chat_env.deleted(ended.connection_id) == 1
     expressions = [
         value
         for body in sent
@@ -107,11 +120,27 @@ def test_a_user_at_the_connection_cap_has_small_items_and_expressions(chat_env, 
     ]
     # DynamoDB allows 4 KB per expression: each names one connection at most, whatever the counts.
     assert expressions and max(len(e.encode()) for e in expressions) < 200
-    user_map = table.get_item(Key={"PK": f"USER#{bob.user_id}", "SK": "CONNS"})["Item"]
-    member = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{bob.user_id}"})["Item"]
-    assert len(user_map["conns"]) == len(member["conns"]) == limit - 1
-    for item in (user_map, member):  # DynamoDB allows 400 KB per item
-        assert typed_item_size(item) < (1024 if limit == MAX_CONNECTIONS else 5 * 1024)
+    assert sizes["entries"] == limit
+    for name in ("user map", "member item"):  # DynamoDB allows 400 KB per item
+        assert sizes[name] < (1024 if limit == MAX_CONNECTIONS else 5 * 1024), (name, sizes)
+    print(f"at {limit} connections: {sizes}")  # the figures docs/DATA_MODEL.md quotes (pytest -s)
+
+
+def caller_of(connection: ClientConnection) -> Caller:
+    user = connection.user
+    return Caller(connection.connection_id, user.user_id, user.username, user.email, user.token_expires_at)
+
+
+def measured_items(table, room_id: str, user: User) -> dict[str, int]:
+    """The user's map and member item, each as DynamoDB sizes it, and how many entries each holds."""
+    user_map = table.get_item(Key={"PK": f"USER#{user.user_id}", "SK": "CONNS"})["Item"]
+    member = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{user.user_id}"})["Item"]
+    assert len(user_map["conns"]) == len(member["conns"])
+    return {
+        "entries": len(member["conns"]),
+        "user map": typed_item_size(user_map),
+        "member item": typed_item_size(member),
+    }
 
 
 def test_a_connect_drops_the_expired_entries_of_its_member_items(chat_env, table):

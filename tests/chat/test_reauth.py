@@ -143,3 +143,28 @@ def test_no_token_reaches_the_logs(chat_env, jwks, issuer, capsys, caplog):
     assert any(entry.get("message") == "reauth token rejected" for entry in logs)
     for secret in (token, token.split(".")[1], token.split(".")[2], "REDACTED.ID.TOKEN"):
         assert secret not in written
+
+
+def test_a_reauth_restores_delivery_in_every_room_of_the_user(chat_env, jwks, issuer, table):
+    from tests.chat.test_rooms import frames_of, make_room
+
+    alice, bob = User(), User()
+    a = alice.connect()
+    ended = expired_connection(bob)
+    rooms = [make_room(a, bob, name=f"room {i}") for i in range(3)]
+    a.send("sendMessage", roomId=rooms[0], content="missed")
+    assert frames_of(chat_env, ended, "message") == []
+    token = issuer.id_token(sub=bob.user_id, username=bob.username, lifetime=1800)
+
+    with dynamodb_requests() as sent:
+        assert ended.send("reauth", idToken=token)["type"] == "reauthenticated"
+    for room_id in rooms:
+        a.send("sendMessage", roomId=room_id, content=f"back in {room_id}")
+
+    # the record, the user's map, the memberships, then one member item per room
+    assert sent == ["UpdateItem", "UpdateItem", "Query", "UpdateItem", "UpdateItem", "UpdateItem"]
+    assert [f["content"] for f in frames_of(chat_env, ended, "message")] == [f"back in {r}" for r in rooms]
+    expires_at = decode_unverified(token)[1]["exp"]
+    for room_id in rooms:
+        member = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{bob.user_id}"})["Item"]
+        assert member["conns"][ended.connection_id]["auth"] == expires_at

@@ -14,7 +14,7 @@ import time
 import pytest
 from chat.dal import client as dal_client
 from chat.dal import members
-from chat.models.domain import Member, Membership, Room
+from chat.models.domain import ConnectionEntry, Member, Membership, Room
 
 from admin.__main__ import main as admin
 from tests.chat.harness import ClientConnection, User, dynamodb_requests, new_connection_id, new_id
@@ -36,7 +36,7 @@ def seeded_room(
     online = size - 1 if online is None else online
     now = time.time()
     created_at = "2026-11-23T00:00:00.000Z"
-    expires = int(now) + 3600
+    expires = ConnectionEntry(int(now) + 3600, int(now) + 3600)
     me = Member(sender.user.user_id, "sender", created_at, {sender.connection_id: expires})
     others = [
         Member(new_id(), f"member {i}", created_at, {new_connection_id(): expires} if i < online else {})

@@ -10,11 +10,11 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 
 
 def connection_items(table, connection: ClientConnection) -> tuple[dict | None, int | None]:
-    """The connection record, and the connection's expiry in its user's connection map."""
+    """The connection record, and when the connection ends in its user's connection map."""
     forward = table.get_item(Key={"PK": f"CONN#{connection.connection_id}", "SK": "CONN"}).get("Item")
     user_map = table.get_item(Key={"PK": f"USER#{connection.user.user_id}", "SK": "CONNS"}).get("Item")
     entry = (user_map or {}).get("conns", {}).get(connection.connection_id)
-    return forward, (int(entry) if entry is not None else None)
+    return forward, (int(entry["ends"]) if entry is not None else None)
 
 
 def member_connections(table, room_id: str, user: User) -> set[str]:

@@ -56,6 +56,7 @@ def test_each_chat_function_environment_parses_with_every_variable_it_needs(
     if module == "chat.handlers.fanout":
         assert settings.connections_endpoint == DEPLOY_TIME  # checked per job, so checked here
         assert settings.fanout_batch_size == each_env.settings.fanout_batch_size
+        assert settings.session_grace_seconds == each_env.settings.session_grace_seconds
     if module == "chat.handlers.broadcast":
         assert settings.send_burst == each_env.settings.send_burst
         assert settings.require_verified_sender is each_env.settings.require_verified_sender

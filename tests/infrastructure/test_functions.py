@@ -30,7 +30,9 @@ ENVIRONMENT = {
     | {"SEND_RATE_PER_SECOND", "SEND_BURST", "REQUIRE_VERIFIED_SENDER"}
     | {"FANOUT_FUNCTION_NAME"}
     | POWERTOOLS,
-    "FanoutFunction": ROOMS | {"FANOUT_BATCH_SIZE", "CONNECTIONS_ENDPOINT"} | POWERTOOLS,
+    "FanoutFunction": ROOMS
+    | {"FANOUT_BATCH_SIZE", "SESSION_GRACE_SECONDS", "CONNECTIONS_ENDPOINT"}
+    | POWERTOOLS,
 }
 ALLOWED_TABLE_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",

@@ -117,7 +117,7 @@ def test_access_logs_are_json_lines_without_query_string_or_token(each_env: Synt
     )
 
 
-def test_only_the_fan_out_function_may_manage_connections_and_only_post_on_this_stage(
+def test_only_the_fan_out_function_may_manage_connections_and_only_post_and_delete_on_this_stage(
     each_env: Synth,
 ) -> None:
     api_id = next(iter(each_env.resources("AWS::ApiGatewayV2::Api")))
@@ -133,10 +133,13 @@ def test_only_the_fan_out_function_may_manage_connections_and_only_post_on_this_
     policy = each_env.raw["Resources"][policy_id]["Properties"]
     assert policy["Roles"] == [{"Ref": fanout_role}]
     assert statement["Action"] == "execute-api:ManageConnections"
-    resource = statement["Resource"]["Fn::Join"][1]
-    assert {"Ref": api_id} in resource
-    assert resource[-1] == f"/{each_env.env_name}/POST/@connections/*"
-    assert resource[:2] == ["arn:", {"Ref": "AWS::Partition"}]
+    resources = [resource["Fn::Join"][1] for resource in statement["Resource"]]
+    assert sorted(resource[-1] for resource in resources) == [
+        f"/{each_env.env_name}/{method}/@connections/*" for method in ("DELETE", "POST")
+    ]
+    for resource in resources:
+        assert {"Ref": api_id} in resource
+        assert resource[:2] == ["arn:", {"Ref": "AWS::Partition"}]
 
 
 def test_account_cloudwatch_role_is_left_alone_unless_the_environment_opts_in(each_env: Synth) -> None:

@@ -1,7 +1,8 @@
 """A real HTTP `@connections` management API on 127.0.0.1, controlled by the test that starts it.
 
-It answers `POST /<stage>/@connections/<id>` like API Gateway does, records every delivered frame per
-connection, and injects faults per connection: `410 GoneException` (a closed connection), `429`
+It answers `POST /<stage>/@connections/<id>` and `DELETE` (DeleteConnection: later posts get 410) like
+API Gateway does, records every delivered frame and every close per connection, and injects faults
+per connection (on posts and closes alike): `410 GoneException` (a closed connection), `429`
 throttling, `504` gateway timeouts and slow answers. moto's own `apigatewaymanagementapi` never
 answers 410, which is why the tests need this one.
 
@@ -12,6 +13,7 @@ answers 410, which is why the tests need this one.
         server.delay("conn-d", 0.2)          # conn-d answers after 200 ms
         ...
         server.frames("conn-a")              # the JSON frames delivered to conn-a
+        server.deleted("conn-e")             # how often DeleteConnection closed conn-e
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class ConnectionsServer:
         self._delivered: dict[str, list[tuple[float, bytes]]] = defaultdict(list)
         self._attempts: dict[str, int] = defaultdict(int)
         self._closed: set[str] = set()
+        self._deleted: dict[str, int] = defaultdict(int)
         self._faults: dict[str, list[int]] = defaultdict(list)
         self._delays: dict[str, float] = {}
         self._httpd = _QuietServer((LOOPBACK, 0), _handler_for(self))
@@ -102,18 +105,24 @@ class ConnectionsServer:
         with self._lock:
             return self._attempts.get(connection_id, 0)
 
+    def deleted(self, connection_id: str) -> int:
+        """DeleteConnection requests that closed this connection (0 or 1: later ones get 410)."""
+        with self._lock:
+            return self._deleted.get(connection_id, 0)
+
     def delivered_count(self) -> int:
         with self._lock:
             return sum(len(frames) for frames in self._delivered.values())
 
     def reset(self) -> None:
         with self._lock:
-            for store in (self._delivered, self._attempts, self._faults, self._delays):
+            for store in (self._delivered, self._attempts, self._faults, self._delays, self._deleted):
                 store.clear()
             self._closed.clear()
 
     # -- serving ------------------------------------------------------------------------------
-    def _answer(self, connection_id: str, data: bytes) -> int:
+    def _answer(self, connection_id: str, data: bytes | None) -> int:
+        """A post's status (`data` None: a DeleteConnection's, which closes the connection)."""
         with self._lock:
             self._attempts[connection_id] += 1
             delay = self._delays.get(connection_id, self.default_delay)
@@ -127,7 +136,11 @@ class ConnectionsServer:
             time.sleep(delay)
         if status == 200:
             with self._lock:
-                self._delivered[connection_id].append((time.monotonic(), data))
+                if data is None:
+                    self._deleted[connection_id] += 1
+                    self._closed.add(connection_id)
+                else:
+                    self._delivered[connection_id].append((time.monotonic(), data))
         return status
 
 
@@ -145,8 +158,13 @@ def _handler_for(server: ConnectionsServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
+            self._serve(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+        def do_DELETE(self) -> None:
+            self._serve(None)
+
+        def _serve(self, data: bytes | None) -> None:
             marker = "/@connections/"
-            data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if marker not in self.path:
                 self._reply(404, "NotFoundException")
                 return

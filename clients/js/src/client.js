@@ -46,6 +46,8 @@ import { claimsOf } from "./token.js";
  * @property {Frame} read
  * @property {Frame} typing
  * @property {Frame} presence
+ * @property {Frame} sessionExpired the server stopped this connection's room traffic (the token
+ *   expired without a reauth); the client reauths at once and catches every room up
  * @property {ChatError} error
  */
 
@@ -612,6 +614,16 @@ export class ChatClient {
         break;
       case "memberLeft":
         if (frame.userId === this.#userId) this.#timelines.delete(frame.roomId); // left on another device
+        break;
+      case "sessionExpired":
+        // No room traffic reaches this connection until a reauth, and it closes at `closesAt`: reauth
+        // now (the renewal path), then fetch what the rooms said meanwhile.
+        this.#reauth().then(
+          () => {
+            for (const timeline of this.#timelines.values()) void timeline.resume();
+          },
+          (error) => this.#emit("error", asChatError(error, "TOKEN_INVALID")),
+        );
         break;
       case "error":
         this.#emit("error", ChatError.fromFrame(/** @type {any} */ (frame)));

@@ -102,6 +102,36 @@ test("a request answered TOKEN_EXPIRED is retried after a reauth", needsStack, a
   a.close();
 });
 
+test("sessionExpired: the client reauths and catches up what the room said meanwhile", needsStack, async () => {
+  const alice = await takeUser();
+  const bob = await takeUser();
+  const exp = Math.floor(Date.now() / 1000) + 4;
+  let calls = 0;
+  // The scheduled renewal (at exp) gets its token late: a message sent meanwhile meets an ended session.
+  const getToken = async () => (calls++ === 0 ? expiringAt(alice.idToken, exp) : (await sleep(2_000), alice.idToken));
+  const wire = /** @type {Record<string, any>[]} */ ([]);
+  const a = clientFor(getToken, { reauthBeforeExpiryMs: 0, WebSocket: wireTap((frame) => wire.push(frame) > 0) });
+  const b = clientFor(() => bob.idToken);
+  const seen = record(a);
+  /** @type {any[]} */
+  const told = [];
+  a.on("sessionExpired", (frame) => told.push(frame));
+  await a.connect();
+  await b.connect();
+  const room = await b.createRoom({ name: "lapsed", memberIds: [alice.userId] });
+  await a.listRooms();
+  await sleep(Math.max(0, exp * 1000 - Date.now()) + 500);
+  await b.sendMessage(room.roomId, "while expired");
+  await until(() => seen.messages.length === 1, "the message, from the history");
+  assert.equal(seen.messages[0].content, "while expired");
+  assert.deepEqual(told.map((frame) => Date.parse(frame.expiresAt) / 1000), [exp]);
+  assert.ok(!wire.some((frame) => frame.type === "message"), "the message itself never reached the ended session");
+  assert.equal(calls, 2, "getToken: once to connect, once to reauth");
+  assert.deepEqual(seen.errors, []);
+  a.close();
+  b.close();
+});
+
 test("the outbox delivers what was written offline, each message once", needsStack, async () => {
   const alice = await takeUser();
   const bob = await takeUser();

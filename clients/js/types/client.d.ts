@@ -155,6 +155,11 @@ export type ChatEvents = {
     read: Frame;
     typing: Frame;
     presence: Frame;
+    /**
+     * the server stopped this connection's room traffic (the token
+     * expired without a reauth); the client reauths at once and catches every room up
+     */
+    sessionExpired: Frame;
     error: ChatError;
 };
 export type OutboxEntry = {

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chat.dal import keys
+from chat.dal import entries, keys
 from chat.dal.client import (
     TransactionCancelled,
     alive,
     batch_get,
     is_condition_failure,
+    low_level,
     table,
     table_name,
     transact,
 )
-from chat.models.domain import Caller, ConnectionRecord
+from chat.models.domain import Caller, ConnectionEntry, ConnectionRecord
 
 # Concurrent connects of one user retry the map write this often before giving up (500).
 MAP_WRITE_ATTEMPTS = 4
@@ -39,10 +41,10 @@ class MapContended(Exception):
 
 @dataclass(frozen=True)
 class UserConnections:
-    """A user's open connections (id -> expiry) and the display name its last connect carried."""
+    """A user's open connections and the display name its last connect carried."""
 
     display_name: str
-    connections: dict[str, int]
+    connections: dict[str, ConnectionEntry]
 
 
 def put(caller: Caller, *, connected_at: str, expires_at: int, max_connections: int, now: float) -> None:
@@ -70,13 +72,14 @@ def put(caller: Caller, *, connected_at: str, expires_at: int, max_connections: 
         live = _live(current, now)
         if len(live) >= max_connections:
             raise TooManyConnections(caller.user_id)
-        live[caller.connection_id] = expires_at
+        live[caller.connection_id] = ConnectionEntry(expires_at, caller.token_expires_at)
         user_item = {
             **keys.user_connections(caller.user_id),
-            "conns": live,
+            "conns": {cid: entries.item(entry) for cid, entry in live.items()},
             "displayName": caller.name,
             "version": version + 1,
-            "ttl": max(live.values()),  # the item goes once its last connection has expired
+            # the item goes once its last connection has expired
+            "ttl": max(entry.expires_at for entry in live.values()),
         }
         condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
         if current:
@@ -133,8 +136,8 @@ def get(connection_id: str) -> ConnectionRecord | None:
     )
 
 
-def of_user(user_id: str, now: float) -> dict[str, int]:
-    """The user's live connections (id -> expiry), from its map."""
+def of_user(user_id: str, now: float) -> dict[str, ConnectionEntry]:
+    """The user's live connections, from its map."""
     item = table().get_item(Key=keys.user_connections(user_id), ConsistentRead=True).get("Item")
     return _live(item, now)
 
@@ -156,9 +159,85 @@ def display_name(user_id: str) -> str:
     return str((item or {}).get("displayName", ""))
 
 
-def extend_token(connection_id: str, expires_at: int) -> bool:
-    """Record a reauth's new token expiry; False when the connection record is gone."""
-    return _update_existing(connection_id, "SET tokenExpiresAt = :e", {":e": expires_at})
+def extend_token(connection_id: str, expires_at: int) -> ConnectionEntry | None:
+    """Record a reauth's new token expiry; returns the connection's entry now (None when gone)."""
+    try:
+        new = table().update_item(
+            Key=keys.connection(connection_id),
+            UpdateExpression="SET tokenExpiresAt = :e",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":e": expires_at},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return None
+        raise
+    return ConnectionEntry(expires_at=int(new["ttl"]), session_expires_at=expires_at)
+
+
+def renew(user_id: str, connection_id: str, entry: ConnectionEntry) -> None:
+    """Replace the connection's entry in the user's map (after a reauth); only if it is listed."""
+    try:
+        table().update_item(
+            Key=keys.user_connections(user_id),
+            UpdateExpression="SET conns.#c = :e",
+            ConditionExpression="attribute_exists(conns.#c)",
+            ExpressionAttributeNames={"#c": connection_id},
+            ExpressionAttributeValues={":e": entries.item(entry)},
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+
+
+class Notice(Enum):
+    """What the connection record says about a connection whose session a fan-out found ended."""
+
+    CLAIMED = "claimed"  # this caller is the one to tell it (the record now says it was told)
+    TOLD = "told"  # another fan-out told it already, for this same expiry
+    RENEWED = "renewed"  # a reauth moved its session past now: deliver to it
+    GONE = "gone"  # no live record: the connection has ended
+
+
+@dataclass(frozen=True)
+class SessionNotice:
+    notice: Notice
+    session_expires_at: int = 0
+
+
+def claim_expiry_notice(connection_id: str, now: float) -> SessionNotice:
+    """Decide, once per session expiry across every concurrent fan-out, who tells the connection.
+
+    One conditional write on the connection record: it succeeds for exactly one caller while the
+    session has ended and nobody has told it about this expiry (`expiryToldFor`); a later reauth
+    moves `tokenExpiresAt`, so its own expiry is told again.
+    """
+    try:  # the client, not the resource: the fan-out calls this from several threads at once
+        new = low_level().update_item(
+            TableName=table_name(),
+            Key=keys.connection(connection_id),
+            UpdateExpression="SET expiryToldFor = tokenExpiresAt",
+            ConditionExpression=(
+                "attribute_exists(PK) AND #ttl > :now AND tokenExpiresAt <= :now"
+                " AND (attribute_not_exists(expiryToldFor) OR expiryToldFor <> tokenExpiresAt)"
+            ),
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={":now": int(now)},
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )["Attributes"]
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        old = exc.response.get("Item")
+        if not old or int(old["ttl"]["N"]) <= now:
+            return SessionNotice(Notice.GONE)
+        session_expires_at = int(old["tokenExpiresAt"]["N"])
+        if session_expires_at > now:
+            return SessionNotice(Notice.RENEWED, session_expires_at)
+        return SessionNotice(Notice.TOLD, session_expires_at)
+    return SessionNotice(Notice.CLAIMED, int(new["tokenExpiresAt"]))
 
 
 def touch(connection_id: str, seen_at: str) -> bool:
@@ -166,9 +245,9 @@ def touch(connection_id: str, seen_at: str) -> bool:
     return _update_existing(connection_id, "SET lastSeenAt = :s", {":s": seen_at})
 
 
-def _live(item: dict[str, Any] | None, now: float) -> dict[str, int]:
-    entries = (item or {}).get("conns", {})
-    return {str(cid): int(expires) for cid, expires in entries.items() if int(expires) > now}
+def _live(item: dict[str, Any] | None, now: float) -> dict[str, ConnectionEntry]:
+    found = entries.parse_map((item or {}).get("conns"))
+    return {cid: entry for cid, entry in found.items() if entry.open(now)}
 
 
 def _update_existing(connection_id: str, expression: str, values: dict[str, object]) -> bool:

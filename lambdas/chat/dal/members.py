@@ -3,8 +3,9 @@
 - `USER#<userId> / ROOM#<roomId>` (Membership): the user's rooms for listRooms, its read position;
   the membership check of every room action reads it.
 - `ROOM#<roomId> / MEMBER#<userId>` (Member): who is in the room, under which name, with which
-  open connections (id -> expiry). The fan-out and getMembers Query these; a member's item stays
-  small (at most the per-user connection cap of live entries), whatever the room's size.
+  open connections (id -> when it ends and when its session ends, dal/entries.py). The fan-out and
+  getMembers Query these; a member's item stays small (at most the per-user connection cap of live
+  entries), whatever the room's size.
 
 Both sides are written in one transaction on join and leave. createRoom writes the room's side
 first (invisible: nothing reads a room's members before its room item exists), then the room and
@@ -18,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chat.dal import keys, rooms
+from chat.dal import entries, keys, rooms
 from chat.dal.client import (
     ConditionFailed,
     TransactionCancelled,
@@ -31,7 +32,7 @@ from chat.dal.client import (
     table_name,
     transact,
 )
-from chat.models.domain import Member, Membership, Room
+from chat.models.domain import ConnectionEntry, Member, Membership, Room
 
 # Expired entries removed per UpdateExpression (each `conns.#eN`, well under the 4 KB expression limit).
 EXPIRED_PER_UPDATE = 50
@@ -178,7 +179,7 @@ def pages(room_id: str, size: int) -> Iterator[list[Member]]:
 
 
 def attach(
-    room_id: str, user_id: str, connection_id: str, expires_at: int, display_name: str, now: float
+    room_id: str, user_id: str, connection_id: str, entry: ConnectionEntry, display_name: str, now: float
 ) -> bool:
     """Add a connection to the user's member item (only while a member); True when it came online.
 
@@ -195,7 +196,7 @@ def attach(
                 UpdateExpression="SET conns.#c = :e, displayName = :n",
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeNames={"#c": connection_id},
-                ExpressionAttributeValues={":e": expires_at, ":n": display_name},
+                ExpressionAttributeValues={":e": entries.item(entry), ":n": display_name},
                 ReturnValues="ALL_OLD",
             )
             .get("Attributes", {})
@@ -204,11 +205,31 @@ def attach(
         if is_condition_failure(exc):
             return False
         raise
-    others = {cid: int(e) for cid, e in old.get("conns", {}).items() if cid != connection_id}
-    expired = [cid for cid, expires in others.items() if expires <= now]
+    others = {cid: e for cid, e in entries.parse_map(old.get("conns")).items() if cid != connection_id}
+    expired = [cid for cid, other in others.items() if not other.open(now)]
     for start in range(0, len(expired), EXPIRED_PER_UPDATE):
         _forget_expired(room_id, user_id, expired[start : start + EXPIRED_PER_UPDATE])
-    return not any(expires > now for expires in others.values())
+    return not any(other.open(now) for other in others.values())
+
+
+def renew(room_id: str, user_id: str, connection_id: str, entry: ConnectionEntry) -> None:
+    """Replace the connection's entry after a `reauth` (its new session expiry); only if listed.
+
+    The whole entry is written, not its `auth` alone, so an entry of the previous version (a bare
+    number) is converted too.
+    """
+    try:
+        low_level().update_item(
+            TableName=table_name(),
+            Key=keys.room_member(room_id, user_id),
+            UpdateExpression="SET conns.#c = :e",
+            ConditionExpression="attribute_exists(conns.#c)",
+            ExpressionAttributeNames={"#c": connection_id},
+            ExpressionAttributeValues={":e": entries.item(entry)},
+        )
+    except ClientError as exc:
+        if not is_condition_failure(exc):  # not a member any more, or the connection was dropped
+            raise
 
 
 def _forget_expired(room_id: str, user_id: str, connection_ids: list[str]) -> None:
@@ -243,7 +264,7 @@ def detach(room_id: str, user_id: str, connection_id: str, now: float) -> bool:
         if is_condition_failure(exc):
             return False  # not a member, or that connection was not (or no longer) listed
         raise
-    return not any(int(expires) > now for expires in new.get("conns", {}).values())
+    return not any(entry.open(now) for entry in entries.parse_map(new.get("conns")).values())
 
 
 def room_and_membership(room_id: str, user_id: str) -> tuple[Room | None, Membership | None]:
@@ -292,7 +313,8 @@ def member_item(room_id: str, value: Member) -> dict[str, Any]:
         "userId": value.user_id,
         "displayName": value.display_name,
         "joinedAt": value.joined_at,
-        "conns": dict(value.connections),  # always a map, so `SET conns.#c` has a parent
+        # always a map, so `SET conns.#c` has a parent
+        "conns": {cid: entries.item(entry) for cid, entry in value.connections.items()},
     }
 
 
@@ -301,7 +323,7 @@ def _member(found: dict[str, Any]) -> Member:
         user_id=str(found["userId"]),
         display_name=str(found.get("displayName", "")),
         joined_at=str(found["joinedAt"]),
-        connections={str(cid): int(expires) for cid, expires in found.get("conns", {}).items()},
+        connections=entries.parse_map(found.get("conns")),
     )
 
 

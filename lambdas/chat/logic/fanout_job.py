@@ -9,6 +9,11 @@ targets.
 
 Connections API Gateway says are gone (410), and entries whose connection has expired, are
 forgotten everywhere (sessions.drop), which also announces members going offline.
+
+A connection whose session ended (its token expired without a `reauth`) gets none of the room's
+traffic. The room job asks its record what it needs (sessions.sort_ended): one `sessionExpired`
+frame, posted by whichever fan-out wins the record's conditional write; after the grace
+(`session_grace_seconds`), `DeleteConnection`; or, when a reauth came first, the frame after all.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from chat.config import ChatSettings
 from chat.dal import members
 from chat.dispatch import FanoutJob
 from chat.logic import sessions
+from chat.models import frames
 from chat.notify import Notifier
 from chat.observability import count, count_by, logger, milliseconds
+from chat.timeutil import iso
 
 # Member items read per Query page (well under DynamoDB's 1 MB page at a few hundred bytes each).
 MEMBER_PAGE = 1000
@@ -42,14 +49,18 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
     batch = settings.fanout_batch_size
     pending: dict[str, str] = dict(job.extra)
     expired: dict[str, str] = {}
+    ended: dict[str, str] = {}
     dispatched: list[Future[None]] = []
     for page in members.pages(job.room_id, MEMBER_PAGE):
         for member in page:
             if member.user_id == job.except_user:
                 continue
-            for connection_id in member.live_connections(now):
+            for connection_id in member.in_session(now):
                 if connection_id != job.except_connection:
                     pending[connection_id] = member.user_id
+            for connection_id in member.session_ended(now):
+                if connection_id != job.except_connection:
+                    ended[connection_id] = member.user_id
             expired.update(dict.fromkeys(member.expired_connections(now), member.user_id))
         while len(pending) > batch:
             split = dict(islice(pending.items(), batch))
@@ -57,7 +68,11 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
                 del pending[connection_id]
             dispatched.append(_dispatcher.submit(notifier.connections, split, job.frame))
             count(metric_names.FANOUT_BATCHES)
+    for connection_id in set(ended) & set(pending):  # `extra` targets: their sessions are sorted here too
+        del pending[connection_id]
     post(pending, job.frame, settings=settings, notifier=notifier, now=now)
+    if ended:
+        _ended_sessions(ended, job.frame, settings=settings, notifier=notifier, now=now)
     for queued in dispatched:
         queued.result()  # the notifier logs and counts a failed Invoke; nothing is raised here
     for connection_id, user_id in expired.items():
@@ -94,6 +109,40 @@ def post(
         _forget(connection_id, targets[connection_id], notifier=notifier, now=now)
     for connection_id, kind in outcome.failed.items():
         logger.warning("post failed", extra={"target_connection_id": connection_id, "kind": kind})
+        count_by(metric_names.POST_FAILURES, kind)
+
+
+def _ended_sessions(
+    ended: dict[str, str], frame: dict[str, Any], *, settings: ChatSettings, notifier: Notifier, now: float
+) -> None:
+    """Tell, close or (renewed) deliver to the connections whose session ended; see the module doc."""
+    found = sessions.sort_ended(ended, now=now, grace_seconds=settings.session_grace_seconds)
+    post(found.renewed, frame, settings=settings, notifier=notifier, now=now)
+    for (expires_at, closes_at), targets in found.tell.items():
+        post(
+            targets,
+            frames.session_expired(iso(expires_at), iso(closes_at)),
+            settings=settings,
+            notifier=notifier,
+            now=now,
+        )
+        count(metric_names.SESSIONS_EXPIRED_TOLD, len(targets))
+    if found.close:
+        _close(found.close, settings=settings, notifier=notifier, now=now)
+    for connection_id, user_id in found.gone.items():
+        _forget(connection_id, user_id, notifier=notifier, now=now)
+
+
+def _close(targets: dict[str, str], *, settings: ChatSettings, notifier: Notifier, now: float) -> None:
+    """DeleteConnection, then forget them here too: `$disconnect` after it is best-effort on AWS."""
+    assert settings.connections_endpoint is not None, "post() checked it first"
+    outcome = fanout.close(settings.connections_endpoint, targets)
+    count(metric_names.SESSIONS_CLOSED, len(outcome.delivered))
+    logger.info("sessions closed", extra={"closed": len(outcome.delivered), "gone": len(outcome.gone)})
+    for connection_id in (*outcome.delivered, *outcome.gone):
+        _forget(connection_id, targets[connection_id], notifier=notifier, now=now)
+    for connection_id, kind in outcome.failed.items():
+        logger.warning("close failed", extra={"target_connection_id": connection_id, "kind": kind})
         count_by(metric_names.POST_FAILURES, kind)
 
 

@@ -6,10 +6,9 @@ import functools
 
 from cognito_verifier import CognitoIdTokenVerifier, Reason, TokenRejected, VerifierSettings
 
-from chat.dal import connections
 from chat.logic import sessions
 from chat.models.domain import Caller
-from chat.models.errors import InternalError, TokenExpired, TokenInvalid
+from chat.models.errors import InternalError, TokenInvalid
 from chat.observability import logger
 
 
@@ -28,9 +27,7 @@ def reauth(caller: Caller, id_token: str, *, verifier: VerifierSettings | None) 
     if verified.sub != caller.user_id:
         logger.warning("reauth token of another user")
         raise TokenInvalid("the token belongs to another user")
-    if not connections.extend_token(caller.connection_id, verified.expires_at):
-        raise TokenExpired()
-    sessions.remember_expiry(caller.connection_id, verified.expires_at)
+    sessions.extend(caller, verified.expires_at)
     return verified.expires_at
 
 

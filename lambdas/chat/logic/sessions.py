@@ -1,12 +1,16 @@
-"""Connections and their tokens: connect, disconnect (also after a 410), expiry, reauth, liveness."""
+"""Connections and their tokens: connect, disconnect (also after a 410), expiry, reauth, liveness,
+and what becomes of a connection whose session ended."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from chat.dal import connections, members
 from chat.dal.client import in_parallel
+from chat.dal.connections import Notice
 from chat.logic import presence
 from chat.lru import BoundedCache
-from chat.models.domain import Caller
+from chat.models.domain import Caller, ConnectionEntry
 from chat.models.errors import TokenExpired
 from chat.notify import Notifier
 from chat.timeutil import iso
@@ -30,10 +34,11 @@ def connect(caller: Caller, now: float, *, max_connections: int, notifier: Notif
     connections.put(
         caller, connected_at=iso(now), expires_at=expires_at, max_connections=max_connections, now=now
     )
+    entry = ConnectionEntry(expires_at, caller.token_expires_at)
     room_ids = [membership.room_id for membership in members.memberships(caller.user_id)]
     came_online = in_parallel(
         lambda room_id: members.attach(
-            room_id, caller.user_id, caller.connection_id, expires_at, caller.name, now
+            room_id, caller.user_id, caller.connection_id, entry, caller.name, now
         ),
         room_ids,
     )
@@ -73,9 +78,20 @@ def ensure_token_valid(caller: Caller, now: float) -> None:
         raise TokenExpired()
 
 
-def remember_expiry(connection_id: str, expires_at: int) -> None:
-    """Note an extended expiry (after reauth) so this container need not read it back."""
-    _extended_expiry.put(connection_id, expires_at)
+def extend(caller: Caller, expires_at: int) -> None:
+    """Move the session's expiry to `expires_at` (a reauth) everywhere it is kept.
+
+    First the connection record (what `ensure_token_valid` and the fan-out's notice check read),
+    then the entry in the user's map (joins and new rooms copy it) and in each of the user's member
+    items (the fan-out reads them), up to 8 at a time. Raises TokenExpired when the record is gone.
+    """
+    entry = connections.extend_token(caller.connection_id, expires_at)
+    if entry is None:
+        raise TokenExpired()
+    _extended_expiry.put(caller.connection_id, expires_at)
+    connections.renew(caller.user_id, caller.connection_id, entry)
+    room_ids = [membership.room_id for membership in members.memberships(caller.user_id)]
+    in_parallel(lambda room_id: members.renew(room_id, caller.user_id, caller.connection_id, entry), room_ids)
 
 
 def expiry(caller: Caller) -> int:
@@ -91,3 +107,37 @@ def keep_alive(caller: Caller, now: float) -> None:
         return
     _last_touched.put(caller.connection_id, now)
     connections.touch(caller.connection_id, iso(now))
+
+
+@dataclass
+class EndedSessions:
+    """What to do with the open connections a fan-out found with an ended session (id -> user id)."""
+
+    # sessionExpired frames to post: (session expiry, grace deadline) -> connections
+    tell: dict[tuple[int, int], dict[str, str]] = field(default_factory=dict)
+    close: dict[str, str] = field(default_factory=dict)  # past the grace: DeleteConnection
+    renewed: dict[str, str] = field(default_factory=dict)  # a reauth came first: deliver to them
+    gone: dict[str, str] = field(default_factory=dict)  # no live record: forget them
+
+
+def sort_ended(ended: dict[str, str], *, now: float, grace_seconds: int) -> EndedSessions:
+    """Ask each connection's record (one conditional write each, 8 at a time) what its ended session
+    needs: to be told (exactly one fan-out wins that, per expiry), closed once the grace is over,
+    nothing yet, or delivery after all (a reauth the member items did not show yet)."""
+    connection_ids = list(ended)
+    notices = in_parallel(
+        lambda connection_id: connections.claim_expiry_notice(connection_id, now), connection_ids
+    )
+    sorted_out = EndedSessions()
+    for connection_id, found in zip(connection_ids, notices, strict=True):
+        user_id = ended[connection_id]
+        closes_at = found.session_expires_at + grace_seconds
+        if found.notice is Notice.CLAIMED:
+            sorted_out.tell.setdefault((found.session_expires_at, closes_at), {})[connection_id] = user_id
+        elif found.notice is Notice.TOLD and now >= closes_at:
+            sorted_out.close[connection_id] = user_id
+        elif found.notice is Notice.RENEWED:
+            sorted_out.renewed[connection_id] = user_id
+        elif found.notice is Notice.GONE:
+            sorted_out.gone[connection_id] = user_id
+    return sorted_out

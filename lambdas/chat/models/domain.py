@@ -102,20 +102,47 @@ class Room:
 
 
 @dataclass(frozen=True)
+class ConnectionEntry:
+    """One open connection as the user's map and the member items list it (what the fan-out reads)."""
+
+    # The epoch second its records expire (API Gateway closes the connection before that).
+    expires_at: int
+    # The epoch second its session ends: its token's expiry, moved by each `reauth`.
+    session_expires_at: int
+
+    def open(self, now: float) -> bool:
+        return self.expires_at > now
+
+    def in_session(self, now: float) -> bool:
+        """Open and authenticated: the fan-out posts to it."""
+        return self.open(now) and self.session_expires_at > now
+
+
+@dataclass(frozen=True)
 class Member:
     """A room's side of a membership: who, under which name, and the member's open connections."""
 
     user_id: str
     display_name: str
     joined_at: str
-    # connection id -> the epoch second its record expires (API Gateway closes it before that).
-    connections: dict[str, int] = field(default_factory=dict)
+    connections: dict[str, ConnectionEntry] = field(default_factory=dict)
 
     def live_connections(self, now: float) -> list[str]:
-        return [cid for cid, expires in self.connections.items() if expires > now]
+        """Open connections, in session or not (they make the member online)."""
+        return [cid for cid, entry in self.connections.items() if entry.open(now)]
 
     def expired_connections(self, now: float) -> list[str]:
-        return [cid for cid, expires in self.connections.items() if expires <= now]
+        return [cid for cid, entry in self.connections.items() if not entry.open(now)]
+
+    def in_session(self, now: float) -> list[str]:
+        """Open connections whose session has not ended: those that receive the room's traffic."""
+        return [cid for cid, entry in self.connections.items() if entry.in_session(now)]
+
+    def session_ended(self, now: float) -> list[str]:
+        """Open connections whose token expired without a `reauth` (told once, then closed)."""
+        return [
+            cid for cid, entry in self.connections.items() if entry.open(now) and not entry.in_session(now)
+        ]
 
     def online(self, now: float) -> bool:
         return bool(self.live_connections(now))

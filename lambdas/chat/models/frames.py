@@ -116,3 +116,8 @@ def identity(
 
 def reauthenticated(expires_at: str) -> ServerFrame:
     return {"type": "reauthenticated", "expiresAt": expires_at}
+
+
+def session_expired(expires_at: str, closes_at: str) -> ServerFrame:
+    """Sent once per expiry to a connection whose token expired: `reauth` before `closesAt`."""
+    return {"type": "sessionExpired", "expiresAt": expires_at, "closesAt": closes_at}
