@@ -23,7 +23,7 @@ from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
 from chat.logic import ratelimit
 from chat.logic.rooms import ensure_member
-from chat.models import frames
+from chat.models import budget, frames
 from chat.models.domain import Ack, Caller, Message
 from chat.models.errors import InternalError, NotAMember, RateLimited, RoomNotFound, VerificationRequired
 from chat.models.requests import GetMessages, SendMessage
@@ -85,10 +85,22 @@ def send(
 
 
 def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:
+    """Up to `limit` messages in ascending seq, fewer when they would not fit the reply's byte budget.
+
+    The page is cut on its far side from the cursor the client pages on: with `after`, the newest
+    are left out (the next page starts after the last one returned); otherwise the oldest are (the
+    next page is `before` the first one returned). Either way `hasMore` is true, and paging on
+    returns every message exactly once.
+    """
     ensure_member(caller, request.room_id)
-    return message_store.page(
+    found, has_more = message_store.page(
         request.room_id, after=request.after, before=request.before, limit=request.limit
     )
+    if request.after is not None:
+        kept = found[: budget.fitting(message.wire() for message in found)]
+    else:
+        kept = found[len(found) - budget.fitting(message.wire() for message in reversed(found)) :]
+    return kept, has_more or len(kept) < len(found)
 
 
 def _stored_ack(request: SendMessage, caller: Caller) -> Ack:
