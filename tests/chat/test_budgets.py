@@ -9,12 +9,11 @@ import base64
 import json
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from chat.models import budget, frames
 from chat.models.domain import Message
 from chat.models.errors import InternalError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import route_keys
 from tests.chat.harness import ClientConnection, User
