@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import route_keys
-from tests.chat.harness import ClientConnection, User
+from tests.chat.harness import ClientConnection, User, dynamodb_requests
 from tests.chat.test_fanout import emitted_metrics, metric_total
 from tests.chat.test_rooms import make_room
 
@@ -49,14 +49,31 @@ def test_the_budget_leaves_room_for_the_largest_envelope() -> None:
         assert budget.ITEMS_BUDGET_BYTES + budget.encoded_size(envelope) <= LIMIT
 
 
-def test_fitting_counts_the_items_of_one_json_array_exactly() -> None:
-    items = [{"content": "é" * 100}] * 10
-    one = budget.encoded_size(items[0])
-    assert budget.fitting(items, budget=2 + one) == 1
-    assert budget.fitting(items, budget=2 + 3 * one + 2 * 2) == 3
-    assert budget.fitting(items, budget=2 + 3 * one + 2 * 2 - 1) == 2
-    assert budget.fitting(items, budget=10) == 1  # a page always makes progress
-    assert budget.fitting([], budget=10) == 0
+def test_take_fills_the_budget_exactly_and_says_what_was_left() -> None:
+    one = {"content": "é" * 1000}  # 2,000 bytes of content
+    size = budget.encoded_size(one)
+    fitting = (budget.ITEMS_BUDGET_BYTES - 2 + 2) // (size + 2)  # "[]", and ", " between items
+    items = [one] * (fitting + 5)
+
+    assert budget.take(items, 100, dict) == (items[:fitting], True)
+    assert budget.take(items[:fitting], 100, dict) == (items[:fitting], False)
+    assert budget.take(items, 3, dict) == (items[:3], True)
+    assert budget.take(items[:3], 3, dict) == (items[:3], False)
+    assert budget.take([], 3, dict) == ([], False)
+    huge = {"content": "x" * 200_000}
+    assert budget.take([huge, one], 100, dict) == ([huge], True)  # a page always makes progress
+
+
+def test_take_reads_at_most_one_item_past_the_page() -> None:
+    read: list[int] = []
+
+    def reader():
+        for i in range(1000):
+            read.append(i)
+            yield {"content": "x" * 30_000}
+
+    page, more = budget.take(reader(), 100, dict)
+    assert more is True and len(read) == len(page) + 1 == 5
 
 
 def test_get_messages_stops_at_the_byte_budget_and_pages_through_every_message_once(chat_env) -> None:
@@ -66,7 +83,9 @@ def test_get_messages_stops_at_the_byte_budget_and_pages_through_every_message_o
     for i in range(count):
         send_long(a, room_id, LONG[: 5000 - i - 1] + str(i))
 
-    newest, size = reply(a, "getMessages", roomId=room_id)
+    with dynamodb_requests() as sent:
+        newest, size = reply(a, "getMessages", roomId=room_id)
+    assert sent == ["GetItem", "Query"]  # the membership, then 16 messages (not 51: up to 1 MB)
     assert size <= LIMIT
     assert 1 < len(newest["items"]) < count and newest["hasMore"] is True
     assert [m["seq"] for m in newest["items"]] == list(range(count - len(newest["items"]) + 1, count + 1))
@@ -173,6 +192,10 @@ def test_list_rooms_stops_at_the_byte_budget_when_last_messages_are_long(chat_en
     for room_id in rooms:
         send_long(a, room_id, LONG)
 
+    with dynamodb_requests() as sent:
+        first, _ = reply(b, "listRooms")
+    assert sent == ["Query", "BatchGetItem"]  # the memberships, then the first 16 rooms' items
+    assert first["cursor"] is not None
     seen, pages = all_rooms(b)
 
     assert sorted(seen) == sorted(rooms)

@@ -85,22 +85,19 @@ def send(
 
 
 def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:
-    """Up to `limit` messages in ascending seq, fewer when they would not fit the reply's byte budget.
+    """Up to `limit` messages in ascending seq, fewer when more would not fit the reply's byte budget,
+    and whether more exist in the range.
 
-    The page is cut on its far side from the cursor the client pages on: with `after`, the newest
-    are left out (the next page starts after the last one returned); otherwise the oldest are (the
-    next page is `before` the first one returned). Either way `hasMore` is true, and paging on
-    returns every message exactly once.
+    The page is taken from the side the client pages on, so a cut leaves out the far end: with
+    `after`, the newest (the next page starts after the last one returned); otherwise the oldest
+    (the next page is `before` the first one returned). Paging on returns every message once.
     """
     ensure_member(caller, request.room_id)
-    found, has_more = message_store.page(
-        request.room_id, after=request.after, before=request.before, limit=request.limit
+    found = message_store.in_page_order(
+        request.room_id, after=request.after, before=request.before, most=request.limit + 1
     )
-    if request.after is not None:
-        kept = found[: budget.fitting(message.wire() for message in found)]
-    else:
-        kept = found[len(found) - budget.fitting(message.wire() for message in reversed(found)) :]
-    return kept, has_more or len(kept) < len(found)
+    page, has_more = budget.take(found, request.limit, Message.wire)
+    return (page if request.after is not None else page[::-1]), has_more
 
 
 def _stored_ack(request: SendMessage, caller: Caller) -> Ack:

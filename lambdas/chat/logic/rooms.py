@@ -127,10 +127,8 @@ def listing(
     comes first.
     """
     memberships, more = members.membership_page(caller.user_id, after=after, limit=limit)
-    current = room_store.with_last_messages([m.room_id for m in memberships])
-    items = [(m, *current.get(m.room_id, (None, None))) for m in memberships]
-    fitted = budget.fitting(frames.room_listing(*item) for item in items)
-    page, more = items[:fitted], more or fitted < len(items)
+    page, cut = budget.take(room_store.listed(memberships), limit, lambda item: frames.room_listing(*item))
+    more = more or cut
 
     def recency(item: tuple[Membership, Room | None, Message | None]) -> str:
         membership, _, last = item

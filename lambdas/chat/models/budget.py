@@ -9,8 +9,10 @@ in (`encode`: UTF-8 JSON with characters beyond ASCII as they are), so the budge
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 MESSAGE_LIMIT_BYTES = 128 * 1024
 # What a listing reply may hold besides its items: `type`, `roomId` (64 characters), `hasMore` or
@@ -30,17 +32,22 @@ def encoded_size(value: Any) -> int:
     return len(encode(value).encode("utf-8"))
 
 
-def fitting(items: Iterable[Any], budget: int = ITEMS_BUDGET_BYTES) -> int:
-    """How many of `items`, from the first, fit in `budget` bytes as one JSON array.
+def take(items: Iterable[T], limit: int, wire: Callable[[T], Any]) -> tuple[list[T], bool]:
+    """The first items, up to `limit`, whose `wire` forms fit in the budget as one JSON array, and
+    whether any item was left out.
 
-    Never fewer than one when there are items: a page always makes progress (a single message or
-    room listing is far under the budget: content is at most 5,000 characters).
+    `items` is consumed lazily and at most one past the page, so a reader that fetches as it is
+    iterated stops near the budget. A page holds at least one item when there is one: a single
+    message or room listing is far under the budget (content is at most 5,000 characters).
     """
+    taken: list[T] = []
     used = len("[]")
-    fitted = 0
     for item in items:
-        used += encoded_size(item) + (_SEPARATOR_BYTES if fitted else 0)
-        if fitted and used > budget:
-            break
-        fitted += 1
-    return fitted
+        if len(taken) == limit:
+            return taken, True
+        size = encoded_size(wire(item)) + (_SEPARATOR_BYTES if taken else 0)
+        if taken and used + size > ITEMS_BUDGET_BYTES:
+            return taken, True
+        taken.append(item)
+        used += size
+    return taken, False
