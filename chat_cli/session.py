@@ -153,10 +153,13 @@ class ChatSession:
             await self.send({"action": "reauth", "idToken": self.tokens.id_token})
             await self.send(sent)
             return
+        quiet = frame.get("requestId") in self._quiet
         text = render(frame, self.state)
-        if text is not None and frame.get("requestId") not in self._quiet:
+        if text is not None and not quiet:
             self.show(text)
         self._quiet.discard(frame.get("requestId", ""))
+        if frame.get("type") == "rooms" and frame.get("cursor"):  # the listing goes on: its next page
+            await self.send({"action": "listRooms", "cursor": frame["cursor"]}, quiet=quiet)
         if frame.get("type") == "joined":  # learn the room's name, show its recent history
             await self.send({"action": "listRooms"}, quiet=True)
             await self.send({"action": "getMessages", "roomId": frame["roomId"], "limit": 20})

@@ -196,7 +196,11 @@ class Gateway:
             return
         if route.two_way:
             reply = _route_response(result)
-            if reply is not None:
+            if reply is not None and len(reply.encode("utf-8", "surrogatepass")) > MESSAGE_LIMIT:
+                # AWS documents no answer for this: treated as a failed integration (docs/LOCAL.md).
+                log.warning("%s: route response over the 128 KB message limit, not sent", route.key)
+                await self._send_error(connection, "Internal server error", event)
+            elif reply is not None:
                 with contextlib.suppress(ConnectionClosed):
                     await connection.websocket.send(reply)
 

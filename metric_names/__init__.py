@@ -41,6 +41,8 @@ UNEXPECTED_ROUTES = Metric("UnexpectedRoutes")
 FRAMES = Metric("Requests", dimension="Route")  # the route key
 ERROR_REPLIES = Metric("Errors", dimension="Code")  # the protocol's error code
 INTERNAL_ERROR_CODE = "INTERNAL_ERROR"
+# A reply over API Gateway's 128 KB message limit, replaced by INTERNAL_ERROR (a bug: never expected).
+OVERSIZED_REPLIES = Metric("OversizedReplies")
 # From API Gateway receiving a frame (requestTimeEpoch) to the function returning its `ack`.
 ACK_LATENCY = Metric("AckLatency", unit=MILLISECONDS)
 
@@ -49,7 +51,8 @@ MESSAGES_STORED = Metric("MessagesStored")
 POSTS_DELIVERED = Metric("ConnectionsReached")
 POSTS_GONE = Metric("ConnectionsGone")  # 410: the connection had closed
 STALE_CONNECTIONS_REMOVED = Metric("StaleConnectionsRemoved")
-POST_FAILURES = Metric("PostFailures", dimension="Kind")  # throttled, server_error, timeout, rejected
+POST_FAILURES = Metric("PostFailures", dimension="Kind")  # throttled, server_error, timeout, rejected,
+POST_TOO_LARGE_KIND = "too_large"  # or this: 413 PayloadTooLargeException, over the 128 KB limit
 FANOUT_DURATION = Metric("FanoutDuration", unit=MILLISECONDS)  # one invocation's posts (one batch)
 # The fan-out function (chat.logic.fanout_job) and the routes that start it (chat.notify).
 FANOUT_BATCHES = Metric("FanoutBatches")  # batches a room fan-out handed to parallel invocations

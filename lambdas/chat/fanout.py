@@ -5,7 +5,8 @@ One boto3 client per endpoint (in practice one per container) and one bounded th
 matches the client's HTTP connection pool, so every worker has a connection and none waits for one.
 A slow or failing connection holds one worker; the others go on. `GoneException` (410) means the
 connection is closed: it is reported so that its records are removed. Throttling (429), server errors
-(5xx) and timeouts are retried with backoff and never reported as gone.
+(5xx) and timeouts are retried with backoff and never reported as gone. `PayloadTooLargeException`
+(413: over API Gateway's 128 KB) fails that post for good, without a retry.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+import metric_names
 
 # Each post costs 0.6-0.9 ms of CPU in botocore (signing, HTTP): past ~16 workers on one vCPU the
 # threads only contend for the GIL. benchmarks/bench_fanout.py measures it against the ideal.
@@ -42,6 +45,7 @@ THROTTLED = "throttled"
 SERVER_ERROR = "server_error"
 TIMEOUT = "timeout"
 REJECTED = "rejected"
+TOO_LARGE = metric_names.POST_TOO_LARGE_KIND
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
@@ -106,6 +110,8 @@ def _attempt(client: Any, call: Any, **params: Any) -> str:
             return DELIVERED
         except client.exceptions.GoneException:  # before ClientError: it is a subclass of it
             return GONE
+        except client.exceptions.PayloadTooLargeException:  # the same frame would be refused again
+            return TOO_LARGE
         except ClientError as exc:
             kind = _kind(exc)
             if kind == REJECTED:

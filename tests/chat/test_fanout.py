@@ -89,6 +89,39 @@ def test_persistent_gateway_timeouts_fail_after_bounded_retries_and_never_delete
     assert metric_total(documents, "PostFailures", Kind="server_error") == 1
 
 
+def test_a_post_refused_as_too_large_is_not_retried_and_the_others_still_receive(
+    chat_env, table, capsys, caplog
+):
+    alice, bob, carol = User(), User(), User()
+    a, b, c = alice.connect(), bob.connect(), carol.connect()
+    room_id = make_room(a, bob, carol)
+    chat_env.fail(b.connection_id, 413, times=5)
+    attempts_before = chat_env.attempts(b.connection_id)
+    capsys.readouterr()
+
+    assert a.send("sendMessage", roomId=room_id, content="to all")["type"] == "ack"
+
+    assert chat_env.attempts(b.connection_id) == attempts_before + 1  # final: the same bytes again would fail
+    assert frames_of(chat_env, b, "message") == []
+    assert [f["content"] for f in frames_of(chat_env, c, "message")] == ["to all"]
+    assert b.connection_id in member_connections(table, room_id, bob)  # not gone: nothing is removed
+    assert metric_total(emitted_metrics(capsys.readouterr().out), "PostFailures", Kind="too_large") == 1
+    [warning] = [record for record in caplog.records if record.getMessage() == "post failed"]
+    assert warning.levelname == "WARNING" and warning.kind == "too_large"
+    assert warning.target_connection_id == b.connection_id
+
+
+def test_a_frame_over_128_kb_is_refused_once_per_connection(chat_env):
+    a, b = User().connect(), User().connect()
+    targets = [a.connection_id, b.connection_id]
+    before = [chat_env.attempts(target) for target in targets]
+
+    outcome = fanout.post(chat_env.endpoint, targets, {"type": "message", "content": "x" * 128 * 1024})
+
+    assert outcome.failed == dict.fromkeys(targets, fanout.TOO_LARGE) and not outcome.delivered
+    assert [chat_env.attempts(target) for target in targets] == [n + 1 for n in before]
+
+
 def test_a_post_that_times_out_is_retried_then_given_up_without_deleting(
     chat_env, table, function_env, monkeypatch, capsys
 ):

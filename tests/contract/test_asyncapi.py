@@ -213,8 +213,14 @@ def test_frames_on_the_contract_validate() -> None:
                     "onlineCount": 0,
                 },
             ],
+            "cursor": "eyJhZnRlciI6InItMiJ9",
         }
     )
+    contract.check_server_frame({"type": "rooms", "items": [], "cursor": None})
+    contract.check_client_frame({"action": "listRooms", "cursor": "eyJhZnRlciI6InItMiJ9", "limit": 100})
+    for bad in ({"cursor": ""}, {"limit": 101}):
+        with pytest.raises(contract.ContractViolation):
+            contract.check_client_frame({"action": "listRooms", **bad})
     contract.check_reply("sendMessage", {"type": "ack"})
     with pytest.raises(contract.ContractViolation):
         contract.check_reply("sendMessage", {"type": "room"})

@@ -119,6 +119,7 @@ class ChatClient:
 
     ws: ClientConnection
     events: list[dict[str, Any]] = field(default_factory=list)
+    largest_frame: int = 0  # bytes (UTF-8) of the largest frame received
     _replies: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task[None] | None = None
@@ -133,6 +134,8 @@ class ChatClient:
     async def _read(self) -> None:
         with contextlib.suppress(Exception):
             async for raw in self.ws:
+                size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+                self.largest_frame = max(self.largest_frame, size)
                 frame = json.loads(raw)
                 with contextlib.suppress(ContractViolation):  # recorded; the test's next wait raises it
                     self._conforms(check_server_frame, frame)
@@ -171,7 +174,7 @@ class ChatClient:
         self._raise_violations()
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._replies[frame["requestId"]] = future
-        await self.ws.send(json.dumps(frame))
+        await self.ws.send(json.dumps(frame, ensure_ascii=False))  # UTF-8, as browsers send it
         reply = await asyncio.wait_for(future, timeout)
         self._raise_violations()
         return reply

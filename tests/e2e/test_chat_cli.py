@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import re
@@ -13,6 +14,8 @@ import time
 import pytest
 
 from local_stack.demo import DEMO_PASSWORD
+from tests.e2e.support import PASSWORD, ChatClient, new_user
+from tests.e2e.test_budgets import LONG
 from tests.support.local_stack import REPOSITORY, LocalStackProcess
 
 pytestmark = pytest.mark.slow
@@ -21,7 +24,7 @@ pytestmark = pytest.mark.slow
 class Person:
     """One `python -m chat_cli` process: type lines, wait for lines on its screen."""
 
-    def __init__(self, stack: LocalStackProcess, username: str) -> None:
+    def __init__(self, stack: LocalStackProcess, username: str, password: str = DEMO_PASSWORD) -> None:
         outputs_file = stack.state_dir / "outputs.json"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "chat_cli", "--outputs", str(outputs_file), "--username", username],
@@ -30,7 +33,7 @@ class Person:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "CHAT_PASSWORD": DEMO_PASSWORD},
+            env={**os.environ, "CHAT_PASSWORD": password},
         )
         self.screen: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
@@ -101,3 +104,30 @@ def test_two_people_chat_with_typing_and_read_receipts(chat_stack: LocalStackPro
             if person.process.poll() is None:
                 person.process.kill()
                 person.process.wait()
+
+
+def test_the_room_listing_shows_every_page(chat_stack: LocalStackProcess) -> None:
+    """12 rooms whose last messages are 5,000 emoji do not fit one 128 KB frame: the client pages."""
+    carol, dave = new_user(chat_stack.outputs), new_user(chat_stack.outputs)
+
+    async def rooms_with_long_last_messages() -> list[str]:
+        client = await ChatClient.open(chat_stack.outputs, dave.id_token)
+        made = []
+        for i in range(12):
+            room = (await client.request("createRoom", name=f"long-{i}", memberIds=[carol.user_id]))["room"]
+            await client.request("sendMessage", roomId=room["roomId"], content=LONG)
+            made.append(room["roomId"])
+        await client.close()
+        return made
+
+    room_ids = asyncio.run(rooms_with_long_last_messages())
+    person = Person(chat_stack, carol.username, password=PASSWORD)
+    try:
+        person.expect(rf"you are {carol.username}")
+        for room_id in room_ids:  # the listing at start, every page of it
+            person.expect(rf"#long-\d+ {room_id}  unread 1")
+        assert person.quit() == 0
+    finally:
+        if person.process.poll() is None:
+            person.process.kill()
+            person.process.wait()

@@ -63,18 +63,23 @@ def test_unknown_connection_is_gone(stack: LocalStackProcess) -> None:
         api.post_to_connection(ConnectionId="neverExisted0000=", Data=b"x")
 
 
-def test_payload_over_128_kb_is_refused(stack: LocalStackProcess) -> None:
+def test_payload_over_128_kb_is_refused_with_413_and_the_connection_stays(stack: LocalStackProcess) -> None:
     api = management(stack)
+    limit = "é".encode() * 65_536  # 131,072 bytes: exactly the limit
 
-    async def scenario() -> None:
-        async with connect(url(stack)) as ws:
+    async def scenario() -> tuple[Any, str, Any]:
+        async with connect(url(stack), max_size=None) as ws:
             connection_id = await connection_id_of(ws)
-            with pytest.raises(api.exceptions.PayloadTooLargeException):
-                await asyncio.to_thread(
-                    api.post_to_connection, ConnectionId=connection_id, Data=b"x" * 131_073
-                )
+            with pytest.raises(api.exceptions.PayloadTooLargeException) as too_large:
+                await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=limit + b"x")
+            await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=limit)
+            return too_large.value, await asyncio.wait_for(ws.recv(), 10), ws.close_code
 
-    asyncio.run(scenario())
+    error, delivered, close_code = asyncio.run(scenario())
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error.response["Error"]["Code"] == "PayloadTooLargeException"
+    assert error.response["Error"]["Message"]
+    assert delivered == "é" * 65_536 and close_code is None
 
 
 def test_a_function_posts_through_connections_endpoint_with_the_runtime_boto3(

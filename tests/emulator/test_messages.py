@@ -109,6 +109,25 @@ def test_integration_failure_sends_internal_server_error_and_keeps_the_connectio
     assert after["event"]["requestContext"]["routeKey"] == "echo"
 
 
+def test_a_route_response_over_128_kb_is_not_sent_and_the_client_gets_internal_server_error(
+    stack: LocalStackProcess,
+) -> None:
+    """The limit counts UTF-8 bytes: 65,536 `é` (131,072 bytes) go out, 65,537 do not."""
+
+    async def scenario() -> list[Any]:
+        async with connect(url(stack), max_size=None) as ws:
+            await ws.send(json.dumps({"action": "sized", "text": "é", "characters": 65_536}))
+            fits = await asyncio.wait_for(ws.recv(), 10)
+            over = await reply(ws, json.dumps({"action": "sized", "text": "é", "characters": 65_537}))
+            after = await reply(ws, json.dumps({"action": "echo"}))
+            return [fits, over, after]
+
+    fits, over, after = run(scenario())
+    assert fits == "é" * 65_536
+    assert over["message"] == "Internal server error" and over["requestId"]
+    assert over["connectionId"] == after["event"]["requestContext"]["connectionId"]  # still open
+
+
 def test_a_frame_over_32_kb_closes_with_1009(stack: LocalStackProcess) -> None:
     async def scenario() -> tuple[int | None, str]:
         async with connect(url(stack), max_size=None) as ws:

@@ -3,7 +3,8 @@
 It answers `POST /<stage>/@connections/<id>` and `DELETE` (DeleteConnection: later posts get 410) like
 API Gateway does, records every delivered frame and every close per connection, and injects faults
 per connection (on posts and closes alike): `410 GoneException` (a closed connection), `429`
-throttling, `504` gateway timeouts and slow answers. moto's own `apigatewaymanagementapi` never
+throttling, `504` gateway timeouts and slow answers; like API Gateway, it refuses a body over 128 KB
+with `413 PayloadTooLargeException`. moto's own `apigatewaymanagementapi` never
 answers 410, which is why the tests need this one.
 
     with ConnectionsServer() as server:
@@ -29,7 +30,13 @@ from typing import Any
 from urllib.parse import unquote
 
 LOOPBACK = "127.0.0.1"
-_ERROR_TYPES = {410: "GoneException", 429: "LimitExceededException", 504: "GatewayTimeoutException"}
+_ERROR_TYPES = {
+    410: "GoneException",
+    413: "PayloadTooLargeException",
+    429: "LimitExceededException",
+    504: "GatewayTimeoutException",
+}
+MESSAGE_LIMIT = 128 * 1024  # API Gateway's: a larger post is refused with 413
 
 
 class ConnectionsServer:
@@ -128,6 +135,8 @@ class ConnectionsServer:
             delay = self._delays.get(connection_id, self.default_delay)
             if connection_id in self._closed:
                 status = 410
+            elif len(data) > MESSAGE_LIMIT:
+                status = 413
             elif self._faults.get(connection_id):
                 status = self._faults[connection_id].pop(0)
             else:

@@ -118,3 +118,34 @@ def test_unread_counts_history_paging_and_rooms_added_live(browser: Browser, out
     )
     expect(refused.room(history)).to_be_visible()
     context.close()
+
+
+async def rooms_with_long_last_messages(
+    outputs: dict[str, str], owner: User, member: User, names: list[str]
+) -> None:
+    """Rooms of `owner` listing `member`, each with a 5,000-emoji last message (20 KB): twelve of
+    them are more than one 128 KB `rooms` frame holds."""
+    client = await ChatClient.open(outputs, owner.id_token)
+    try:
+        for name in names:
+            room_id = (await client.request("createRoom", name=name, memberIds=[member.user_id]))["room"][
+                "roomId"
+            ]
+            assert (await client.request("sendMessage", roomId=room_id, content="😀" * 5000))["type"] == "ack"
+    finally:
+        await client.close()
+
+
+def test_the_rooms_list_shows_every_page_of_rooms(browser: Browser, outputs: dict[str, str]) -> None:
+    erin, frank = new_user(outputs), new_user(outputs)
+    names = [f"long-{i:02d}-{uuid.uuid4().hex[:4]}" for i in range(12)]
+    run(rooms_with_long_last_messages(outputs, frank, erin, names))
+
+    chat = ChatPage.open(browser.new_context(), outputs["WebAppUrl"])
+    chat.sign_in(erin.username, PASSWORD)
+
+    for name in names:
+        expect(chat.unread(name)).to_have_text("1")
+    expect(chat.rooms.get_by_role("listitem")).to_have_count(12)
+    pages = [frame for frame in chat.received if frame.get("type") == "rooms"]
+    assert len(pages) > 1 and pages[-1]["cursor"] is None  # the page asked for each

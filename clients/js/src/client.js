@@ -17,6 +17,24 @@ import { claimsOf } from "./token.js";
 /** @typedef {import("./backoff.js").BackoffOptions} BackoffOptions */
 /** @typedef {"connecting" | "open" | "reconnecting" | "closed"} ConnectionState */
 /** @typedef {Record<string, any>} Frame a decoded server frame */
+/**
+ * A `rooms` item.
+ * @typedef {object} RoomListing
+ * @property {string} roomId
+ * @property {string} name
+ * @property {boolean} open
+ * @property {Message | null} lastMessage
+ * @property {number} lastReadSeq
+ * @property {number} unreadCount
+ * @property {number} memberCount
+ * @property {number} onlineCount
+ */
+/**
+ * A page of `listRooms`.
+ * @typedef {object} RoomsPage
+ * @property {RoomListing[]} items most recently active first within the page
+ * @property {string | null} cursor pass it back for the next page; `null` on the last one
+ */
 
 /**
  * @typedef {object} ChatClientOptions
@@ -240,11 +258,35 @@ export class ChatClient {
     }
   }
 
-  /** The user's rooms, most recently active first (the `rooms` frame's `items`). */
+  /**
+   * Every room of the user, most recently active first (rooms with no message yet last): reads
+   * every `listRooms` page, so a user in hundreds of rooms, or in rooms with long last messages, gets
+   * them all.
+   * @returns {Promise<RoomListing[]>}
+   */
   async listRooms() {
-    const { items } = await this.request("listRooms");
+    /** @type {Map<string, RoomListing>} */
+    const rooms = new Map();
+    /** @type {string | null} */
+    let cursor = null;
+    do {
+      const page = await this.listRoomsPage(cursor === null ? {} : { cursor });
+      for (const item of page.items) rooms.set(item.roomId, item);
+      cursor = page.cursor;
+    } while (cursor !== null);
+    return [...rooms.values()].sort(byRecency);
+  }
+
+  /**
+   * One page of the user's rooms: the `rooms` frame's `items` (most recently active first within
+   * the page) and the `cursor` of the next page (`null` on the last one).
+   * @param {{cursor?: string, limit?: number}} [page]
+   * @returns {Promise<RoomsPage>}
+   */
+  async listRoomsPage(page = {}) {
+    const { items, cursor } = await this.request("listRooms", page);
     for (const item of items) this.#timeline(item.roomId).startAt(item.lastMessage?.seq ?? 0);
-    return items;
+    return { items, cursor };
   }
 
   /**
@@ -750,6 +792,16 @@ export class ChatClient {
 function ownMessage(ack, senderId, content) {
   const { roomId, messageId, seq, createdAt, clientMessageId } = ack;
   return { roomId, messageId, seq, senderId, content, createdAt, ...(clientMessageId ? { clientMessageId } : {}) };
+}
+
+/**
+ * Newest last message first; rooms with none keep their order, after the others (sort is stable).
+ * @param {RoomListing} a
+ * @param {RoomListing} b
+ */
+function byRecency(a, b) {
+  const at = (/** @type {RoomListing} */ room) => room.lastMessage?.createdAt ?? "";
+  return at(b).localeCompare(at(a));
 }
 
 /** @param {WebSocket} socket */

@@ -36,8 +36,23 @@ export class ChatClient {
      * @returns {Promise<Frame>}
      */
     request(action: string, fields?: Record<string, unknown>): Promise<Frame>;
-    /** The user's rooms, most recently active first (the `rooms` frame's `items`). */
-    listRooms(): Promise<any>;
+    /**
+     * Every room of the user, most recently active first (rooms with no message yet last): reads
+     * every `listRooms` page, so a user in hundreds of rooms, or in rooms with long last messages, gets
+     * them all.
+     * @returns {Promise<RoomListing[]>}
+     */
+    listRooms(): Promise<RoomListing[]>;
+    /**
+     * One page of the user's rooms: the `rooms` frame's `items` (most recently active first within
+     * the page) and the `cursor` of the next page (`null` on the last one).
+     * @param {{cursor?: string, limit?: number}} [page]
+     * @returns {Promise<RoomsPage>}
+     */
+    listRoomsPage(page?: {
+        cursor?: string;
+        limit?: number;
+    }): Promise<RoomsPage>;
     /**
      * A page of a room's history (the `messages` frame). Without `after` and `before` it is the newest
      * page, which also becomes the room's starting point for `message` events if it had none.
@@ -106,6 +121,32 @@ export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
  * a decoded server frame
  */
 export type Frame = Record<string, any>;
+/**
+ * A `rooms` item.
+ */
+export type RoomListing = {
+    roomId: string;
+    name: string;
+    open: boolean;
+    lastMessage: Message | null;
+    lastReadSeq: number;
+    unreadCount: number;
+    memberCount: number;
+    onlineCount: number;
+};
+/**
+ * A page of `listRooms`.
+ */
+export type RoomsPage = {
+    /**
+     * most recently active first within the page
+     */
+    items: RoomListing[];
+    /**
+     * pass it back for the next page; `null` on the last one
+     */
+    cursor: string | null;
+};
 export type ChatClientOptions = {
     /**
      * the `WebSocketUrl` stack output

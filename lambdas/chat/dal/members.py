@@ -281,6 +281,27 @@ def memberships(user_id: str) -> list[Membership]:
     return [_membership(item) for item in query_prefix(keys.user_partition(user_id), keys.MEMBERSHIP_PREFIX)]
 
 
+def membership_page(user_id: str, *, after: str | None, limit: int) -> tuple[list[Membership], bool]:
+    """Up to `limit` of the user's memberships in room-id order after the room `after`, and whether
+    more follow (one more item is read to know)."""
+    request: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": keys.user_partition(user_id), ":prefix": keys.MEMBERSHIP_PREFIX},
+        "Limit": limit + 1,
+        "ConsistentRead": True,
+    }
+    if after is not None:
+        request["ExclusiveStartKey"] = keys.membership(user_id, after)
+    found: list[Membership] = []
+    while len(found) <= limit:
+        result = table().query(**request)
+        found += [_membership(item) for item in result["Items"]]
+        if "LastEvaluatedKey" not in result:
+            break
+        request["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+    return found[:limit], len(found) > limit
+
+
 def membership(user_id: str, room_id: str) -> Membership | None:
     found = table().get_item(Key=keys.membership(user_id, room_id), ConsistentRead=True).get("Item")
     return _membership(found) if found else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,10 @@ from chat.dal import keys
 from chat.dal.client import TransactionCancelled, alive, batch_get, table, table_name, transact
 from chat.dal.profiles import APPROVED
 from chat.models.domain import Ack, Message
+
+# Items the first Query of a history page asks for (16 of the longest messages are about 2.6 times
+# the reply's byte budget); the next Query asks for the rest.
+FIRST_READ = 16
 
 
 @dataclass(frozen=True)
@@ -114,32 +119,34 @@ def previous_ack(room_id: str, sender_id: str, client_message_id: str) -> Ack | 
     return _ack(room_id, client_message_id, item) if alive(item) else None
 
 
-def page(room_id: str, *, after: int | None, before: int | None, limit: int) -> tuple[list[Message], bool]:
-    """Messages in ascending seq and whether more exist beyond the page.
+def in_page_order(room_id: str, *, after: int | None, before: int | None, most: int) -> Iterator[Message]:
+    """Messages in the range in the order a page takes them, at most `most`, read as iterated.
 
-    With `after`, the page starts right after it (and `hasMore` says newer ones exist); otherwise it
-    is the newest `limit` messages below `before` (or of all), and `hasMore` says older ones exist.
+    With `after`: ascending seq from just after it. Otherwise: descending from just below `before`
+    (or from the newest). The first Query asks for 16 items and the next for all the rest: a page
+    of long messages, which the reply's byte budget cuts at about six, reads 16 instead of up to
+    DynamoDB's 1 MB; a page of short ones costs one more Query.
     """
     low = keys.message_sk(after + 1 if after is not None else 0)
     high = keys.message_sk(before - 1) if before is not None else keys.MESSAGE_PREFIX + "~"
-    forward = after is not None
-    items: list[dict[str, Any]] = []
     request: dict[str, Any] = {
         "KeyConditionExpression": "PK = :pk AND SK BETWEEN :low AND :high",
         "ExpressionAttributeValues": {":pk": keys.room_partition(room_id), ":low": low, ":high": high},
-        "ScanIndexForward": forward,
-        "Limit": limit + 1,
+        "ScanIndexForward": after is not None,
         "ConsistentRead": True,
     }
-    while len(items) <= limit:
+    read = 0
+    chunk = FIRST_READ
+    while read < most:
+        request["Limit"] = min(chunk, most - read)
         result = table().query(**request)
-        items += result["Items"]
+        for item in result["Items"]:
+            read += 1
+            yield message_from_item(item)
         if "LastEvaluatedKey" not in result:
-            break
+            return
         request["ExclusiveStartKey"] = result["LastEvaluatedKey"]
-    has_more = len(items) > limit
-    found = [message_from_item(item) for item in items[:limit]]
-    return (found if forward else found[::-1]), has_more
+        chunk = most
 
 
 def message_item(message: Message) -> dict[str, Any]:

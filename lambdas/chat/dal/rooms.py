@@ -8,6 +8,7 @@ item costly to write.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,7 +16,10 @@ from botocore.exceptions import ClientError
 from chat.dal import keys
 from chat.dal.client import ConditionFailed, batch_get, is_condition_failure, low_level, table, table_name
 from chat.dal.messages import message_from_item, message_item
-from chat.models.domain import Message, Room
+from chat.models.domain import Membership, Message, Room
+
+# Rooms the first BatchGetItem of a listRooms page reads; the next ones read the rest of the page.
+FIRST_LISTED = 16
 
 
 def item(room: Room) -> dict[str, Any]:
@@ -45,6 +49,16 @@ def with_last_messages(room_ids: list[str]) -> dict[str, tuple[Room, Message | N
     rooms = {str(i["roomId"]): from_item(i) for i in found if i["SK"] == keys.ROOM_SK}
     lasts = {str(i["roomId"]): message_from_item(i) for i in found if i["SK"] == keys.LAST_SK}
     return {room_id: (room, lasts.get(room_id)) for room_id, room in rooms.items()}
+
+
+def listed(memberships: list[Membership]) -> Iterator[tuple[Membership, Room | None, Message | None]]:
+    """Each membership with its room and last message (None for a room that is gone), in order,
+    read as iterated: the first 16 rooms, then the rest, so a page of long last messages, which the
+    reply's byte budget cuts at about six, reads 16 rather than 100 of them."""
+    for part in (memberships[:FIRST_LISTED], memberships[FIRST_LISTED:]):
+        current = with_last_messages([m.room_id for m in part]) if part else {}
+        for membership in part:
+            yield (membership, *current.get(membership.room_id, (None, None)))
 
 
 def allocate_seq(room_id: str) -> int:

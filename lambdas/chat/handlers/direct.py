@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 import route_keys
 from chat.handlers.pipeline import Call, load_settings, serve
 from chat.logic import messages, reauth, rooms, sessions
-from chat.models import frames, requests
+from chat.models import cursors, frames, requests
 from chat.models.errors import UnknownAction
 from chat.observability import logger, metrics
 from chat.timeutil import iso
@@ -44,7 +44,9 @@ def reauthenticate(call: Call) -> frames.ServerFrame:
 
 
 def list_rooms(call: Call) -> frames.ServerFrame:
-    return frames.rooms(rooms.listing(call.caller))
+    request = requests.list_rooms(call.frame)
+    items, last_room = rooms.listing(call.caller, after=request.after, limit=request.limit)
+    return frames.rooms(items, cursors.rooms_cursor(last_room) if last_room is not None else None)
 
 
 def get_messages(call: Call) -> frames.ServerFrame:

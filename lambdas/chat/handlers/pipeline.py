@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,12 +12,12 @@ import route_keys
 from chat.config import ChatSettings
 from chat.dal import client as dal_client
 from chat.logic import sessions
-from chat.models import frames
+from chat.models import budget, frames
 from chat.models.domain import Caller
 from chat.models.errors import ChatError, InternalError
 from chat.models.requests import ClientFrame
 from chat.notify import Notifier
-from chat.observability import count_by, logger, milliseconds
+from chat.observability import count, count_by, logger, milliseconds
 from chat.timeutil import now
 
 
@@ -143,7 +142,23 @@ def serve(
         _record_ack_latency(inbound.context)
     if request_id is not None:
         reply["requestId"] = request_id
-    return {"statusCode": 200, "body": json.dumps(reply, ensure_ascii=False)}
+    return {"statusCode": 200, "body": _within_message_limit(reply, action_name)}
+
+
+def _within_message_limit(reply: frames.ServerFrame, action_name: str | None) -> str:
+    """The reply's body; over API Gateway's 128 KB (a bug: listings stop at their budget), the client
+    gets a retryable INTERNAL_ERROR instead of nothing, and the reply is logged and counted."""
+    body = budget.encode(reply)
+    size = len(body.encode("utf-8"))
+    if size <= budget.MESSAGE_LIMIT_BYTES:
+        return body
+    logger.error("reply over the message limit", extra={"frame_type": reply.get("type"), "bytes": size})
+    count(metric_names.OVERSIZED_REPLIES)
+    count_by(metric_names.ERROR_REPLIES, InternalError.code)
+    error = frames.error(InternalError(), action=action_name)
+    if "requestId" in reply:
+        error["requestId"] = reply["requestId"]
+    return budget.encode(error)
 
 
 def _record_ack_latency(context: Mapping[str, Any]) -> None:

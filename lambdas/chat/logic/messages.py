@@ -23,7 +23,7 @@ from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
 from chat.logic import ratelimit
 from chat.logic.rooms import ensure_member
-from chat.models import frames
+from chat.models import budget, frames
 from chat.models.domain import Ack, Caller, Message
 from chat.models.errors import InternalError, NotAMember, RateLimited, RoomNotFound, VerificationRequired
 from chat.models.requests import GetMessages, SendMessage
@@ -85,10 +85,19 @@ def send(
 
 
 def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:
+    """Up to `limit` messages in ascending seq, fewer when more would not fit the reply's byte budget,
+    and whether more exist in the range.
+
+    The page is taken from the side the client pages on, so a cut leaves out the far end: with
+    `after`, the newest (the next page starts after the last one returned); otherwise the oldest
+    (the next page is `before` the first one returned). Paging on returns every message once.
+    """
     ensure_member(caller, request.room_id)
-    return message_store.page(
-        request.room_id, after=request.after, before=request.before, limit=request.limit
+    found = message_store.in_page_order(
+        request.room_id, after=request.after, before=request.before, most=request.limit + 1
     )
+    page, has_more = budget.take(found, request.limit, Message.wire)
+    return (page if request.after is not None else page[::-1]), has_more
 
 
 def _stored_ack(request: SendMessage, caller: Caller) -> Ack:

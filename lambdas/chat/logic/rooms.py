@@ -7,7 +7,7 @@ import uuid
 from chat.dal import connections, members, profiles
 from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
-from chat.models import frames
+from chat.models import budget, frames
 from chat.models.domain import Caller, Member, Membership, Message, Room
 from chat.models.errors import BadRequest, Forbidden, NotAMember, RoomNotFound, VerificationRequired
 from chat.models.requests import MAX_INITIAL_MEMBER_IDS, CreateRoom
@@ -116,17 +116,25 @@ def leave(caller: Caller, room_id: str, *, notifier: Notifier, now: float) -> No
         notifier.connections(mine, frame)
 
 
-def listing(caller: Caller) -> list[tuple[Membership, Room | None, Message | None]]:
-    """The caller's rooms, most recently active first, each with its room and last message."""
-    memberships = members.memberships(caller.user_id)
-    current = room_store.with_last_messages([m.room_id for m in memberships])
-    items = [(m, *current.get(m.room_id, (None, None))) for m in memberships]
+def listing(
+    caller: Caller, *, after: str | None, limit: int
+) -> tuple[list[tuple[Membership, Room | None, Message | None]], str | None]:
+    """A page of the caller's rooms, most recently active first, and the room id the next page
+    starts after (None: this is the last page).
+
+    Pages walk the rooms in room-id order, so each room is on exactly one page; a page ends at
+    `limit` rooms or at the reply's byte budget (each item carries its last message), whichever
+    comes first.
+    """
+    memberships, more = members.membership_page(caller.user_id, after=after, limit=limit)
+    page, cut = budget.take(room_store.listed(memberships), limit, lambda item: frames.room_listing(*item))
+    more = more or cut
 
     def recency(item: tuple[Membership, Room | None, Message | None]) -> str:
         membership, _, last = item
         return last.created_at if last is not None else membership.joined_at
 
-    return sorted(items, key=recency, reverse=True)
+    return sorted(page, key=recency, reverse=True), (page[-1][0].room_id if more else None)
 
 
 def member_page(

@@ -42,23 +42,23 @@ def member_left(room_id: str, user_id: str) -> ServerFrame:
     return {"type": "memberLeft", "roomId": room_id, "userId": user_id}
 
 
-def rooms(items: list[tuple[Membership, Room | None, Message | None]]) -> ServerFrame:
-    """`rooms`: each membership with its room's counts, last message and the caller's unread count."""
-    listed = []
-    for membership, current, last in items:
-        listed.append(
-            {
-                "roomId": membership.room_id,
-                "name": membership.name,
-                "open": membership.open,
-                "lastMessage": last.wire() if last is not None else None,
-                "lastReadSeq": membership.last_read_seq,
-                "unreadCount": max(0, last.seq - membership.last_read_seq) if last is not None else 0,
-                "memberCount": current.member_count if current is not None else 0,
-                "onlineCount": current.online_count if current is not None else 0,
-            }
-        )
-    return {"type": "rooms", "items": listed}
+def rooms(items: list[tuple[Membership, Room | None, Message | None]], cursor: str | None) -> ServerFrame:
+    """`rooms`: a page of the caller's rooms, and the cursor of the next page (None: the last page)."""
+    return {"type": "rooms", "items": [room_listing(*item) for item in items], "cursor": cursor}
+
+
+def room_listing(membership: Membership, current: Room | None, last: Message | None) -> dict[str, Any]:
+    """One `rooms` item: the membership with its room's counts, last message and the unread count."""
+    return {
+        "roomId": membership.room_id,
+        "name": membership.name,
+        "open": membership.open,
+        "lastMessage": last.wire() if last is not None else None,
+        "lastReadSeq": membership.last_read_seq,
+        "unreadCount": max(0, last.seq - membership.last_read_seq) if last is not None else 0,
+        "memberCount": current.member_count if current is not None else 0,
+        "onlineCount": current.online_count if current is not None else 0,
+    }
 
 
 def members(room_id: str, items: list[Member], cursor: str | None, *, now: float) -> ServerFrame:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import route_keys
+from chat.models import cursors
 from chat.models.errors import BadRequest, MessageTooLong
 
 ACTIONS: tuple[str, ...] = route_keys.ACTIONS
@@ -97,6 +98,12 @@ class GetMembers:
 
 
 @dataclass(frozen=True)
+class ListRooms:
+    after: str | None  # the room id the cursor names: the page starts after it
+    limit: int
+
+
+@dataclass(frozen=True)
 class MarkRead:
     room_id: str
     seq: int
@@ -171,6 +178,14 @@ def get_members(frame: ClientFrame) -> GetMembers:
     cursor = _optional_string(fields, "cursor", MAX_USER_ID_CHARS)
     limit = _optional_int(fields, "limit", 1, MAX_PAGE)
     return GetMembers(room_id=_room_id(fields), cursor=cursor, limit=limit or MAX_PAGE)
+
+
+def list_rooms(frame: ClientFrame) -> ListRooms:
+    fields = frame.fields
+    cursor = _optional_string(fields, "cursor", cursors.MAX_CURSOR_CHARS)
+    limit = _optional_int(fields, "limit", 1, MAX_PAGE)
+    after = cursors.room_after(cursor) if cursor is not None else None
+    return ListRooms(after=after, limit=limit or DEFAULT_PAGE)
 
 
 def mark_read(frame: ClientFrame) -> MarkRead:

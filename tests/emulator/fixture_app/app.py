@@ -32,6 +32,7 @@ TWO_WAY_ROUTES = (
     "post",
     "invokeAsync",
     "missingDependency",
+    "sized",
 )
 
 

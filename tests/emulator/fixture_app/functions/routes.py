@@ -77,6 +77,8 @@ def handler(event, context):
         return _reply({"problem": "bad"}, 500)
     if route == "post":
         return _post(event, body)
+    if route == "sized":  # a route response of `characters` times `text`, as it is (not JSON)
+        return {"statusCode": 200, "body": body["text"] * int(body["characters"])}
     if route == "invokeAsync":
         return _invoke_async(event, body)
     return _reply({"unexpected": route})
