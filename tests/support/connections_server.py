@@ -135,7 +135,7 @@ class ConnectionsServer:
             delay = self._delays.get(connection_id, self.default_delay)
             if connection_id in self._closed:
                 status = 410
-            elif len(data) > MESSAGE_LIMIT:
+            elif data is not None and len(data) > MESSAGE_LIMIT:
                 status = 413
             elif self._faults.get(connection_id):
                 status = self._faults[connection_id].pop(0)
