@@ -114,6 +114,12 @@ def previous_ack(room_id: str, sender_id: str, client_message_id: str) -> Ack | 
     return _ack(room_id, client_message_id, item) if alive(item) else None
 
 
+def get(room_id: str, seq: int) -> Message | None:
+    """The stored message with this seq (strongly consistent), or None."""
+    item = table().get_item(Key=keys.message(room_id, seq), ConsistentRead=True).get("Item")
+    return message_from_item(item) if item is not None else None
+
+
 def page(room_id: str, *, after: int | None, before: int | None, limit: int) -> tuple[list[Message], bool]:
     """Messages in ascending seq and whether more exist beyond the page.
 
