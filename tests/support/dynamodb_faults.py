@@ -3,8 +3,8 @@
 Both work through botocore's events on the client the code uses (against moto in server mode), so
 nothing in the code under test is replaced:
 
-- `recorded_calls(client)` lists the operation of every API call (`before-call`: once per call,
-  whatever its retries), from every thread;
+- `recorded_calls(client)` lists the operation and parameters of every API call (botocore's
+  `before-parameter-build`: once per call, whatever its retries), from every thread;
 - `failing(client, call, fault)` makes every HTTP attempt of one call (the `ordinal`-th call of its
   `operation`, counted as `recorded_calls` counts them) fail with `fault`: botocore retries it as it
   would on AWS, and the error reaches the code once its retries are spent.
@@ -89,21 +89,24 @@ class _Body:
         yield self._data
 
 
+CALL_EVENT = "before-parameter-build.dynamodb"
+
+
 @contextmanager
-def recorded_calls(client: Any) -> Iterator[list[str]]:
-    """The operation name of every API call `client` makes inside the block, in order."""
-    calls: list[str] = []
+def recorded_calls(client: Any) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """(operation, parameters) of every API call `client` makes inside the block, in order."""
+    calls: list[tuple[str, dict[str, Any]]] = []
     lock = threading.Lock()
 
-    def record(model: Any, **_: Any) -> None:
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         with lock:
-            calls.append(model.name)
+            calls.append((model.name, params))
 
-    client.meta.events.register("before-call.dynamodb", record)
+    client.meta.events.register(CALL_EVENT, record)
     try:
         yield calls
     finally:
-        client.meta.events.unregister("before-call.dynamodb", record)
+        client.meta.events.unregister(CALL_EVENT, record)
 
 
 def calls_of(operations: list[str]) -> list[Call]:
@@ -127,7 +130,7 @@ class Injection:
 def failing(client: Any, target: Call, fault: Fault) -> Iterator[Injection]:
     """Every attempt of `target` gets `fault`; every other call goes through untouched.
 
-    A call runs on one thread from its `before-call` to its last attempt, so the thread remembers
+    A call runs on one thread from its parameters to its last attempt, so the thread remembers
     whether the call it is making is the target.
     """
     seen: Counter[str] = Counter()
@@ -148,13 +151,13 @@ def failing(client: Any, target: Call, fault: Fault) -> Iterator[Injection]:
         return fault.answer(request)
 
     events = client.meta.events
-    events.register("before-call.dynamodb", on_call)
+    events.register(CALL_EVENT, on_call)
     events.register_first("before-send.dynamodb", on_send)
     try:
         yield injection
     finally:
         events.unregister("before-send.dynamodb", on_send)
-        events.unregister("before-call.dynamodb", on_call)
+        events.unregister(CALL_EVENT, on_call)
 
 
 @contextmanager
