@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import pytest
 from chat.dal import client as dal_client
 from chat.dispatch import FanoutJob
 from chat.handlers import broadcast, direct, lifecycle
+from chat.logic import reauth
 
 import route_keys
 from local_stack.moto_service import MotoServer
@@ -30,7 +32,9 @@ from tests.chat.harness import FUNCTIONS, ClientConnection, FunctionEnvironment,
 from tests.support.chat_table import create_table
 from tests.support.connections_server import ConnectionsServer
 from tests.support.dynamodb_faults import recorded_calls
+from tests.support.jwks_server import JwksServer
 from tests.support.lambda_server import LambdaServer
+from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION, TokenIssuer
 
 # The stack's construct id of the function whose handler serves each route (stacks/functions.py).
 FUNCTION_OF_HANDLER = {
@@ -223,35 +227,43 @@ def _disconnect_again(servers: Servers) -> Run:
 
 
 def _fanout_job(servers: Servers) -> Run:
-    """A room job meeting a live member, a connection that is gone (410) whose records a crash
-    already removed (a documented state), and an expired entry."""
-    a, b, room_id = _pair(servers)
-    gone = b.user.connect()
-    gone.disconnect()
-    servers.connections.close(gone.connection_id)
-    member_key = {"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{b.user.user_id}"}
+    """A room job meeting a live member, and a member whose only connection is gone (410) and whose
+    records a crash already removed (a documented state): forgetting it takes the member offline."""
+    a, b, _ = _pair(servers)
+    carol = User()
+    room_id = a.send("createRoom", name="job", memberIds=[b.user.user_id, carol.user_id])["room"]["roomId"]
+    gone = carol.connect()
     table = boto3.resource("dynamodb", endpoint_url=servers.moto.endpoint).Table(dal_client.table_name())
+    table.delete_item(Key={"PK": f"CONN#{gone.connection_id}", "SK": "CONN"})
     table.update_item(
-        Key=member_key,
-        UpdateExpression="SET conns.#g = :live, conns.#e = :past",
-        ExpressionAttributeNames={"#g": gone.connection_id, "#e": "expired="},
-        ExpressionAttributeValues={":live": int(time.time()) + 3600, ":past": 1},
+        Key={"PK": f"USER#{carol.user_id}", "SK": "CONNS"},
+        UpdateExpression="REMOVE conns.#g",
+        ExpressionAttributeNames={"#g": gone.connection_id},
     )
-    frame = {"type": "message", "roomId": room_id, "messageId": str(uuid.uuid4()), "seq": 1, "senderId": "x",
-             "content": "job", "createdAt": "2026-12-01T00:00:00.000Z", "displayName": "x"}
+    servers.connections.close(gone.connection_id)
+    frame = {
+        "type": "message",
+        "roomId": room_id,
+        "messageId": str(uuid.uuid4()),
+        "seq": 1,
+        "senderId": a.user.user_id,
+        "content": "job",
+        "createdAt": "2026-12-01T00:00:00.000Z",
+        "displayName": "a",
+    }
     job = FanoutJob(frame=frame, room_id=room_id, except_connection=a.connection_id)
 
     def act() -> Outcome:
         servers.lambda_.queue_event(FANOUT_FUNCTION, json.loads(job.payload()))
         return Outcome(FANOUT_JOB)
 
-    def delivery(_: Outcome):
+    def delivery(_: Outcome) -> tuple[str, Callable[[dict[str, Any]], bool]]:
         return b.connection_id, lambda received: received.get("messageId") == frame["messageId"]
 
     return Run(FANOUT_JOB, act, delivery)
 
 
-def scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Servers], Run]]:
+def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Servers], Run]]:
     """Scenario name -> its preparation; every route key of the three route functions has one."""
     room = lambda room_id: {"roomId": room_id}  # noqa: E731
     return {
@@ -273,3 +285,27 @@ def scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Servers
         route_keys.TYPING: _frame_run(route_keys.TYPING, room),
         FANOUT_JOB: _fanout_job,
     }
+
+
+ISSUER = TokenIssuer()
+SCENARIOS = _scenarios(lambda user: ISSUER.id_token(sub=user.user_id, username=user.username, lifetime=1800))
+
+
+@pytest.fixture
+def servers(
+    moto_server: MotoServer,
+    connections_server: ConnectionsServer,
+    lambda_server: LambdaServer,
+    function_env: FunctionEnvironment,
+) -> Iterator[Servers]:
+    """What the scenarios run against, with the reauth verifier's keys served over loopback."""
+    with JwksServer(ISSUER.jwks()) as jwks:
+        reauth.token_verifier.cache_clear()
+        function_env.set(
+            USER_POOL_ID=DEFAULT_POOL_ID,
+            USER_POOL_CLIENT_IDS=DEFAULT_CLIENT_ID,
+            COGNITO_REGION=DEFAULT_REGION,
+            JWKS_URL=jwks.url,
+            TOKEN_LEEWAY_SECONDS="0",
+        )
+        yield Servers(moto_server, connections_server, lambda_server, function_env)

@@ -22,34 +22,23 @@ from typing import Any
 import pytest
 from chat.dal import client as dal_client
 from chat.handlers import broadcast, direct, lifecycle
-from chat.logic import reauth
 
 import route_keys
-from tests.chat.harness import User
 from tests.chat.invariants import violations
-from tests.chat.scenarios import FANOUT_JOB, Outcome, Recording, Run, Servers, all_items, fresh_table, perform, scenarios
+from tests.chat.scenarios import (
+    FANOUT_JOB,
+    SCENARIOS,
+    Outcome,
+    Recording,
+    Run,
+    Servers,
+    all_items,
+    fresh_table,
+    perform,
+    servers,  # noqa: F401 (a fixture)
+)
 from tests.support import contract
 from tests.support.dynamodb_faults import FAULTS, Call, calls_of, failing, no_backoff
-from tests.support.jwks_server import JwksServer
-from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION, TokenIssuer
-
-ISSUER = TokenIssuer()
-SCENARIOS = scenarios(lambda user: ISSUER.id_token(sub=user.user_id, username=user.username, lifetime=1800))
-
-
-@pytest.fixture
-def servers(moto_server, connections_server, lambda_server, function_env) -> Any:
-    with JwksServer(ISSUER.jwks()) as jwks:
-        reauth.token_verifier.cache_clear()
-        function_env.set(
-            USER_POOL_ID=DEFAULT_POOL_ID,
-            USER_POOL_CLIENT_IDS=DEFAULT_CLIENT_ID,
-            COGNITO_REGION=DEFAULT_REGION,
-            JWKS_URL=jwks.url,
-            TOKEN_LEEWAY_SECONDS="0",
-        )
-        yield Servers(moto_server, connections_server, lambda_server, function_env)
-
 
 def test_every_route_and_the_fanout_job_have_a_scenario() -> None:
     routes = {*direct.ROUTES, *broadcast.ROUTES, *lifecycle.ROUTES}

@@ -9,7 +9,7 @@ import pytest
 from admin.__main__ import main as admin
 from tests.chat.harness import User, dynamodb_requests
 from tests.chat.test_rooms import WRITES, frames_of, make_room
-from tests.support.dynamodb_faults import THROTTLED, TIMEOUT, Call, failing, no_backoff
+from tests.support.dynamodb_faults import THROTTLING, TIMEOUT, Call, failing, no_backoff
 
 
 def messages_in(table, room_id: str) -> list[dict]:
@@ -86,7 +86,7 @@ def test_a_stored_message_is_delivered_when_its_last_message_write_is_throttled(
     a, b = alice.connect(), bob.connect()
     room_id = make_room(a, bob)
 
-    with no_backoff(), failing(client.low_level(), Call("PutItem", 1), THROTTLED) as injected:
+    with no_backoff(), failing(client.low_level(), Call("PutItem", 1), THROTTLING) as injected:
         ack = a.send("sendMessage", roomId=room_id, content="hello", clientMessageId="t-1")
 
     assert injected.attempts == 4  # `max_attempts: 3` in dal/client.py: the call and 3 retries
