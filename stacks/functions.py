@@ -1,9 +1,10 @@
 """The five Lambda functions of docs/ARCHITECTURE.md, each with its own log group and its own role.
 
 Functions are grouped by the permissions they need: the authorizer touches nothing but its logs;
-each function that uses the table gets exactly the item actions its own code calls; the functions that announce something may invoke
-FanoutFunction; only FanoutFunction may post to connections (granted by the stack once the API
-exists). A fan-out that could not be delivered after Lambda's two retries lands in a queue.
+each function that uses the table gets exactly the item actions its own code calls; the functions
+that announce something may invoke FanoutFunction; only FanoutFunction may post to connections
+(granted by the stack once the API exists). A fan-out that could not be delivered after Lambda's
+two retries lands in a queue.
 """
 
 from __future__ import annotations
@@ -189,9 +190,19 @@ class ChatFunctions(Construct):
         )
         announces = {"FANOUT_FUNCTION_NAME": self.fanout.function_name}
         self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **announces, **powertools})
-        self.direct = self._function(DIRECT, routes_code, {**routes, **verifier, **powertools})
+        # Reserved concurrency caps the two frame functions (settings per environment): a flood of
+        # frames cannot take the concurrency $connect, the authorizer and the fan-out need.
+        self.direct = self._function(
+            DIRECT,
+            routes_code,
+            {**routes, **verifier, **powertools},
+            reserved_concurrency=settings.direct_reserved_concurrency,
+        )
         self.broadcast = self._function(
-            BROADCAST, routes_code, {**routes, **broadcast, **announces, **powertools}
+            BROADCAST,
+            routes_code,
+            {**routes, **broadcast, **announces, **powertools},
+            reserved_concurrency=settings.broadcast_reserved_concurrency,
         )
         self.route_functions = (self.lifecycle, self.direct, self.broadcast)
         self.table_functions = (*self.route_functions, self.fanout)
@@ -246,7 +257,12 @@ class ChatFunctions(Construct):
         return tuple(child for child in self.node.children if isinstance(child, lambda_.Function))
 
     def _function(
-        self, spec: ChatFunctionSpec, code: lambda_.Code, environment: dict[str, str]
+        self,
+        spec: ChatFunctionSpec,
+        code: lambda_.Code,
+        environment: dict[str, str],
+        *,
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         """A function whose role may write to its own log group and nothing else (no managed policy)."""
         settings = self._settings
@@ -282,6 +298,7 @@ class ChatFunctions(Construct):
             code=code,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
+            reserved_concurrent_executions=reserved_concurrency,
             environment=environment,
             role=role,
             log_group=log_group,

@@ -78,7 +78,9 @@ def _memberships(by_key: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
                 f"{sorted(joined[room_id])} (a membership with one side only)"
             )
         if int(room.get("memberCount", 0)) != len(members[room_id]):
-            found.append(f"room {room_id}: memberCount {room.get('memberCount')} but {len(members[room_id])} members")
+            found.append(
+                f"room {room_id}: memberCount {room.get('memberCount')} but {len(members[room_id])} members"
+            )
     for room_id in set(joined) - set(rooms):
         found.append(f"room {room_id}: memberships of a room that does not exist")
     return found

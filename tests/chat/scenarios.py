@@ -118,7 +118,9 @@ def deliver(connection: ClientConnection, route_key: str, fields: dict[str, Any]
         kind = route_key.removeprefix("$")
         response = lifecycle.handler(connection.event(kind, route_key), LambdaContext())
         return Outcome(route_key, status=int(response["statusCode"]))
-    body = json.dumps({"action": route_key, **fields}) if route_key != route_keys.DEFAULT else '{"action":"x"}'
+    body = (
+        json.dumps({"action": route_key, **fields}) if route_key != route_keys.DEFAULT else '{"action":"x"}'
+    )
     response = connection.raw(body, route_key=route_key, settle_after=False)
     return Outcome(route_key, reply=json.loads(response["body"]) if "body" in response else None)
 
@@ -127,7 +129,10 @@ def iam_actions(operation: str, params: dict[str, Any]) -> set[str]:
     """The IAM actions one API call needs (a transaction: those of its items)."""
     if operation == "TransactWriteItems":
         kinds = {next(iter(item)) for item in params["TransactItems"]}
-        return {f"dynamodb:{'ConditionCheckItem' if kind == 'ConditionCheck' else kind + 'Item'}" for kind in kinds}
+        return {
+            f"dynamodb:{'ConditionCheckItem' if kind == 'ConditionCheck' else kind + 'Item'}"
+            for kind in kinds
+        }
     if operation == "TransactGetItems":
         return {"dynamodb:GetItem"}
     return {f"dynamodb:{operation}"}
@@ -166,7 +171,7 @@ def _pair(servers: Servers) -> tuple[ClientConnection, ClientConnection, str]:
 
 def _frame_run(route_key: str, fields: Callable[[str], dict[str, Any]]):
     def prepare(servers: Servers) -> Run:
-        a, b, room_id = _pair(servers)
+        a, _, room_id = _pair(servers)
         return Run(route_key, lambda: deliver(a, route_key, fields(room_id)))
 
     return prepare
@@ -177,11 +182,16 @@ def _send_message(servers: Servers) -> Run:
 
     def delivery(outcome: Outcome):
         message_id = (outcome.reply or {}).get("messageId")
-        return b.connection_id, lambda frame: frame.get("type") == "message" and frame["messageId"] == message_id
+        return (
+            b.connection_id,
+            lambda frame: frame.get("type") == "message" and frame["messageId"] == message_id,
+        )
 
     return Run(
         route_keys.SEND_MESSAGE,
-        lambda: deliver(a, route_keys.SEND_MESSAGE, {"roomId": room_id, "content": "hi", "clientMessageId": "m-1"}),
+        lambda: deliver(
+            a, route_keys.SEND_MESSAGE, {"roomId": room_id, "content": "hi", "clientMessageId": "m-1"}
+        ),
         delivery,
     )
 
@@ -202,26 +212,32 @@ def _reauth(issue_token: Callable[[User], str]):
     def prepare(servers: Servers) -> Run:
         user = User(token_expires_at=int(time.time()) - 5)
         connection = user.connect()
-        return Run(route_keys.REAUTH, lambda: deliver(connection, route_keys.REAUTH, {"idToken": issue_token(user)}))
+        return Run(
+            route_keys.REAUTH, lambda: deliver(connection, route_keys.REAUTH, {"idToken": issue_token(user)})
+        )
 
     return prepare
 
 
 def _connect(servers: Servers) -> Run:
-    a, b, _ = _pair(servers)
+    _, b, _ = _pair(servers)
     b.disconnect()  # Bob comes online again: presence to Alice
     connection = ClientConnection(b.user, f"{uuid.uuid4().hex[:12]}=")
-    return Run(route_keys.CONNECT, lambda: deliver(connection, route_keys.CONNECT, {}), connection_id=connection.connection_id)
+    return Run(
+        route_keys.CONNECT,
+        lambda: deliver(connection, route_keys.CONNECT, {}),
+        connection_id=connection.connection_id,
+    )
 
 
 def _disconnect(servers: Servers) -> Run:
-    a, b, _ = _pair(servers)
+    _, b, _ = _pair(servers)
     return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
 
 
 def _disconnect_again(servers: Servers) -> Run:
     """A repeated $disconnect (API Gateway may deliver it twice): its records are gone already."""
-    a, b, _ = _pair(servers)
+    _, b, _ = _pair(servers)
     b.disconnect()
     return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
 
@@ -291,8 +307,8 @@ ISSUER = TokenIssuer()
 SCENARIOS = _scenarios(lambda user: ISSUER.id_token(sub=user.user_id, username=user.username, lifetime=1800))
 
 
-@pytest.fixture
-def servers(
+@pytest.fixture(name="servers")
+def servers_fixture(
     moto_server: MotoServer,
     connections_server: ConnectionsServer,
     lambda_server: LambdaServer,

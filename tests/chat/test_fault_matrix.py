@@ -35,10 +35,11 @@ from tests.chat.scenarios import (
     all_items,
     fresh_table,
     perform,
-    servers,  # noqa: F401 (a fixture)
+    servers_fixture,  # noqa: F401 (the `servers` fixture)
 )
 from tests.support import contract
 from tests.support.dynamodb_faults import FAULTS, Call, calls_of, failing, no_backoff
+
 
 def test_every_route_and_the_fanout_job_have_a_scenario() -> None:
     routes = {*direct.ROUTES, *broadcast.ROUTES, *lifecycle.ROUTES}
@@ -53,7 +54,9 @@ def succeeded(outcome: Outcome) -> bool:
     reply = outcome.reply
     if outcome.route_key == route_keys.DEFAULT:
         return reply is not None and reply.get("code") == "UNKNOWN_ACTION"
-    return reply is None and outcome.route_key == route_keys.TYPING or reply is not None and reply["type"] != "error"
+    return (reply is None and outcome.route_key == route_keys.TYPING) or (
+        reply is not None and reply["type"] != "error"
+    )
 
 
 # The documented answer to a retry whose first attempt was applied although its reply was an
@@ -84,7 +87,7 @@ def reply_problems(outcome: Outcome) -> list[str]:
     if succeeded(outcome):
         return []
     if reply.get("code") != "INTERNAL_ERROR" or reply.get("retryable") is not True:
-        return [f"answered {reply.get('code')} (retryable: {reply.get('retryable')}), not a retryable INTERNAL_ERROR"]
+        return [f"answered {reply.get('code')} (retryable: {reply.get('retryable')}), not INTERNAL_ERROR"]
     return []
 
 
@@ -133,12 +136,16 @@ def test_each_dynamodb_call_of_the_action_fails_in_turn(name: str, servers: Serv
         clean = Recording()
         outcome = perform(run, servers, clean)
         assert succeeded(outcome), outcome
-        assert not reply_problems(outcome) + table_problems(table, run, outcome) + delivery_problems(
-            run, outcome, servers
+        assert (
+            not reply_problems(outcome)
+            + table_problems(table, run, outcome)
+            + delivery_problems(run, outcome, servers)
         )
     calls = calls_of(clean.calls)
     assert calls or name == route_keys.DEFAULT, f"{name} made no DynamoDB call: nothing to fail"
 
-    problems = [problem for call in calls for fault in FAULTS for problem in one_case(name, call, fault, servers)]
+    problems = [
+        problem for call in calls for fault in FAULTS for problem in one_case(name, call, fault, servers)
+    ]
 
     assert not problems, "\n".join(problems)

@@ -25,7 +25,7 @@ from tests.chat.scenarios import (
     Servers,
     fresh_table,
     perform,
-    servers,  # noqa: F401 (a fixture)
+    servers_fixture,  # noqa: F401 (the `servers` fixture)
 )
 
 FUNCTIONS = ("LifecycleFunction", "DirectFunction", "BroadcastFunction", FANOUT, "AuthorizerFunction")
@@ -43,7 +43,7 @@ def table_actions_of_roles(template: dict[str, Any]) -> dict[str, set[str]]:
     resources = template["Resources"]
     [table_id] = [key for key, value in resources.items() if value["Type"] == "AWS::DynamoDB::Table"]
     role_of: dict[str, str] = {}
-    for key, value in resources.items():
+    for value in resources.values():
         if value["Type"] == "AWS::Lambda::Function":
             path = value["Metadata"]["aws:cdk:path"]
             function = next(name for name in FUNCTIONS if f"/{name}/" in path or path.endswith(f"/{name}"))
@@ -52,7 +52,9 @@ def table_actions_of_roles(template: dict[str, Any]) -> dict[str, set[str]]:
 
     def add(role_id: str, statements: list[dict[str, Any]]) -> None:
         for statement in statements:
-            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            targets = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if any(json.dumps(target).find(f'"{table_id}"') >= 0 for target in targets):
                 assert statement["Effect"] == "Allow"

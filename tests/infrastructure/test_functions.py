@@ -149,7 +149,9 @@ def test_the_authorizer_may_write_its_logs_and_nothing_else(each_env: Synth) -> 
     assert statement["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
 
 
-@pytest.mark.parametrize("name", ["LifecycleFunction", "DirectFunction", "BroadcastFunction", "FanoutFunction"])
+@pytest.mark.parametrize(
+    "name", ["LifecycleFunction", "DirectFunction", "BroadcastFunction", "FanoutFunction"]
+)
 def test_route_functions_use_items_of_the_chat_table_only_and_never_scan(each_env: Synth, name: str) -> None:
     table_id = next(iter(each_env.resources("AWS::DynamoDB::Table")))
     table_statements = [s for s in role_statements(each_env, name) if "dynamodb" in json.dumps(s["Action"])]
@@ -191,3 +193,32 @@ def test_every_function_carries_its_asset_path_for_the_local_stack(dev: Synth) -
     route_paths = {paths["LifecycleFunction"], paths["DirectFunction"], paths["BroadcastFunction"]}
     assert len(route_paths) == 1  # the three route functions share one asset
     assert paths["AuthorizerFunction"] not in route_paths
+
+
+RESERVED = {"dev": (None, None), "staging": (None, None), "prod": (100, 100)}
+
+
+def test_reserved_concurrency_caps_the_frame_functions_where_the_environment_sets_it(each_env: Synth) -> None:
+    """Reserved only where cdk.json asks (prod as shipped): a new account's quota of 10 leaves
+    nothing to reserve (Lambda keeps 100 unreserved), so dev and staging deploy anywhere."""
+    settings = each_env.settings
+    reserved = {
+        name: function(each_env, name)[1].get("ReservedConcurrentExecutions")
+        for name in (
+            "DirectFunction",
+            "BroadcastFunction",
+            "LifecycleFunction",
+            "AuthorizerFunction",
+            "FanoutFunction",
+        )
+    }
+    assert reserved == {
+        "DirectFunction": settings.direct_reserved_concurrency,
+        "BroadcastFunction": settings.broadcast_reserved_concurrency,
+        "LifecycleFunction": None,  # $connect and the authorizer draw on the unreserved pool
+        "AuthorizerFunction": None,
+        "FanoutFunction": None,
+    }
+    assert (settings.direct_reserved_concurrency, settings.broadcast_reserved_concurrency) == RESERVED[
+        each_env.env_name
+    ]

@@ -16,6 +16,7 @@ runs in seconds and each fault meets the retries a fresh container would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.error
@@ -71,12 +72,12 @@ FAULTS = (THROTTLED, SERVER_ERROR, TIMEOUT)
 def _deliver(request: Any) -> None:
     """Send the signed request as botocore would have, and drop DynamoDB's answer."""
     body = request.body if isinstance(request.body, bytes | None) else request.body.read()
-    headers = {name: value.decode() if isinstance(value, bytes) else value for name, value in request.headers.items()}
+    headers = {
+        name: value.decode() if isinstance(value, bytes) else value for name, value in request.headers.items()
+    }
     message = urllib.request.Request(request.url, data=body, headers=headers, method=request.method)
-    try:
+    with contextlib.suppress(urllib.error.HTTPError):  # an error reply is lost like any other
         urllib.request.urlopen(message, timeout=10).close()
-    except urllib.error.HTTPError:
-        pass  # an error reply is lost like any other
 
 
 class _Body:
