@@ -10,6 +10,7 @@ them in test_table_permissions.py; test_fault_matrix.py fails each of them in tu
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -29,7 +30,7 @@ import route_keys
 from local_stack.moto_service import MotoServer
 from tests.chat.baseline import FANOUT_FUNCTION
 from tests.chat.harness import FUNCTIONS, ClientConnection, FunctionEnvironment, LambdaContext, User
-from tests.support.chat_table import create_table
+from tests.support.chat_table import create_table, dynamodb
 from tests.support.connections_server import ConnectionsServer
 from tests.support.dynamodb_faults import recorded_calls
 from tests.support.jwks_server import JwksServer
@@ -94,11 +95,21 @@ def fresh_table(servers: Servers) -> Iterator[Any]:
     name = f"chat-case-{uuid.uuid4().hex[:12]}"
     create_table(servers.moto.endpoint, name)
     servers.env.set(TABLE_NAME=name)
-    resource = boto3.resource("dynamodb", endpoint_url=servers.moto.endpoint).Table(name)
+    table = admin_table(servers, name)
     try:
-        yield resource
+        yield table
     finally:
-        resource.delete()
+        dynamodb(servers.moto.endpoint).delete_table(TableName=name)
+
+
+@functools.cache
+def _resource(endpoint: str) -> Any:
+    return boto3.resource("dynamodb", endpoint_url=endpoint)
+
+
+def admin_table(servers: Servers, name: str) -> Any:
+    """The table as a boto3 resource of the test's own (not the functions' client)."""
+    return _resource(servers.moto.endpoint).Table(name)
 
 
 def all_items(table: Any) -> list[dict[str, Any]]:
@@ -156,6 +167,17 @@ def perform(run: Run, servers: Servers, into: Recording | None = None) -> Outcom
     with recording(FANOUT, record):
         servers.lambda_.drain()
     return outcome
+
+
+# A scenario's clean run, once per session: the fault matrix records it, the permission test reuses it.
+CLEAN_RUNS: dict[str, Recording] = {}
+
+
+def clean_recording(name: str, servers: Servers) -> Recording:
+    if name not in CLEAN_RUNS:
+        with fresh_table(servers):
+            perform(SCENARIOS[name](servers), servers, CLEAN_RUNS.setdefault(name, Recording()))
+    return CLEAN_RUNS[name]
 
 
 # -- the scenarios -------------------------------------------------------------------------------
@@ -249,7 +271,7 @@ def _fanout_job(servers: Servers) -> Run:
     carol = User()
     room_id = a.send("createRoom", name="job", memberIds=[b.user.user_id, carol.user_id])["room"]["roomId"]
     gone = carol.connect()
-    table = boto3.resource("dynamodb", endpoint_url=servers.moto.endpoint).Table(dal_client.table_name())
+    table = admin_table(servers, dal_client.table_name())
     table.delete_item(Key={"PK": f"CONN#{gone.connection_id}", "SK": "CONN"})
     table.update_item(
         Key={"PK": f"USER#{carol.user_id}", "SK": "CONNS"},

@@ -26,6 +26,7 @@ from chat.handlers import broadcast, direct, lifecycle
 import route_keys
 from tests.chat.invariants import violations
 from tests.chat.scenarios import (
+    CLEAN_RUNS,
     FANOUT_JOB,
     SCENARIOS,
     Outcome,
@@ -135,6 +136,7 @@ def test_each_dynamodb_call_of_the_action_fails_in_turn(name: str, servers: Serv
         run = SCENARIOS[name](servers)
         clean = Recording()
         outcome = perform(run, servers, clean)
+        CLEAN_RUNS[name] = clean
         assert succeeded(outcome), outcome
         assert (
             not reply_problems(outcome)

@@ -1,7 +1,8 @@
 """Least privilege (issue 10): each function's role allows exactly the table actions its code calls.
 
 The actions are derived per function from the calls recorded while every scenario of
-tests/chat/scenarios.py runs (the same recording the fault matrix fails call by call): the calls a
+tests/chat/scenarios.py runs (the same clean runs the fault matrix fails call by call, reused
+when it ran first in the session): the calls a
 route makes belong to the function that serves the route, the calls made while the queued fan-outs
 run belong to FanoutFunction, and a transaction needs the actions of its items. They are compared
 with the table statements of each function's role in the synthesized template (dev: the roles are
@@ -21,10 +22,8 @@ from stacks.constants import stack_name
 from tests.chat.scenarios import (
     FANOUT,
     SCENARIOS,
-    Recording,
     Servers,
-    fresh_table,
-    perform,
+    clean_recording,
     servers_fixture,  # noqa: F401 (the `servers` fixture)
 )
 
@@ -74,11 +73,10 @@ def table_actions_of_roles(template: dict[str, Any]) -> dict[str, set[str]]:
 
 
 def test_each_role_allows_exactly_the_table_actions_its_function_calls(servers: Servers, template) -> None:
-    recording = Recording()
-    for prepare in SCENARIOS.values():
-        with fresh_table(servers):
-            perform(prepare(servers), servers, recording)
-    called = {function: recording.actions.get(function, set()) for function in FUNCTIONS}
+    called: dict[str, set[str]] = {function: set() for function in FUNCTIONS}
+    for name in SCENARIOS:
+        for function, actions in clean_recording(name, servers).actions.items():
+            called[function] |= actions
 
     allowed = table_actions_of_roles(template)
 
