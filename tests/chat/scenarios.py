@@ -129,9 +129,7 @@ def deliver(connection: ClientConnection, route_key: str, fields: dict[str, Any]
         kind = route_key.removeprefix("$")
         response = lifecycle.handler(connection.event(kind, route_key), LambdaContext())
         return Outcome(route_key, status=int(response["statusCode"]))
-    body = (
-        json.dumps({"action": route_key, **fields}) if route_key != route_keys.DEFAULT else '{"action":"x"}'
-    )
+    body = json.dumps({"action": route_key, **fields})  # `fields` may name another action ($default)
     response = connection.raw(body, route_key=route_key, settle_after=False)
     return Outcome(route_key, reply=json.loads(response["body"]) if "body" in response else None)
 
@@ -308,7 +306,7 @@ def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Server
         route_keys.CONNECT: _connect,
         route_keys.DISCONNECT: _disconnect,
         "$disconnect (again)": _disconnect_again,
-        route_keys.DEFAULT: _frame_run(route_keys.DEFAULT, lambda _: {}),
+        route_keys.DEFAULT: _frame_run(route_keys.DEFAULT, lambda _: {"action": "teleport"}),
         route_keys.PING: _frame_run(route_keys.PING, lambda _: {}),
         route_keys.WHOAMI: _frame_run(route_keys.WHOAMI, lambda _: {}),
         route_keys.REAUTH: _reauth(issue_token),
