@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match
 
 from tests.infrastructure.conftest import Synth
 
@@ -202,23 +203,22 @@ def test_reserved_concurrency_caps_the_frame_functions_where_the_environment_set
     """Reserved only where cdk.json asks (prod as shipped): a new account's quota of 10 leaves
     nothing to reserve (Lambda keeps 100 unreserved), so dev and staging deploy anywhere."""
     settings = each_env.settings
-    reserved = {
-        name: function(each_env, name)[1].get("ReservedConcurrentExecutions")
-        for name in (
-            "DirectFunction",
-            "BroadcastFunction",
-            "LifecycleFunction",
-            "AuthorizerFunction",
-            "FanoutFunction",
-        )
-    }
-    assert reserved == {
-        "DirectFunction": settings.direct_reserved_concurrency,
-        "BroadcastFunction": settings.broadcast_reserved_concurrency,
-        "LifecycleFunction": None,  # $connect and the authorizer draw on the unreserved pool
-        "AuthorizerFunction": None,
-        "FanoutFunction": None,
-    }
     assert (settings.direct_reserved_concurrency, settings.broadcast_reserved_concurrency) == RESERVED[
         each_env.env_name
     ]
+    expected = {
+        "chat.handlers.direct.handler": settings.direct_reserved_concurrency,
+        "chat.handlers.broadcast.handler": settings.broadcast_reserved_concurrency,
+        # $connect, the authorizer and the fan-out draw on the unreserved pool
+        "chat.handlers.lifecycle.handler": None,
+        "handler.lambda_handler": None,
+        "chat.handlers.fanout.handler": None,
+    }
+    for handler, reserved in expected.items():
+        each_env.template.has_resource_properties(
+            "AWS::Lambda::Function",
+            {
+                "Handler": handler,
+                "ReservedConcurrentExecutions": Match.absent() if reserved is None else reserved,
+            },
+        )
