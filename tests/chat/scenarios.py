@@ -181,24 +181,32 @@ def clean_recording(name: str, servers: Servers) -> Recording:
 # -- the scenarios -------------------------------------------------------------------------------
 
 
-def _pair(servers: Servers) -> tuple[ClientConnection, ClientConnection, str]:
-    """Alice and Bob, connected, in a room of two with one message; settled."""
+def _pair(*others: User, message: bool = False) -> tuple[ClientConnection, ClientConnection, str]:
+    """Alice and Bob, connected, in a room (with `others`, and Alice's message if asked); settled."""
     a, b = User().connect(), User().connect()
-    room_id = a.send("createRoom", name="faults", memberIds=[b.user.user_id])["room"]["roomId"]
-    a.send("sendMessage", roomId=room_id, content="before", clientMessageId="m-0")
+    member_ids = [b.user.user_id, *(other.user_id for other in others)]
+    room_id = a.send("createRoom", name="faults", memberIds=member_ids)["room"]["roomId"]
+    if message:
+        a.send("sendMessage", roomId=room_id, content="before", clientMessageId="m-0")
     return a, b, room_id
 
 
 def _frame_run(route_key: str, fields: Callable[[str], dict[str, Any]]):
     def prepare(servers: Servers) -> Run:
-        a, _, room_id = _pair(servers)
+        a, _, room_id = _pair()
         return Run(route_key, lambda: deliver(a, route_key, fields(room_id)))
 
     return prepare
 
 
+def _mark_read(servers: Servers) -> Run:
+    """Bob reads Alice's message: his position moves, and the room hears of it."""
+    _, b, room_id = _pair(message=True)
+    return Run(route_keys.MARK_READ, lambda: deliver(b, route_keys.MARK_READ, {"roomId": room_id, "seq": 1}))
+
+
 def _send_message(servers: Servers) -> Run:
-    a, b, room_id = _pair(servers)
+    a, b, room_id = _pair()
 
     def delivery(outcome: Outcome):
         message_id = (outcome.reply or {}).get("messageId")
@@ -217,13 +225,13 @@ def _send_message(servers: Servers) -> Run:
 
 
 def _create_room(servers: Servers) -> Run:
-    a, b, _ = _pair(servers)
+    a, b, _ = _pair()
     fields = {"name": "new", "memberIds": [b.user.user_id, User().user_id]}
     return Run(route_keys.CREATE_ROOM, lambda: deliver(a, route_keys.CREATE_ROOM, fields))
 
 
 def _join_room(servers: Servers) -> Run:
-    a, b, _ = _pair(servers)
+    a, b, _ = _pair()
     room_id = a.send("createRoom", name="open", open=True)["room"]["roomId"]
     return Run(route_keys.JOIN_ROOM, lambda: deliver(b, route_keys.JOIN_ROOM, {"roomId": room_id}))
 
@@ -240,7 +248,7 @@ def _reauth(issue_token: Callable[[User], str]):
 
 
 def _connect(servers: Servers) -> Run:
-    _, b, _ = _pair(servers)
+    _, b, _ = _pair()
     b.disconnect()  # Bob comes online again: presence to Alice
     connection = ClientConnection(b.user, f"{uuid.uuid4().hex[:12]}=")
     return Run(
@@ -251,13 +259,13 @@ def _connect(servers: Servers) -> Run:
 
 
 def _disconnect(servers: Servers) -> Run:
-    _, b, _ = _pair(servers)
+    _, b, _ = _pair()
     return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
 
 
 def _disconnect_again(servers: Servers) -> Run:
     """A repeated $disconnect (API Gateway may deliver it twice): its records are gone already."""
-    _, b, _ = _pair(servers)
+    _, b, _ = _pair()
     b.disconnect()
     return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
 
@@ -265,9 +273,8 @@ def _disconnect_again(servers: Servers) -> Run:
 def _fanout_job(servers: Servers) -> Run:
     """A room job meeting a live member, and a member whose only connection is gone (410) and whose
     records a crash already removed (a documented state): forgetting it takes the member offline."""
-    a, b, _ = _pair(servers)
     carol = User()
-    room_id = a.send("createRoom", name="job", memberIds=[b.user.user_id, carol.user_id])["room"]["roomId"]
+    a, b, room_id = _pair(carol)
     gone = carol.connect()
     table = admin_table(servers, dal_client.table_name())
     table.delete_item(Key={"PK": f"CONN#{gone.connection_id}", "SK": "CONN"})
@@ -317,7 +324,7 @@ def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Server
         route_keys.JOIN_ROOM: _join_room,
         route_keys.LEAVE_ROOM: _frame_run(route_keys.LEAVE_ROOM, room),
         route_keys.SEND_MESSAGE: _send_message,
-        route_keys.MARK_READ: _frame_run(route_keys.MARK_READ, lambda room_id: {"roomId": room_id, "seq": 1}),
+        route_keys.MARK_READ: _mark_read,
         route_keys.TYPING: _frame_run(route_keys.TYPING, room),
         FANOUT_JOB: _fanout_job,
     }
