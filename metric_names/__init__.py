@@ -48,6 +48,8 @@ ACK_LATENCY = Metric("AckLatency", unit=MILLISECONDS)
 
 # sendMessage and the fan-out to a room (chat.logic).
 MESSAGES_STORED = Metric("MessagesStored")
+# A stored message whose last-message item (listRooms) could not be written; the ack still goes.
+LAST_MESSAGE_FAILURES = Metric("LastMessageFailures")
 POSTS_DELIVERED = Metric("ConnectionsReached")
 POSTS_GONE = Metric("ConnectionsGone")  # 410: the connection had closed
 STALE_CONNECTIONS_REMOVED = Metric("StaleConnectionsRemoved")

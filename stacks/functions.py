@@ -1,9 +1,10 @@
 """The five Lambda functions of docs/ARCHITECTURE.md, each with its own log group and its own role.
 
 Functions are grouped by the permissions they need: the authorizer touches nothing but its logs;
-the route functions read and write table items; the functions that announce something may invoke
-FanoutFunction; only FanoutFunction may post to connections (granted by the stack once the API
-exists). A fan-out that could not be delivered after Lambda's two retries lands in a queue.
+each function that uses the table gets exactly the item actions its own code calls; the functions
+that announce something may invoke FanoutFunction; only FanoutFunction may post to connections
+(granted by the stack once the API exists). A fan-out that could not be delivered after Lambda's
+two retries lands in a queue.
 """
 
 from __future__ import annotations
@@ -37,18 +38,33 @@ ROUTE_KEYS = CodeRoot(REPO_ROOT / "route_keys", "route_keys")
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
-# What lambdas/chat/dal/ calls, nothing more: every access pattern is a key lookup or a Query (no
-# Scan, no table administration). Transactions have no action of their own: DynamoDB checks each
-# item's Put/Update/Delete. A test keeps this list equal to the DAL's calls.
-TABLE_ITEM_ACTIONS = (
+# Each function's role may do on the table what its own code calls, nothing more: every access is a
+# key lookup or a Query (no Scan, no table administration). Transactions have no action of their
+# own: DynamoDB checks each item's Put/Update/Delete. tests/chat/test_table_permissions.py derives
+# these from the calls each function makes and compares them with the synthesized roles.
+LIFECYCLE_TABLE_ACTIONS = (
+    "dynamodb:GetItem",  # the user's map (the cap), a display name
+    "dynamodb:Query",  # the user's memberships
+    "dynamodb:PutItem",  # the connection record and map (in a transaction)
+    "dynamodb:UpdateItem",  # member items' entries, online counts, the map on disconnect
+    "dynamodb:DeleteItem",  # the connection record
+)
+DIRECT_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateItem",  # the connection record: liveness (ping) and the new expiry (reauth)
 )
+BROADCAST_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",  # messages, idempotency records, rooms, memberships, the last message
+    "dynamodb:UpdateItem",  # seq, counters, read positions, member items' entries
+    "dynamodb:DeleteItem",  # leaveRoom's two sides (in a transaction)
+    "dynamodb:BatchWriteItem",  # createRoom's member items
+)
+# Reads the room's members; forgets gone connections as $disconnect does.
+FANOUT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # Lambda's asynchronous invocation: two retries, then the on-failure queue; an event older than
 # this is not worth delivering any more (clients catch up from history).
 FANOUT_RETRY_ATTEMPTS = 2
@@ -64,26 +80,47 @@ class ChatFunctionSpec:
     description: str
     memory_mb: int
     timeout_seconds: int
+    table_actions: tuple[str, ...] = ()
 
 
 AUTHORIZER = ChatFunctionSpec(
     "AuthorizerFunction", "handler.lambda_handler", "Verifies the Cognito ID token on $connect", 256, 10
 )
 LIFECYCLE = ChatFunctionSpec(
-    "LifecycleFunction", "chat.handlers.lifecycle.handler", "Routes $connect and $disconnect", 256, 10
+    "LifecycleFunction",
+    "chat.handlers.lifecycle.handler",
+    "Routes $connect and $disconnect",
+    256,
+    10,
+    LIFECYCLE_TABLE_ACTIONS,
 )
 DIRECT = ChatFunctionSpec(
-    "DirectFunction", "chat.handlers.direct.handler", "Actions that only reply to the caller", 256, 15
+    "DirectFunction",
+    "chat.handlers.direct.handler",
+    "Actions that only reply to the caller",
+    256,
+    15,
+    DIRECT_TABLE_ACTIONS,
 )
 BROADCAST = ChatFunctionSpec(
-    "BroadcastFunction", "chat.handlers.broadcast.handler", "Actions that fan out to a room", 256, 15
+    "BroadcastFunction",
+    "chat.handlers.broadcast.handler",
+    "Actions that fan out to a room",
+    256,
+    15,
+    BROADCAST_TABLE_ACTIONS,
 )
 # Posting costs CPU (0.64-0.84 ms per post in botocore on a full vCPU, `make bench`; 1,769 MB buys
 # one vCPU): at 1,024 MB a batch of 500 posts answered in 20 ms takes about 0.65-0.75 s, CPU and
 # network balanced (docs/ARCHITECTURE.md, "The fan-out"). The timeout covers a batch whose every
 # post is retried against slow answers.
 FANOUT = ChatFunctionSpec(
-    "FanoutFunction", "chat.handlers.fanout.handler", "Posts a frame to a room's connections", 1024, 60
+    "FanoutFunction",
+    "chat.handlers.fanout.handler",
+    "Posts a frame to a room's connections",
+    1024,
+    60,
+    FANOUT_TABLE_ACTIONS,
 )
 
 
@@ -158,16 +195,27 @@ class ChatFunctions(Construct):
         )
         announces = {"FANOUT_FUNCTION_NAME": self.fanout.function_name}
         self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **announces, **powertools})
-        self.direct = self._function(DIRECT, routes_code, {**routes, **verifier, **powertools})
+        # Reserved concurrency caps the two frame functions (settings per environment): a flood of
+        # frames cannot take the concurrency $connect, the authorizer and the fan-out need.
+        self.direct = self._function(
+            DIRECT,
+            routes_code,
+            {**routes, **verifier, **powertools},
+            reserved_concurrency=settings.direct_reserved_concurrency,
+        )
         self.broadcast = self._function(
-            BROADCAST, routes_code, {**routes, **broadcast, **announces, **powertools}
+            BROADCAST,
+            routes_code,
+            {**routes, **broadcast, **announces, **powertools},
+            reserved_concurrency=settings.broadcast_reserved_concurrency,
         )
         self.route_functions = (self.lifecycle, self.direct, self.broadcast)
         self.table_functions = (*self.route_functions, self.fanout)
 
-        table_items = iam.PolicyStatement(actions=list(TABLE_ITEM_ACTIONS), resources=[table.table_arn])
-        for function in self.table_functions:
-            function.add_to_role_policy(table_items)
+        for function, spec in zip(self.table_functions, (LIFECYCLE, DIRECT, BROADCAST, FANOUT), strict=True):
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=list(spec.table_actions), resources=[table.table_arn])
+            )
         # The function itself, not its versions and aliases (`grant_invoke` would add `<arn>:*`).
         invoke_fanout = iam.PolicyStatement(
             actions=["lambda:InvokeFunction"], resources=[self.fanout.function_arn]
@@ -214,7 +262,12 @@ class ChatFunctions(Construct):
         return tuple(child for child in self.node.children if isinstance(child, lambda_.Function))
 
     def _function(
-        self, spec: ChatFunctionSpec, code: lambda_.Code, environment: dict[str, str]
+        self,
+        spec: ChatFunctionSpec,
+        code: lambda_.Code,
+        environment: dict[str, str],
+        *,
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         """A function whose role may write to its own log group and nothing else (no managed policy)."""
         settings = self._settings
@@ -250,6 +303,7 @@ class ChatFunctions(Construct):
             code=code,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
+            reserved_concurrent_executions=reserved_concurrency,
             environment=environment,
             role=role,
             log_group=log_group,

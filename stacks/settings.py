@@ -28,6 +28,9 @@ MAX_CONNECTIONS_PER_USER = 100
 MAX_FANOUT_BATCH = 1000
 # A connection whose session ended is closed after the grace; API Gateway closes every one at 2 h.
 MAX_SESSION_GRACE_SECONDS = 7200
+# Lambda keeps 100 of an account's concurrency unreserved; at the default quota of 1,000 that
+# leaves 900 to reserve (a larger quota allows more: raise this with it).
+MAX_RESERVED_CONCURRENCY = 900
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -70,6 +73,14 @@ class StackSettings:
     # WebSocket stage default route throttling.
     throttle_rate_limit: float
     throttle_burst_limit: int
+    # Blast radius (docs/INFRASTRUCTURE.md): a lower stage throttle on each route that fans out
+    # (BroadcastFunction's), and reserved concurrency that caps the two frame functions so a flood
+    # cannot take the concurrency $connect and the authorizer need (null: no reservation, e.g. an
+    # account whose concurrency quota is 10, where any reservation fails the deployment).
+    broadcast_throttle_rate_limit: float
+    broadcast_throttle_burst_limit: int
+    broadcast_reserved_concurrency: int | None
+    direct_reserved_concurrency: int | None
     # Chat rules handed to the route functions.
     message_max_length: int
     send_rate_per_second: float
@@ -123,6 +134,14 @@ class StackSettings:
                 yield f"required_groups: {group!r} is not a Cognito group name"
         if self.throttle_rate_limit <= 0 or self.throttle_burst_limit < 1:
             yield "throttle_rate_limit must be > 0 and throttle_burst_limit >= 1"
+        if not 0 < self.broadcast_throttle_rate_limit <= self.throttle_rate_limit:
+            yield "broadcast_throttle_rate_limit must be > 0 and at most throttle_rate_limit"
+        if not 1 <= self.broadcast_throttle_burst_limit <= self.throttle_burst_limit:
+            yield "broadcast_throttle_burst_limit must be >= 1 and at most throttle_burst_limit"
+        for name in ("broadcast_reserved_concurrency", "direct_reserved_concurrency"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= MAX_RESERVED_CONCURRENCY:
+                yield f"{name} must be null or between 1 and {MAX_RESERVED_CONCURRENCY}"
         if not 1 <= self.message_max_length <= PROTOCOL_MESSAGE_MAX_LENGTH:
             yield f"message_max_length must be between 1 and {PROTOCOL_MESSAGE_MAX_LENGTH} (protocol limit)"
         if self.send_rate_per_second <= 0 or self.send_burst < 1:

@@ -85,8 +85,11 @@ class ChatWebSocketApi(Construct):
             **dict.fromkeys(route_keys.DIRECT_ACTIONS, direct),
             **dict.fromkeys(route_keys.BROADCAST_ROUTES, broadcast),
         }
-        for route_key, integration in route_integrations.items():
-            route = self.api.add_route(route_key, integration=integration, return_response=True)
+        routes = {
+            route_key: self.api.add_route(route_key, integration=integration, return_response=True)
+            for route_key, integration in route_integrations.items()
+        }
+        for route in routes.values():
             _acknowledge_authorized_at_connect(route)
         for route_id in (f"{route_keys.DISCONNECT}-Route", f"{route_keys.DEFAULT}-Route"):
             _acknowledge_authorized_at_connect(self.api.node.find_child(route_id))
@@ -108,8 +111,32 @@ class ChatWebSocketApi(Construct):
             ),
             access_log_settings=JsonAccessLogs(self.access_logs),
         )
+        self._throttle_broadcast_routes(settings, [routes[key] for key in route_keys.BROADCAST_ROUTES])
         if settings.manage_api_gateway_account_role:
             self.stage.node.add_dependency(ApiGatewayAccountLogging(self, "AccountLogging"))
+
+    def _throttle_broadcast_routes(
+        self, settings: StackSettings, routes: list[apigwv2.WebSocketRoute]
+    ) -> None:
+        """The routes that fan out get a stage throttle of their own, below the default that
+        $connect and the direct routes keep: a flood of them is refused by API Gateway first.
+
+        WebSocketStage has no per-route throttle, so the CloudFormation stage gets `RouteSettings`;
+        the stage waits for the routes (CloudFormation refuses settings of a route it has not made).
+        """
+        stage = self.stage.node.default_child
+        if not isinstance(stage, apigwv2.CfnStage):
+            raise TypeError("the WebSocket stage construct has no CloudFormation stage")
+        # `RouteSettings` is a JSON map in CloudFormation: CDK passes its keys as written.
+        throttle = {
+            "ThrottlingRateLimit": settings.broadcast_throttle_rate_limit,
+            "ThrottlingBurstLimit": settings.broadcast_throttle_burst_limit,
+        }
+        stage.add_property_override(
+            "RouteSettings", {route_key: throttle for route_key in route_keys.BROADCAST_ROUTES}
+        )
+        for route in routes:
+            self.stage.node.add_dependency(route)
 
     def grant_manage_connections(self, function: lambda_.IFunction) -> None:
         """`ManageConnections` for POST (posting) and DELETE (closing a connection whose session ended

@@ -9,6 +9,7 @@ import pytest
 from admin.__main__ import main as admin
 from tests.chat.harness import User, dynamodb_requests
 from tests.chat.test_rooms import WRITES, frames_of, make_room
+from tests.support.dynamodb_faults import THROTTLING, TIMEOUT, Call, failing, no_backoff
 
 
 def messages_in(table, room_id: str) -> list[dict]:
@@ -53,24 +54,72 @@ def test_seq_increases_by_one_per_stored_message(chat_env):
     assert seqs == [1, 2, 3, 4, 5]
 
 
-def test_a_retry_with_the_same_client_message_id_gets_the_same_ack_and_broadcasts_nothing(chat_env, table):
+def test_a_retry_with_the_same_client_message_id_gets_the_same_ack_and_delivers_it_again(chat_env, table):
+    """At least once: the first attempt may have stopped after the store, so a retry delivers the
+    stored message again (the same messageId: clients de-duplicate) and stores nothing."""
     alice, bob = User(), User()
     a, b = alice.connect(), bob.connect()
     room_id = make_room(a, bob)
 
     first = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="cm-1")
     with dynamodb_requests() as sent:
-        retry = a.send("sendMessage", roomId=room_id, content="once", clientMessageId="cm-1")
+        retry = a.send("sendMessage", roomId=room_id, content="changed", clientMessageId="cm-1")
 
     assert first["clientMessageId"] == "cm-1"
     assert retry == first
-    assert not WRITES & set(sent)
-    assert len(frames_of(chat_env, b, "message")) == 1
+    assert not WRITES - {"PutItem"} & set(sent)  # only the last-message item, conditioned on seq
+    delivered = frames_of(chat_env, b, "message")
+    assert [(m["messageId"], m["content"]) for m in delivered] == [(first["messageId"], "once")] * 2
     assert len(messages_in(table, room_id)) == 1
     # the same id elsewhere, or from someone else, is another message
     other = make_room(a, bob)
     assert a.send("sendMessage", roomId=other, content="once", clientMessageId="cm-1")["seq"] == 1
     assert b.send("sendMessage", roomId=room_id, content="me too", clientMessageId="cm-1")["seq"] == 2
+
+
+def test_a_stored_message_is_delivered_when_its_last_message_write_is_throttled(chat_env, table):
+    """Issue 10: the message is stored, then the last-message write is throttled (after botocore's
+    retries): the sender still gets the ack, the members get the message, the failure is counted."""
+    from chat.dal import client
+
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+
+    with no_backoff(), failing(client.low_level(), Call("PutItem", 1), THROTTLING) as injected:
+        ack = a.send("sendMessage", roomId=room_id, content="hello", clientMessageId="t-1")
+
+    assert injected.attempts == 4  # `max_attempts: 3` in dal/client.py: the call and 3 retries
+    assert ack["type"] == "ack" and ack["seq"] == 1, ack
+    assert [m["messageId"] for m in frames_of(chat_env, b, "message")] == [ack["messageId"]]
+    last = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "LAST"}).get("Item")
+    assert last is None  # listRooms shows the previous message (none) until the next send
+    assert a.send("sendMessage", roomId=room_id, content="hello", clientMessageId="t-1") == ack
+    last = table.get_item(Key={"PK": f"ROOM#{room_id}", "SK": "LAST"})["Item"]
+    assert last["messageId"] == ack["messageId"]  # the retry also wrote the lost item
+
+
+def test_a_retry_after_a_failure_past_the_store_delivers_the_stored_message(chat_env, table):
+    """The store succeeded but its reply was lost (the transaction timed out after DynamoDB applied
+    it; botocore's retries then meet the stored items): the sender gets a retryable error, and its
+    retry with the same clientMessageId gets the stored ack while the members get the message."""
+    from chat.dal import client
+
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    a.send("sendMessage", roomId=room_id, content="first", clientMessageId="x-1")
+
+    with no_backoff(), failing(client.low_level(), Call("TransactWriteItems", 1), TIMEOUT):
+        refused = a.send("sendMessage", roomId=room_id, content="second", clientMessageId="x-2")
+    assert refused["code"] == "INTERNAL_ERROR" and refused["retryable"] is True
+    assert [m["content"] for m in frames_of(chat_env, b, "message")] == ["first"]
+    assert [m["content"] for m in messages_in(table, room_id)] == ["first", "second"]
+
+    retried = a.send("sendMessage", roomId=room_id, content="second", clientMessageId="x-2")
+
+    assert retried["type"] == "ack" and retried["seq"] == 2
+    assert [m["content"] for m in frames_of(chat_env, b, "message")] == ["first", "second"]
 
 
 def test_the_transaction_refuses_a_second_message_with_the_same_idempotency_record(chat_env, table):
@@ -105,7 +154,7 @@ def test_a_concurrent_duplicate_that_loses_the_transaction_gets_the_stored_ack(c
 
     assert retry == first
     assert len(messages_in(table, room_id)) == 1
-    assert len(frames_of(chat_env, b, "message")) == 1
+    assert [m["messageId"] for m in frames_of(chat_env, b, "message")] == [first["messageId"]] * 2
 
 
 def test_content_limits(chat_env, table):

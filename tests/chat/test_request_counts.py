@@ -77,7 +77,9 @@ def test_send_message_costs_four_dynamodb_requests_and_one_fan_out(
     if client_message_id:
         retry, sent = send_counting(sender, room_id, fields)
         assert retry == ack
-        assert sent == ["BatchGetItem"]
+        # the stored message read back, its last-message item again, then the fan-out's pages
+        assert [op for op in sent if op != "Query"] == ["BatchGetItem", "GetItem", "PutItem"]
+        assert chat_env.delivered_count() - delivered_before == 2 * len(audience)  # delivered again
 
 
 def test_the_verified_sender_gate_adds_no_request(chat_env, chat_table, function_env, lambda_server):

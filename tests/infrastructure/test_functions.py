@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match
 
 from tests.infrastructure.conftest import Synth
 
@@ -151,7 +152,9 @@ def test_the_authorizer_may_write_its_logs_and_nothing_else(each_env: Synth) -> 
     assert statement["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
 
 
-@pytest.mark.parametrize("name", ["LifecycleFunction", "DirectFunction", "BroadcastFunction"])
+@pytest.mark.parametrize(
+    "name", ["LifecycleFunction", "DirectFunction", "BroadcastFunction", "FanoutFunction"]
+)
 def test_route_functions_use_items_of_the_chat_table_only_and_never_scan(each_env: Synth, name: str) -> None:
     table_id = next(iter(each_env.resources("AWS::DynamoDB::Table")))
     table_statements = [s for s in role_statements(each_env, name) if "dynamodb" in json.dumps(s["Action"])]
@@ -161,12 +164,20 @@ def test_route_functions_use_items_of_the_chat_table_only_and_never_scan(each_en
         assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
 
 
-def test_table_grant_is_exactly_what_the_data_access_layer_calls(dev: Synth) -> None:
+def test_the_table_grants_together_are_what_the_data_access_layer_calls(dev: Synth) -> None:
+    """Each role's own set is derived from the calls its function makes (tests/chat/
+    test_table_permissions.py); here, a cross-check on the source: no action no code calls."""
     source = "\n".join(path.read_text() for path in DAL.rglob("*.py"))
     used = {action for pattern, action in DAL_CALLS.items() if re.search(pattern, source)}
     assert "dynamodb:Query" in used  # the scan found the DAL's calls
     assert "dynamodb:Scan" not in used
-    granted = {a for s in role_statements(dev, "BroadcastFunction") for a in actions(s) if "dynamodb" in a}
+    granted = {
+        a
+        for name in ("LifecycleFunction", "DirectFunction", "BroadcastFunction", "FanoutFunction")
+        for s in role_statements(dev, name)
+        for a in actions(s)
+        if "dynamodb" in a
+    }
     assert granted == used
 
 
@@ -185,3 +196,31 @@ def test_every_function_carries_its_asset_path_for_the_local_stack(dev: Synth) -
     route_paths = {paths["LifecycleFunction"], paths["DirectFunction"], paths["BroadcastFunction"]}
     assert len(route_paths) == 1  # the three route functions share one asset
     assert paths["AuthorizerFunction"] not in route_paths
+
+
+RESERVED = {"dev": (None, None), "staging": (None, None), "prod": (100, 100)}
+
+
+def test_reserved_concurrency_caps_the_frame_functions_where_the_environment_sets_it(each_env: Synth) -> None:
+    """Reserved only where cdk.json asks (prod as shipped): a new account's quota of 10 leaves
+    nothing to reserve (Lambda keeps 100 unreserved), so dev and staging deploy anywhere."""
+    settings = each_env.settings
+    assert (settings.direct_reserved_concurrency, settings.broadcast_reserved_concurrency) == RESERVED[
+        each_env.env_name
+    ]
+    expected = {
+        "chat.handlers.direct.handler": settings.direct_reserved_concurrency,
+        "chat.handlers.broadcast.handler": settings.broadcast_reserved_concurrency,
+        # $connect, the authorizer and the fan-out draw on the unreserved pool
+        "chat.handlers.lifecycle.handler": None,
+        "handler.lambda_handler": None,
+        "chat.handlers.fanout.handler": None,
+    }
+    for handler, reserved in expected.items():
+        each_env.template.has_resource_properties(
+            "AWS::Lambda::Function",
+            {
+                "Handler": handler,
+                "ReservedConcurrentExecutions": Match.absent() if reserved is None else reserved,
+            },
+        )

@@ -52,6 +52,10 @@ def test_unknown_bundling_mode_fails_listing_the_known_ones() -> None:
         ({"alarm_email": "ops"}, "alarm_email must be an e-mail address"),
         ({"application_log_level": "VERBOSE"}, "application_log_level must be one of"),
         ({"colour": "blue"}, r"unknown keys \['colour'\]"),
+        ({"broadcast_throttle_rate_limit": 500}, "broadcast_throttle_rate_limit must be > 0 and at most"),
+        ({"broadcast_throttle_burst_limit": 0}, "broadcast_throttle_burst_limit must be >= 1"),
+        ({"broadcast_reserved_concurrency": 0}, "broadcast_reserved_concurrency must be null or between 1"),
+        ({"direct_reserved_concurrency": 901}, "direct_reserved_concurrency must be null or between 1"),
     ],
 )
 def test_invalid_settings_fail_naming_the_environment_and_the_key(changes: dict, message: str) -> None:

@@ -93,6 +93,33 @@ def test_stage_is_named_after_the_environment_auto_deploys_and_throttles(each_en
     )
 
 
+def test_the_routes_that_fan_out_have_a_lower_stage_throttle_than_connect(each_env: Synth) -> None:
+    """Blast radius: a flood of broadcast frames is refused by API Gateway before it starves
+    $connect (and the authorizer behind it) or the direct routes, which keep the stage default."""
+    settings = each_env.settings
+    throttle = {
+        "ThrottlingRateLimit": settings.broadcast_throttle_rate_limit,
+        "ThrottlingBurstLimit": settings.broadcast_throttle_burst_limit,
+    }
+    # Exactly the broadcast routes: $connect and the direct routes keep the stage default.
+    each_env.template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {"RouteSettings": Match.exact(dict.fromkeys(route_keys.BROADCAST_ROUTES, throttle))},
+    )
+    ((stage_id, _),) = each_env.resources("AWS::ApiGatewayV2::Stage").items()
+    assert settings.broadcast_throttle_rate_limit < settings.throttle_rate_limit
+    assert settings.broadcast_throttle_burst_limit < settings.throttle_burst_limit
+    # CloudFormation refuses the settings of a route it has not created yet.
+    route_ids = {
+        key: value["Properties"]["RouteKey"]
+        for key, value in each_env.resources("AWS::ApiGatewayV2::Route").items()
+    }
+    waits_for = {
+        route_ids[key] for key in each_env.raw["Resources"][stage_id]["DependsOn"] if key in route_ids
+    }
+    assert waits_for >= set(route_keys.BROADCAST_ROUTES)
+
+
 def test_access_logs_are_json_lines_without_query_string_or_token(each_env: Synth) -> None:
     (stage,) = each_env.resources("AWS::ApiGatewayV2::Stage").values()
     settings = stage["Properties"]["AccessLogSettings"]

@@ -119,6 +119,12 @@ def previous_ack(room_id: str, sender_id: str, client_message_id: str) -> Ack | 
     return _ack(room_id, client_message_id, item) if alive(item) else None
 
 
+def get(room_id: str, seq: int) -> Message | None:
+    """The stored message with this seq (strongly consistent), or None."""
+    item = table().get_item(Key=keys.message(room_id, seq), ConsistentRead=True).get("Item")
+    return message_from_item(item) if item is not None else None
+
+
 def in_page_order(room_id: str, *, after: int | None, before: int | None, most: int) -> Iterator[Message]:
     """Messages in the range in the order a page takes them, at most `most`, read as iterated.
 

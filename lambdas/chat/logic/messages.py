@@ -10,6 +10,10 @@ writes only small items (docs/DATA_MODEL.md lists their write units):
   5. Lambda Invoke (asynchronous): the fan-out function posts the message; the ack does not wait.
 A seq taken in (2) whose message is not stored in (3) (a crash, a concurrent duplicate, a member
 leaving at that instant) is a gap: clients that see one call getMessages, which is authoritative.
+
+Once (3) has stored the message it is delivered: a failure of (4) or (5) is logged and counted,
+never returned, and a retry with the same clientMessageId (whose record exists) gets the stored ack
+and queues the message's fan-out again (at least once: clients de-duplicate by messageId).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from chat.models.domain import Ack, Caller, Message
 from chat.models.errors import InternalError, NotAMember, RateLimited, RoomNotFound, VerificationRequired
 from chat.models.requests import GetMessages, SendMessage
 from chat.notify import Notifier
-from chat.observability import count
+from chat.observability import count, logger
 from chat.timeutil import iso
 
 # A retry with the same clientMessageId within this time gets the original ack.
@@ -51,7 +55,7 @@ def send(
     if settings.require_verified_sender and not context.sender_approved:
         raise VerificationRequired()
     if context.previous_ack is not None:
-        return context.previous_ack
+        return _deliver_again(context.previous_ack, caller, notifier)
     if not context.is_member:
         raise (
             NotAMember(request.room_id)
@@ -75,13 +79,31 @@ def send(
     try:
         message_store.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS, now=now)
     except message_store.Duplicate:
-        return _stored_ack(request, caller)
+        return _deliver_again(_stored_ack(request, caller), caller, notifier)
     except message_store.NoLongerMember as exc:
         raise NotAMember(request.room_id) from exc
     count(metric_names.MESSAGES_STORED)
-    room_store.cache_last_message(message)
-    notifier.room(request.room_id, frames.message(message), except_connection=caller.connection_id)
+    _deliver(message, caller, notifier)
     return message.ack()
+
+
+def _deliver(message: Message, caller: Caller, notifier: Notifier) -> None:
+    """After the store: cache it for listRooms and queue its fan-out; neither failure is raised."""
+    try:
+        room_store.cache_last_message(message)
+    except Exception:
+        logger.exception("could not cache the room's last message", extra={"room_id": message.room_id})
+        count(metric_names.LAST_MESSAGE_FAILURES)
+    notifier.room(message.room_id, frames.message(message), except_connection=caller.connection_id)
+
+
+def _deliver_again(ack: Ack, caller: Caller, notifier: Notifier) -> Ack:
+    """A retry of a stored message: deliver it again (the first attempt may have stopped after the
+    store), from the stored item, not the retry's content. A failed read raises: the client retries."""
+    stored = message_store.get(ack.room_id, ack.seq)
+    if stored is not None:
+        _deliver(stored, caller, notifier)
+    return ack
 
 
 def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:
@@ -101,7 +123,7 @@ def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:
 
 
 def _stored_ack(request: SendMessage, caller: Caller) -> Ack:
-    """A concurrent retry stored the message first: answer with its ack."""
+    """A concurrent attempt stored the message first: answer with its ack."""
     ack = None
     if request.client_message_id is not None:
         ack = message_store.previous_ack(request.room_id, caller.user_id, request.client_message_id)

@@ -13,6 +13,7 @@ from chat.lru import BoundedCache
 from chat.models.domain import Caller, ConnectionEntry
 from chat.models.errors import TokenExpired
 from chat.notify import Notifier
+from chat.observability import logger
 from chat.timeutil import iso
 
 # API Gateway closes a connection after 2 hours: its records outlive that a little, then expire.
@@ -28,8 +29,19 @@ def connect(caller: Caller, now: float, *, max_connections: int, notifier: Notif
     """Record the connection, then add it to the member item of every room the user is in.
 
     Raises TooManyConnections (nothing stored) when the user holds `max_connections` already. The
-    records are written first, so that a room joined meanwhile finds the connection in them.
+    records are written first, so that a room joined meanwhile finds the connection in them. Any
+    other failure refuses the handshake: what was written is removed before the error is raised.
     """
+    try:
+        _open(caller, now, max_connections=max_connections, notifier=notifier)
+    except connections.TooManyConnections:
+        raise
+    except Exception:
+        _forget_refused(caller, now=now, notifier=notifier)
+        raise
+
+
+def _open(caller: Caller, now: float, *, max_connections: int, notifier: Notifier) -> None:
     expires_at = int(now) + CONNECTION_TTL_SECONDS
     connections.put(
         caller, connected_at=iso(now), expires_at=expires_at, max_connections=max_connections, now=now
@@ -59,6 +71,15 @@ def drop(
     _extended_expiry.pop(connection_id)
     _last_touched.pop(connection_id)
     presence.announce(offline_in, user_id, display_name or "", online=False, notifier=notifier)
+
+
+def _forget_refused(caller: Caller, *, now: float, notifier: Notifier) -> None:
+    """A refused handshake leaves nothing stored: remove what its connect wrote (a write may have
+    been applied even when its reply was lost). If this fails too, the records expire (TTL)."""
+    try:
+        drop(caller.connection_id, caller.user_id, now=now, notifier=notifier, display_name=caller.name)
+    except Exception:
+        logger.exception("could not remove a refused connection's records")
 
 
 def ensure_token_valid(caller: Caller, now: float) -> None:

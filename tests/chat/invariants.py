@@ -1,0 +1,118 @@
+"""The states docs/DATA_MODEL.md ("Consistency: what a crash can leave") allows, as a check of a table.
+
+`violations(items, now)` reads every item of a table and returns what no documented crash state
+explains (an empty list when the table is in one of them). Each rule names the documented write
+that makes it hold:
+
+- a connection record and its entry in the user's map are written and deleted in one transaction:
+  both or neither (expired ones aside: TTL and the next connect remove them);
+- join, leave and createRoom write both sides of a membership and the room's `memberCount` in one
+  transaction: a room's member items, its members' memberships and `memberCount` agree. Member
+  items of a room that does not exist are the documented leftover of a createRoom that stopped
+  between its BatchWriteItem and its transaction;
+- a message, its idempotency record and the sender's read position are one transaction: no message
+  without its record (when it has a `clientMessageId`), no record without its message, and a
+  sender still in the room has read at least up to their own message;
+- the room's `seq` is taken before the message is stored: it is at least every message's `seq`
+  (gaps are allowed);
+- the last-message item is written after the message and never moved back: it is absent or a copy
+  of a stored message (possibly not the newest).
+
+Member items' connection maps and `onlineCount` are best effort (an entry may outlive its
+connection or miss a live one until the next connect or fan-out): nothing is checked there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+
+def violations(items: list[dict[str, Any]], now: float) -> list[str]:
+    by_key = {(str(item["PK"]), str(item["SK"])): item for item in items}
+    found: list[str] = []
+    found += _connections(by_key, now)
+    found += _memberships(by_key)
+    found += _messages(by_key, now)
+    return found
+
+
+def _alive(item: dict[str, Any] | None, now: float) -> bool:
+    return item is not None and ("ttl" not in item or int(item["ttl"]) > now)
+
+
+def _connections(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> list[str]:
+    found = []
+    records = {pk.removeprefix("CONN#"): item for (pk, sk), item in by_key.items() if sk == "CONN"}
+    entries = {
+        connection_id: pk.removeprefix("USER#")
+        for (pk, sk), item in by_key.items()
+        if sk == "CONNS"
+        for connection_id, expiry in (item.get("conns") or {}).items()
+        if int(expiry) > now
+    }
+    for connection_id, record in records.items():
+        if _alive(record, now) and entries.get(connection_id) != record["userId"]:
+            found.append(f"connection {connection_id}: a record without its entry in the user's map")
+    for connection_id, user_id in entries.items():
+        if not _alive(records.get(connection_id), now):
+            found.append(f"connection {connection_id}: an entry in {user_id}'s map without its record")
+    return found
+
+
+def _memberships(by_key: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    found = []
+    members: dict[str, set[str]] = defaultdict(set)
+    for pk, sk in by_key:
+        if pk.startswith("ROOM#") and sk.startswith("MEMBER#"):
+            members[pk.removeprefix("ROOM#")].add(sk.removeprefix("MEMBER#"))
+    joined: dict[str, set[str]] = defaultdict(set)
+    for pk, sk in by_key:
+        if pk.startswith("USER#") and sk.startswith("ROOM#"):
+            joined[sk.removeprefix("ROOM#")].add(pk.removeprefix("USER#"))
+    rooms = {pk.removeprefix("ROOM#"): item for (pk, sk), item in by_key.items() if sk == "ROOM"}
+    for room_id, room in rooms.items():
+        if members[room_id] != joined[room_id]:
+            found.append(
+                f"room {room_id}: member items {sorted(members[room_id])} but memberships "
+                f"{sorted(joined[room_id])} (a membership with one side only)"
+            )
+        if int(room.get("memberCount", 0)) != len(members[room_id]):
+            found.append(
+                f"room {room_id}: memberCount {room.get('memberCount')} but {len(members[room_id])} members"
+            )
+    for room_id in set(joined) - set(rooms):
+        found.append(f"room {room_id}: memberships of a room that does not exist")
+    return found
+
+
+def _messages(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> list[str]:
+    found = []
+    for (pk, sk), message in by_key.items():
+        if not sk.startswith("MSG#"):
+            continue
+        room = by_key.get((pk, "ROOM"))
+        seq = int(message["seq"])
+        if room is None or int(room.get("seq", 0)) < seq:
+            found.append(f"{pk} {sk}: a message beyond the room's seq (or of no room)")
+        sender = str(message["senderId"])
+        if message.get("clientMessageId") is not None:
+            record = by_key.get((pk, f"IDEM#{sender}#{message['clientMessageId']}"))
+            if _alive(record, now) and record is not None and record["messageId"] != message["messageId"]:
+                found.append(f"{pk} {sk}: its idempotency record names another message")
+            if record is None:
+                found.append(f"{pk} {sk}: a message without its idempotency record")
+        membership = by_key.get((f"USER#{sender}", f"ROOM#{pk.removeprefix('ROOM#')}"))
+        if membership is not None and int(membership.get("lastReadSeq", 0)) < seq:
+            found.append(f"{pk} {sk}: the sender's read position is before their own message")
+    for (pk, sk), record in by_key.items():
+        if sk.startswith("IDEM#"):
+            message = by_key.get((pk, f"MSG#{int(record['seq']):015d}"))
+            if message is None or message["messageId"] != record["messageId"]:
+                found.append(f"{pk} {sk}: an idempotency record without its message")
+    for (pk, sk), last in by_key.items():
+        if sk == "LAST":
+            message = by_key.get((pk, f"MSG#{int(last['seq']):015d}"))
+            if message is None or message["messageId"] != last["messageId"]:
+                found.append(f"{pk}: the last-message item is no stored message")
+    return found

@@ -1,0 +1,354 @@
+"""One scenario per action of the route functions and per FanoutFunction job, run as API Gateway and
+Lambda run them, each in a table of its own, with the DynamoDB calls it makes recorded per function.
+
+A scenario prepares what its action needs (users, connections, a room), then `act()` delivers the
+action's event to the function that owns the route, with FanoutFunction's events held until the
+route has answered; `settle()` then runs them. The calls made during `act()` belong to the route's
+function, those made during `settle()` to FanoutFunction (the functions' roles are compared with
+them in test_table_permissions.py; test_fault_matrix.py fails each of them in turn).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from chat.dal import client as dal_client
+from chat.dispatch import FanoutJob
+from chat.handlers import broadcast, direct, lifecycle
+from chat.logic import reauth
+
+import route_keys
+from local_stack.moto_service import MotoServer
+from tests.chat.baseline import FANOUT_FUNCTION
+from tests.chat.harness import FUNCTIONS, ClientConnection, FunctionEnvironment, LambdaContext, User
+from tests.support.chat_table import create_table, dynamodb
+from tests.support.connections_server import ConnectionsServer
+from tests.support.dynamodb_faults import recorded_calls
+from tests.support.jwks_server import JwksServer
+from tests.support.lambda_server import LambdaServer
+from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION, TokenIssuer
+
+# The stack's construct id of the function whose handler serves each route (stacks/functions.py).
+FUNCTION_OF_HANDLER = {
+    lifecycle.handler: "LifecycleFunction",
+    direct.handler: "DirectFunction",
+    broadcast.handler: "BroadcastFunction",
+}
+FANOUT = "FanoutFunction"
+FANOUT_JOB = "fanout job"
+
+
+def function_of(route_key: str) -> str:
+    if route_key in lifecycle.ROUTES:
+        return FUNCTION_OF_HANDLER[lifecycle.handler]
+    return FUNCTION_OF_HANDLER[FUNCTIONS[route_key]]
+
+
+@dataclass(frozen=True)
+class Servers:
+    moto: MotoServer
+    connections: ConnectionsServer
+    lambda_: LambdaServer
+    env: FunctionEnvironment
+
+
+@dataclass
+class Outcome:
+    """What the client saw: a reply frame (None when the action sends none) or a handshake status."""
+
+    route_key: str
+    reply: dict[str, Any] | None = None
+    status: int | None = None
+
+
+@dataclass
+class Run:
+    """A prepared action: `act` delivers it (again, when called again: a client's retry)."""
+
+    route_key: str
+    act: Callable[[], Outcome]
+    # Who must receive what once the action succeeded (at least once): (connection id, frame test).
+    delivery: Callable[[Outcome], tuple[str, Callable[[dict[str, Any]], bool]] | None] = lambda _: None
+    connection_id: str | None = None  # the connection a $connect opens
+
+
+@dataclass
+class Recording:
+    """The operations (and transactions' item actions) each function called, in order."""
+
+    calls: list[str] = field(default_factory=list)  # every call, route's first, then FanoutFunction's
+    actions: dict[str, set[str]] = field(default_factory=dict)  # function -> IAM actions
+
+
+@contextmanager
+def fresh_table(servers: Servers) -> Iterator[Any]:
+    """A table of its own for one case (so its invariants can be read from the whole table)."""
+    name = f"chat-case-{uuid.uuid4().hex[:12]}"
+    create_table(servers.moto.endpoint, name)
+    servers.env.set(TABLE_NAME=name)
+    table = admin_table(servers, name)
+    try:
+        yield table
+    finally:
+        dynamodb(servers.moto.endpoint).delete_table(TableName=name)
+
+
+@functools.cache
+def _resource(endpoint: str) -> Any:
+    return boto3.resource("dynamodb", endpoint_url=endpoint)
+
+
+def admin_table(servers: Servers, name: str) -> Any:
+    """The table as a boto3 resource of the test's own (not the functions' client)."""
+    return _resource(servers.moto.endpoint).Table(name)
+
+
+def all_items(table: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"ConsistentRead": True}
+    while True:
+        page = table.scan(**request)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def deliver(connection: ClientConnection, route_key: str, fields: dict[str, Any]) -> Outcome:
+    """The frame's event to the route's function; no waiting for the fan-outs it queued."""
+    if route_key in lifecycle.ROUTES:
+        kind = route_key.removeprefix("$")
+        response = lifecycle.handler(connection.event(kind, route_key), LambdaContext())
+        return Outcome(route_key, status=int(response["statusCode"]))
+    body = json.dumps({"action": route_key, **fields})  # `fields` may name another action ($default)
+    response = connection.raw(body, route_key=route_key, settle_after=False)
+    return Outcome(route_key, reply=json.loads(response["body"]) if "body" in response else None)
+
+
+def iam_actions(operation: str, params: dict[str, Any]) -> set[str]:
+    """The IAM actions one API call needs (a transaction: those of its items)."""
+    if operation == "TransactWriteItems":
+        kinds = {next(iter(item)) for item in params["TransactItems"]}
+        return {
+            f"dynamodb:{'ConditionCheckItem' if kind == 'ConditionCheck' else kind + 'Item'}"
+            for kind in kinds
+        }
+    if operation == "TransactGetItems":
+        return {"dynamodb:GetItem"}
+    return {f"dynamodb:{operation}"}
+
+
+@contextmanager
+def recording(function: str, into: Recording) -> Iterator[None]:
+    with recorded_calls(dal_client.low_level()) as calls:
+        yield
+    for operation, params in calls:
+        into.calls.append(operation)
+        into.actions.setdefault(function, set()).update(iam_actions(operation, params))
+
+
+def perform(run: Run, servers: Servers, into: Recording | None = None) -> Outcome:
+    """Deliver the action with FanoutFunction's events held, then let them run."""
+    record = into if into is not None else Recording()
+    function = FANOUT if run.route_key == FANOUT_JOB else function_of(run.route_key)
+    with servers.lambda_.held(), recording(function, record):
+        outcome = run.act()
+    with recording(FANOUT, record):
+        servers.lambda_.drain()
+    return outcome
+
+
+# A scenario's clean run, once per session: the fault matrix records it, the permission test reuses it.
+CLEAN_RUNS: dict[str, Recording] = {}
+
+
+def clean_recording(name: str, servers: Servers) -> Recording:
+    if name not in CLEAN_RUNS:
+        with fresh_table(servers):
+            perform(SCENARIOS[name](servers), servers, CLEAN_RUNS.setdefault(name, Recording()))
+    return CLEAN_RUNS[name]
+
+
+# -- the scenarios -------------------------------------------------------------------------------
+
+
+def _pair(*others: User, message: bool = False) -> tuple[ClientConnection, ClientConnection, str]:
+    """Alice and Bob, connected, in a room (with `others`, and Alice's message if asked); settled."""
+    a, b = User().connect(), User().connect()
+    member_ids = [b.user.user_id, *(other.user_id for other in others)]
+    room_id = a.send("createRoom", name="faults", memberIds=member_ids)["room"]["roomId"]
+    if message:
+        a.send("sendMessage", roomId=room_id, content="before", clientMessageId="m-0")
+    return a, b, room_id
+
+
+def _frame_run(route_key: str, fields: Callable[[str], dict[str, Any]]):
+    def prepare(servers: Servers) -> Run:
+        a, _, room_id = _pair()
+        return Run(route_key, lambda: deliver(a, route_key, fields(room_id)))
+
+    return prepare
+
+
+def _mark_read(servers: Servers) -> Run:
+    """Bob reads Alice's message: his position moves, and the room hears of it."""
+    _, b, room_id = _pair(message=True)
+    return Run(route_keys.MARK_READ, lambda: deliver(b, route_keys.MARK_READ, {"roomId": room_id, "seq": 1}))
+
+
+def _send_message(servers: Servers) -> Run:
+    a, b, room_id = _pair()
+
+    def delivery(outcome: Outcome):
+        message_id = (outcome.reply or {}).get("messageId")
+        return (
+            b.connection_id,
+            lambda frame: frame.get("type") == "message" and frame["messageId"] == message_id,
+        )
+
+    return Run(
+        route_keys.SEND_MESSAGE,
+        lambda: deliver(
+            a, route_keys.SEND_MESSAGE, {"roomId": room_id, "content": "hi", "clientMessageId": "m-1"}
+        ),
+        delivery,
+    )
+
+
+def _create_room(servers: Servers) -> Run:
+    a, b, _ = _pair()
+    fields = {"name": "new", "memberIds": [b.user.user_id, User().user_id]}
+    return Run(route_keys.CREATE_ROOM, lambda: deliver(a, route_keys.CREATE_ROOM, fields))
+
+
+def _join_room(servers: Servers) -> Run:
+    a, b, _ = _pair()
+    room_id = a.send("createRoom", name="open", open=True)["room"]["roomId"]
+    return Run(route_keys.JOIN_ROOM, lambda: deliver(b, route_keys.JOIN_ROOM, {"roomId": room_id}))
+
+
+def _reauth(issue_token: Callable[[User], str]):
+    def prepare(servers: Servers) -> Run:
+        user = User(token_expires_at=int(time.time()) - 5)
+        connection = user.connect()
+        return Run(
+            route_keys.REAUTH, lambda: deliver(connection, route_keys.REAUTH, {"idToken": issue_token(user)})
+        )
+
+    return prepare
+
+
+def _connect(servers: Servers) -> Run:
+    _, b, _ = _pair()
+    b.disconnect()  # Bob comes online again: presence to Alice
+    connection = ClientConnection(b.user, f"{uuid.uuid4().hex[:12]}=")
+    return Run(
+        route_keys.CONNECT,
+        lambda: deliver(connection, route_keys.CONNECT, {}),
+        connection_id=connection.connection_id,
+    )
+
+
+def _disconnect(servers: Servers) -> Run:
+    _, b, _ = _pair()
+    return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
+
+
+def _disconnect_again(servers: Servers) -> Run:
+    """A repeated $disconnect (API Gateway may deliver it twice): its records are gone already."""
+    _, b, _ = _pair()
+    b.disconnect()
+    return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
+
+
+def _fanout_job(servers: Servers) -> Run:
+    """A room job meeting a live member, and a member whose only connection is gone (410) and whose
+    records a crash already removed (a documented state): forgetting it takes the member offline."""
+    carol = User()
+    a, b, room_id = _pair(carol)
+    gone = carol.connect()
+    table = admin_table(servers, dal_client.table_name())
+    table.delete_item(Key={"PK": f"CONN#{gone.connection_id}", "SK": "CONN"})
+    table.update_item(
+        Key={"PK": f"USER#{carol.user_id}", "SK": "CONNS"},
+        UpdateExpression="REMOVE conns.#g",
+        ExpressionAttributeNames={"#g": gone.connection_id},
+    )
+    servers.connections.close(gone.connection_id)
+    frame = {
+        "type": "message",
+        "roomId": room_id,
+        "messageId": str(uuid.uuid4()),
+        "seq": 1,
+        "senderId": a.user.user_id,
+        "content": "job",
+        "createdAt": "2026-12-01T00:00:00.000Z",
+        "displayName": "a",
+    }
+    job = FanoutJob(frame=frame, room_id=room_id, except_connection=a.connection_id)
+
+    def act() -> Outcome:
+        servers.lambda_.queue_event(FANOUT_FUNCTION, json.loads(job.payload()))
+        return Outcome(FANOUT_JOB)
+
+    def delivery(_: Outcome) -> tuple[str, Callable[[dict[str, Any]], bool]]:
+        return b.connection_id, lambda received: received.get("messageId") == frame["messageId"]
+
+    return Run(FANOUT_JOB, act, delivery)
+
+
+def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Servers], Run]]:
+    """Scenario name -> its preparation; every route key of the three route functions has one."""
+    room = lambda room_id: {"roomId": room_id}  # noqa: E731
+    return {
+        route_keys.CONNECT: _connect,
+        route_keys.DISCONNECT: _disconnect,
+        "$disconnect (again)": _disconnect_again,
+        route_keys.DEFAULT: _frame_run(route_keys.DEFAULT, lambda _: {"action": "teleport"}),
+        route_keys.PING: _frame_run(route_keys.PING, lambda _: {}),
+        route_keys.WHOAMI: _frame_run(route_keys.WHOAMI, lambda _: {}),
+        route_keys.REAUTH: _reauth(issue_token),
+        route_keys.LIST_ROOMS: _frame_run(route_keys.LIST_ROOMS, lambda _: {}),
+        route_keys.GET_MESSAGES: _frame_run(route_keys.GET_MESSAGES, room),
+        route_keys.GET_MEMBERS: _frame_run(route_keys.GET_MEMBERS, room),
+        route_keys.CREATE_ROOM: _create_room,
+        route_keys.JOIN_ROOM: _join_room,
+        route_keys.LEAVE_ROOM: _frame_run(route_keys.LEAVE_ROOM, room),
+        route_keys.SEND_MESSAGE: _send_message,
+        route_keys.MARK_READ: _mark_read,
+        route_keys.TYPING: _frame_run(route_keys.TYPING, room),
+        FANOUT_JOB: _fanout_job,
+    }
+
+
+ISSUER = TokenIssuer()
+SCENARIOS = _scenarios(lambda user: ISSUER.id_token(sub=user.user_id, username=user.username, lifetime=1800))
+
+
+@pytest.fixture(name="servers")
+def servers_fixture(
+    moto_server: MotoServer,
+    connections_server: ConnectionsServer,
+    lambda_server: LambdaServer,
+    function_env: FunctionEnvironment,
+) -> Iterator[Servers]:
+    """What the scenarios run against, with the reauth verifier's keys served over loopback."""
+    with JwksServer(ISSUER.jwks()) as jwks:
+        reauth.token_verifier.cache_clear()
+        function_env.set(
+            USER_POOL_ID=DEFAULT_POOL_ID,
+            USER_POOL_CLIENT_IDS=DEFAULT_CLIENT_ID,
+            COGNITO_REGION=DEFAULT_REGION,
+            JWKS_URL=jwks.url,
+            TOKEN_LEEWAY_SECONDS="0",
+        )
+        yield Servers(moto_server, connections_server, lambda_server, function_env)
