@@ -54,3 +54,9 @@ FANOUT_DURATION = Metric("FanoutDuration", unit=MILLISECONDS)  # one invocation'
 # The fan-out function (chat.logic.fanout_job) and the routes that start it (chat.notify).
 FANOUT_BATCHES = Metric("FanoutBatches")  # batches a room fan-out handed to parallel invocations
 FANOUT_DISPATCH_FAILURES = Metric("FanoutDispatchFailures")  # a fan-out that could not be queued
+# Floods and caps (chat.handlers.broadcast, chat.logic.rooms).
+TYPING_DROPPED = Metric("TypingDropped")  # a `typing` over its per-room interval, dropped unanswered
+ROOM_FOLLOW_UP_FAILURES = Metric("RoomFollowUpFailures")  # createRoom's work after the room was written
+ROOM_COUNTS_CORRECTED = Metric(
+    "RoomCountsCorrected"
+)  # a user's room counter recounted (a crash over-counted)

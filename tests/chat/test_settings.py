@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from chat.config import ChatSettings, ChatSettingsError
+from chat.logic.ratelimit import RateLimit
 
 from tests.chat.baseline import BASELINE
 
@@ -37,7 +38,7 @@ def test_the_stacks_values_parse() -> None:
     settings = ChatSettings.for_handler("chat.handlers.broadcast", BASELINE)
 
     assert settings.table_name == BASELINE["TABLE_NAME"]
-    assert settings.send_rate_per_second == 50.0 and settings.send_burst == 100
+    assert settings.rate_limits["sendMessage"] == RateLimit(rate_per_second=50.0, burst=100)
     assert settings.require_verified_sender is False
     assert settings.verifier is not None and settings.verifier.client_ids == (
         BASELINE["USER_POOL_CLIENT_IDS"],

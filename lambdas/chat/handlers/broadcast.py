@@ -7,11 +7,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import metric_names
 import route_keys
 from chat.handlers.pipeline import Call, load_settings, serve
-from chat.logic import messages, rooms
+from chat.logic import messages, ratelimit, rooms
 from chat.models import frames, requests
-from chat.observability import logger, metrics
+from chat.observability import count, logger, metrics
 
 
 def create_room(call: Call) -> frames.ServerFrame:
@@ -57,7 +58,14 @@ def mark_read(call: Call) -> frames.ServerFrame:
 
 
 def typing(call: Call) -> None:
+    """Best-effort: over its limit (one per room per interval), the frame is dropped unanswered."""
     request = requests.room_request(call.frame)
+    interval = call.settings.typing_interval_seconds
+    if not ratelimit.allow_typing(
+        call.caller.connection_id, request.room_id, interval_seconds=interval, now=call.now
+    ):
+        count(metric_names.TYPING_DROPPED)
+        return
     rooms.typing(
         call.caller,
         request.room_id,
