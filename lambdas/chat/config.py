@@ -10,10 +10,11 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import route_keys
-from chat.logic.ratelimit import RateLimit
 from cognito_verifier import settings as verifier_variables
 from cognito_verifier.settings import VerifierSettings
+
+import route_keys
+from chat.logic.ratelimit import RateLimit
 
 TABLE_NAME = "TABLE_NAME"
 MESSAGE_MAX_LENGTH = "MESSAGE_MAX_LENGTH"
