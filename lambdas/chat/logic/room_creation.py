@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import metric_names
 from chat.dal import connections, members, room_counts, room_creations
@@ -76,7 +77,9 @@ def create(
     return room, user_ids
 
 
-def _reserve(caller: Caller, user_ids: list[str], *, cap: int, now: float, record: dict | None) -> None:
+def _reserve(
+    caller: Caller, user_ids: list[str], *, cap: int, now: float, record: dict[str, Any] | None
+) -> None:
     """A place on each user's counter; users at the cap are recounted once before refusing."""
     for attempt in range(2):
         try:
