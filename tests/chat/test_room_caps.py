@@ -310,3 +310,24 @@ def test_a_failure_after_the_room_is_written_is_logged_and_counted_not_returned(
 def test_a_bad_client_room_id_is_a_bad_request(chat_env, client_room_id):
     reply = User().connect().send("createRoom", name="x", clientRoomId=client_room_id)
     assert reply["code"] == "BAD_REQUEST" and "clientRoomId" in reply["message"]
+
+
+def test_what_a_create_room_costs(chat_env):
+    """The requests docs/DATA_MODEL.md lists for createRoom, with and without a clientRoomId."""
+    bob = User()
+    a = User().connect()
+    room = ["TransactWriteItems", "BatchGetItem", "BatchWriteItem", "TransactWriteItems", "BatchGetItem"]
+    room += ["Query"]  # FanoutFunction's, run in this process: the room's member items, to post `room`
+
+    with dynamodb_requests() as first:  # nobody has a counter yet: each is counted, then reserved
+        a.send("createRoom", name="first", memberIds=[bob.user_id])
+    with dynamodb_requests() as plain:
+        a.send("createRoom", name="plain", memberIds=[bob.user_id])
+    with dynamodb_requests() as keyed:
+        a.send("createRoom", name="keyed", memberIds=[bob.user_id], clientRoomId="k-5")
+
+    assert plain == room  # reservations, maps, member items, room and memberships, maps again
+    assert keyed == ["GetItem", *room]  # the clientRoomId record first
+    counting = ["GetItem", "Query", "UpdateItem"] * 2  # per user: counter, COUNT, the new counter
+    assert first[0] == "TransactWriteItems" and sorted(first[1:7]) == sorted(counting)
+    assert first[7:] == room

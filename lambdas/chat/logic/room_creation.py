@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -107,7 +108,7 @@ def _write_or_give_back(
             raise
         if not written:
             raise
-    return {}  # written, though the request failed: its connections were listed before it
+    return {}  # the room is written though the request failed: `_follow_up` attaches every connection
 
 
 def _write(caller: Caller, room: Room, user_ids: frozenset[str], *, now: float) -> dict[str, UserConnections]:
@@ -126,7 +127,7 @@ def _write(caller: Caller, room: Room, user_ids: frozenset[str], *, now: float) 
         for user_id in sorted(user_ids)
     ]
     online = sum(1 for member in room_members if member.online(now))
-    written = Room(**{**room.__dict__, "online_count": online})
+    written = dataclasses.replace(room, online_count=online)
     membership = Membership(room.room_id, room.name, room.open, joined_at=room.created_at, last_read_seq=0)
     members.create_room(written, room_members, membership)
     return before
