@@ -1,4 +1,4 @@
-"""Rooms: create, join, leave, list, members, read positions and typing notices."""
+"""Rooms: join, leave, list, members, read positions and typing (createRoom: logic/room_creation.py)."""
 
 from __future__ import annotations
 
