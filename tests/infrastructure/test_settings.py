@@ -51,6 +51,10 @@ def test_unknown_bundling_mode_fails_listing_the_known_ones() -> None:
         ({"account": "12345"}, "account must be 12 digits"),
         ({"alarm_email": "ops"}, "alarm_email must be an e-mail address"),
         ({"application_log_level": "VERBOSE"}, "application_log_level must be one of"),
+        ({"create_room_burst": 0}, "create_room_rate_per_second must be > 0 and create_room_burst >= 1"),
+        ({"reauth_rate_per_second": 0}, "reauth_rate_per_second must be > 0"),
+        ({"typing_interval_seconds": 0}, "typing_interval_seconds must be between 0.1 and 60"),
+        ({"max_rooms_per_user": 501}, "max_rooms_per_user must be between 1 and 500"),
         ({"colour": "blue"}, r"unknown keys \['colour'\]"),
     ],
 )
