@@ -62,3 +62,9 @@ FANOUT_DISPATCH_FAILURES = Metric("FanoutDispatchFailures")  # a fan-out that co
 # Connections whose session (token) ended without a reauth (chat.logic.fanout_job).
 SESSIONS_EXPIRED_TOLD = Metric("SessionsExpiredTold")  # `sessionExpired` posted (once per expiry)
 SESSIONS_CLOSED = Metric("SessionsClosed")  # closed with DeleteConnection after the grace
+# Floods and caps (chat.handlers.broadcast, chat.logic.rooms).
+TYPING_DROPPED = Metric("TypingDropped")  # a `typing` over its per-room interval, dropped unanswered
+ROOM_FOLLOW_UP_FAILURES = Metric("RoomFollowUpFailures")  # createRoom's work after the room was written
+ROOM_COUNTS_CORRECTED = Metric(
+    "RoomCountsCorrected"
+)  # a user's room counter recounted (a crash over-counted)

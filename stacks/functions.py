@@ -160,8 +160,13 @@ class ChatFunctions(Construct):
             "PRESENCE_MAX_MEMBERS": str(settings.presence_max_members),
         }
         broadcast = {
-            "SEND_RATE_PER_SECOND": _number(settings.send_rate_per_second),
-            "SEND_BURST": str(settings.send_burst),
+            **_rate_limit(settings, "send", "SEND"),
+            **_rate_limit(settings, "create_room", "CREATE_ROOM"),
+            **_rate_limit(settings, "join_room", "JOIN_ROOM"),
+            **_rate_limit(settings, "leave_room", "LEAVE_ROOM"),
+            **_rate_limit(settings, "mark_read", "MARK_READ"),
+            "TYPING_INTERVAL_SECONDS": _number(settings.typing_interval_seconds),
+            "MAX_ROOMS_PER_USER": str(settings.max_rooms_per_user),
             "REQUIRE_VERIFIED_SENDER": "true" if settings.require_verified_sender else "false",
         }
 
@@ -195,12 +200,13 @@ class ChatFunctions(Construct):
         )
         announces = {"FANOUT_FUNCTION_NAME": self.fanout.function_name}
         self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **announces, **powertools})
+        reauth = _rate_limit(settings, "reauth", "REAUTH")
         # Reserved concurrency caps the two frame functions (settings per environment): a flood of
         # frames cannot take the concurrency $connect, the authorizer and the fan-out need.
         self.direct = self._function(
             DIRECT,
             routes_code,
-            {**routes, **verifier, **powertools},
+            {**routes, **verifier, **reauth, **powertools},
             reserved_concurrency=settings.direct_reserved_concurrency,
         )
         self.broadcast = self._function(
@@ -316,3 +322,11 @@ class ChatFunctions(Construct):
 def _number(value: float) -> str:
     """`5.0` as "5", `0.5` as "0.5": what a person would write in the environment."""
     return str(int(value)) if value.is_integer() else str(value)
+
+
+def _rate_limit(settings: StackSettings, setting: str, variable: str) -> dict[str, str]:
+    """A per-connection bucket's two variables, e.g. `create_room_*` as `CREATE_ROOM_RATE_PER_SECOND`."""
+    return {
+        f"{variable}_RATE_PER_SECOND": _number(getattr(settings, f"{setting}_rate_per_second")),
+        f"{variable}_BURST": str(getattr(settings, f"{setting}_burst")),
+    }

@@ -31,6 +31,10 @@ MAX_SESSION_GRACE_SECONDS = 7200
 # Lambda keeps 100 of an account's concurrency unreserved; at the default quota of 1,000 that
 # leaves 900 to reserve (a larger quota allows more: raise this with it).
 MAX_RESERVED_CONCURRENCY = 900
+# Rooms one user may be in: a user's `$connect` costs one request per room (tested at 500).
+MAX_ROOMS_PER_USER = 500
+# Per-connection rate limits (docs/PROTOCOL.md), `<action>_rate_per_second` and `<action>_burst`.
+RATE_LIMITED = ("send", "create_room", "join_room", "leave_room", "mark_read", "reauth")
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -86,6 +90,20 @@ class StackSettings:
     send_rate_per_second: float
     send_burst: int
     require_verified_sender: bool
+    # Floods (docs/PROTOCOL.md, "Rate limits"): per-connection buckets of the other actions that
+    # write or fan out, one `typing` per room per interval, and the rooms one user may be in.
+    create_room_rate_per_second: float
+    create_room_burst: int
+    join_room_rate_per_second: float
+    join_room_burst: int
+    leave_room_rate_per_second: float
+    leave_room_burst: int
+    mark_read_rate_per_second: float
+    mark_read_burst: int
+    reauth_rate_per_second: float
+    reauth_burst: int
+    typing_interval_seconds: float
+    max_rooms_per_user: int
     # Rooms that scale (docs/DATA_MODEL.md): members per room, open connections per user, the
     # largest room that hears about people (joins, leaves, presence, typing, read receipts), and
     # the connections one fan-out invocation posts to.
@@ -144,8 +162,13 @@ class StackSettings:
                 yield f"{name} must be null or between 1 and {MAX_RESERVED_CONCURRENCY}"
         if not 1 <= self.message_max_length <= PROTOCOL_MESSAGE_MAX_LENGTH:
             yield f"message_max_length must be between 1 and {PROTOCOL_MESSAGE_MAX_LENGTH} (protocol limit)"
-        if self.send_rate_per_second <= 0 or self.send_burst < 1:
-            yield "send_rate_per_second must be > 0 and send_burst >= 1"
+        for action in RATE_LIMITED:
+            if getattr(self, f"{action}_rate_per_second") <= 0 or getattr(self, f"{action}_burst") < 1:
+                yield f"{action}_rate_per_second must be > 0 and {action}_burst >= 1"
+        if not 0.1 <= self.typing_interval_seconds <= 60:
+            yield "typing_interval_seconds must be between 0.1 and 60"
+        if not 1 <= self.max_rooms_per_user <= MAX_ROOMS_PER_USER:
+            yield f"max_rooms_per_user must be between 1 and {MAX_ROOMS_PER_USER} (the tested limit)"
         if not 2 <= self.max_room_members <= MAX_ROOM_MEMBERS:
             yield f"max_room_members must be between 2 and {MAX_ROOM_MEMBERS} (the tested limit)"
         if not 1 <= self.max_connections_per_user <= MAX_CONNECTIONS_PER_USER:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from cognito_verifier import settings as verifier_variables
 from cognito_verifier.settings import VerifierSettings
 
+import route_keys
+from chat.logic.ratelimit import RateLimit
+
 TABLE_NAME = "TABLE_NAME"
 MESSAGE_MAX_LENGTH = "MESSAGE_MAX_LENGTH"
-SEND_RATE_PER_SECOND = "SEND_RATE_PER_SECOND"
-SEND_BURST = "SEND_BURST"
 REQUIRE_VERIFIED_SENDER = "REQUIRE_VERIFIED_SENDER"
 CONNECTIONS_ENDPOINT = "CONNECTIONS_ENDPOINT"
 MAX_ROOM_MEMBERS = "MAX_ROOM_MEMBERS"
@@ -25,16 +26,32 @@ PRESENCE_MAX_MEMBERS = "PRESENCE_MAX_MEMBERS"
 FANOUT_FUNCTION_NAME = "FANOUT_FUNCTION_NAME"
 FANOUT_BATCH_SIZE = "FANOUT_BATCH_SIZE"
 SESSION_GRACE_SECONDS = "SESSION_GRACE_SECONDS"
+TYPING_INTERVAL_SECONDS = "TYPING_INTERVAL_SECONDS"
+MAX_ROOMS_PER_USER = "MAX_ROOMS_PER_USER"
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+
+# Per-connection rate limits (docs/PROTOCOL.md, "Rate limits"): each limited action's variables are
+# `<PREFIX>_RATE_PER_SECOND` and `<PREFIX>_BURST`, with these defaults (as cdk.json ships them).
+RATE_LIMITED_ACTIONS: dict[str, tuple[str, RateLimit]] = {
+    route_keys.CREATE_ROOM: ("CREATE_ROOM", RateLimit(rate_per_second=0.5, burst=10)),
+    route_keys.JOIN_ROOM: ("JOIN_ROOM", RateLimit(rate_per_second=2, burst=20)),
+    route_keys.LEAVE_ROOM: ("LEAVE_ROOM", RateLimit(rate_per_second=2, burst=20)),
+    route_keys.SEND_MESSAGE: ("SEND", RateLimit(rate_per_second=5, burst=10)),
+    route_keys.MARK_READ: ("MARK_READ", RateLimit(rate_per_second=5, burst=20)),
+    route_keys.REAUTH: ("REAUTH", RateLimit(rate_per_second=0.2, burst=5)),
+}
+RATE_LIMIT_VARIABLES: frozenset[str] = frozenset(
+    f"{prefix}_{suffix}"
+    for prefix, _ in RATE_LIMITED_ACTIONS.values()
+    for suffix in ("RATE_PER_SECOND", "BURST")
+)
 
 # Every variable a route function or the fan-out function reads: the stack sets no other.
 VARIABLES: frozenset[str] = frozenset(
     {
         TABLE_NAME,
         MESSAGE_MAX_LENGTH,
-        SEND_RATE_PER_SECOND,
-        SEND_BURST,
         REQUIRE_VERIFIED_SENDER,
         CONNECTIONS_ENDPOINT,
         MAX_ROOM_MEMBERS,
@@ -43,9 +60,12 @@ VARIABLES: frozenset[str] = frozenset(
         FANOUT_FUNCTION_NAME,
         FANOUT_BATCH_SIZE,
         SESSION_GRACE_SECONDS,
+        TYPING_INTERVAL_SECONDS,
+        MAX_ROOMS_PER_USER,
         POWERTOOLS_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE,
     }
+    | RATE_LIMIT_VARIABLES
     | verifier_variables.VARIABLES
 )
 _VERIFIER_REQUIRED = (
@@ -88,8 +108,6 @@ class ChatSettings:
 
     table_name: str
     message_max_length: int
-    send_rate_per_second: float
-    send_burst: int
     require_verified_sender: bool
     connections_endpoint: str | None
     # Rooms that scale (docs/DATA_MODEL.md): a room's member cap, a user's open connections, the
@@ -102,6 +120,11 @@ class ChatSettings:
     fanout_batch_size: int
     # Seconds a connection whose session ended may still `reauth` before the fan-out closes it.
     session_grace_seconds: int
+    # Floods and caps: each limited action's bucket (by route key), one `typing` per room per
+    # interval, the rooms one user may be in.
+    rate_limits: Mapping[str, RateLimit]
+    typing_interval_seconds: float
+    max_rooms_per_user: int
     observability: ObservabilitySettings
     # DirectFunction's `reauth` verifies tokens as the authorizer does; None where the pool is not set.
     verifier: VerifierSettings | None
@@ -125,8 +148,6 @@ class ChatSettings:
         return cls(
             table_name=environ[TABLE_NAME],
             message_max_length=_integer(environ, MESSAGE_MAX_LENGTH, "5000", minimum=1),
-            send_rate_per_second=_decimal(environ, SEND_RATE_PER_SECOND, "5", minimum=0),
-            send_burst=_integer(environ, SEND_BURST, "10", minimum=1),
             require_verified_sender=_flag(environ, REQUIRE_VERIFIED_SENDER, "false"),
             connections_endpoint=environ.get(CONNECTIONS_ENDPOINT) or None,
             max_room_members=_integer(environ, MAX_ROOM_MEMBERS, "10000", minimum=1),
@@ -135,6 +156,9 @@ class ChatSettings:
             fanout_function_name=environ.get(FANOUT_FUNCTION_NAME) or None,
             fanout_batch_size=_integer(environ, FANOUT_BATCH_SIZE, "500", minimum=1),
             session_grace_seconds=_integer(environ, SESSION_GRACE_SECONDS, "60", minimum=0),
+            rate_limits=_rate_limits(environ),
+            typing_interval_seconds=_decimal(environ, TYPING_INTERVAL_SECONDS, "2", minimum=0.001),
+            max_rooms_per_user=_integer(environ, MAX_ROOMS_PER_USER, "500", minimum=1),
             observability=ObservabilitySettings.from_environ(environ),
             verifier=verifier,
         )
@@ -148,6 +172,15 @@ class ChatSettings:
 def unknown_variables(environ: Iterable[str]) -> set[str]:
     """Names among `environ` that no chat function reads (a misspelling in the stack, say)."""
     return set(environ) - VARIABLES
+
+
+def _rate_limits(environ: Mapping[str, str]) -> dict[str, RateLimit]:
+    limits = {}
+    for action, (prefix, default) in RATE_LIMITED_ACTIONS.items():
+        rate = _decimal(environ, f"{prefix}_RATE_PER_SECOND", f"{default.rate_per_second:g}", minimum=0)
+        burst = _integer(environ, f"{prefix}_BURST", str(default.burst), minimum=1)
+        limits[action] = RateLimit(rate_per_second=rate, burst=burst)
+    return limits
 
 
 def _integer(environ: Mapping[str, str], name: str, default: str, *, minimum: int) -> int:

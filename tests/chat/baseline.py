@@ -12,9 +12,12 @@ import uuid
 
 from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION
 
+# The per-connection limits besides sendMessage's (chat.config.RATE_LIMITED_ACTIONS).
+RATE_LIMITED = ("CREATE_ROOM", "JOIN_ROOM", "LEAVE_ROOM", "MARK_READ", "REAUTH")
 TABLE_NAME = f"chat-{uuid.uuid4().hex[:8]}"
 FANOUT_FUNCTION = "chat-test-fanout"
-# The stack's defaults (cdk.json), except a send rate high enough for tests that send fast.
+# The stack's defaults (cdk.json), except rate limits high enough for tests that act fast
+# (tests/chat/test_floods.py drops them to the defaults).
 BASELINE = {
     "TABLE_NAME": TABLE_NAME,
     "FANOUT_FUNCTION_NAME": FANOUT_FUNCTION,
@@ -26,6 +29,8 @@ BASELINE = {
     "MESSAGE_MAX_LENGTH": "5000",
     "SEND_RATE_PER_SECOND": "50",
     "SEND_BURST": "100",
+    **{f"{action}_{kind}": "100" for action in RATE_LIMITED for kind in ("RATE_PER_SECOND", "BURST")},
+    "TYPING_INTERVAL_SECONDS": "0.001",
     "REQUIRE_VERIFIED_SENDER": "false",
     "USER_POOL_ID": DEFAULT_POOL_ID,
     "USER_POOL_CLIENT_IDS": DEFAULT_CLIENT_ID,

@@ -89,3 +89,11 @@ def test_migrate_moves_a_room_of_the_old_layout_and_its_members_then_chat_works(
     assert a.send("sendMessage", roomId=room_id, content="after")["seq"] == 4
     assert [f["content"] for f in frames_of(chat_env, b, "message")] == ["after"]
     assert User(user_id=gone).connect().send("getMessages", roomId=room_id)["code"] == "NOT_A_MEMBER"
+    # The rooms counters (newer than this layout) are counted on first use: no migration step.
+    assert a.send("createRoom", name="after the upgrade")["type"] == "room"
+    assert b.send("leaveRoom", roomId=room_id)["type"] == "left"
+    counters = {
+        user.user_id: table.get_item(Key={"PK": f"USER#{user.user_id}", "SK": "ROOMS"})["Item"]["rooms"]
+        for user in (alice, bob)
+    }
+    assert counters == {alice.user_id: 2, bob.user_id: 0}

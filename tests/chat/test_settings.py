@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from chat.config import ChatSettings, ChatSettingsError
+from chat.logic.ratelimit import RateLimit
 
 from tests.chat.baseline import BASELINE
 
@@ -37,7 +38,7 @@ def test_the_stacks_values_parse() -> None:
     settings = ChatSettings.for_handler("chat.handlers.broadcast", BASELINE)
 
     assert settings.table_name == BASELINE["TABLE_NAME"]
-    assert settings.send_rate_per_second == 50.0 and settings.send_burst == 100
+    assert settings.rate_limits["sendMessage"] == RateLimit(rate_per_second=50.0, burst=100)
     assert settings.require_verified_sender is False
     assert settings.verifier is not None and settings.verifier.client_ids == (
         BASELINE["USER_POOL_CLIENT_IDS"],
@@ -54,6 +55,10 @@ def test_the_stacks_values_parse() -> None:
         ({"REQUIRE_VERIFIED_SENDER": "yes"}, "REQUIRE_VERIFIED_SENDER must be true or false"),
         ({"TOKEN_LEEWAY_SECONDS": "5s"}, "TOKEN_LEEWAY_SECONDS must be a number"),
         ({"TABLE_NAME": ""}, "TABLE_NAME must be set"),
+        ({"CREATE_ROOM_BURST": "0"}, "CREATE_ROOM_BURST must be at least 1"),
+        ({"MARK_READ_RATE_PER_SECOND": "fast"}, "MARK_READ_RATE_PER_SECOND must be a number"),
+        ({"TYPING_INTERVAL_SECONDS": "0"}, "TYPING_INTERVAL_SECONDS must be at least 0.001"),
+        ({"MAX_ROOMS_PER_USER": "many"}, "MAX_ROOMS_PER_USER must be a whole number"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(changes: dict[str, str], message: str) -> None:

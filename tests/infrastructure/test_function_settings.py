@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from chat import config
+from chat.logic.ratelimit import RateLimit
 from cognito_verifier import settings as verifier_settings
 from cognito_verifier.settings import VerifierSettings
 
@@ -18,6 +19,14 @@ from tests.infrastructure.conftest import Synth
 
 DEPLOY_TIME = "resolved-at-deploy-time"
 POWERTOOLS = frozenset({config.POWERTOOLS_SERVICE_NAME, config.POWERTOOLS_METRICS_NAMESPACE})
+# BroadcastFunction's limited actions and their cdk.json settings (`<setting>_rate_per_second`, `_burst`).
+RATE_SETTINGS = {
+    "sendMessage": "send",
+    "createRoom": "create_room",
+    "joinRoom": "join_room",
+    "leaveRoom": "leave_room",
+    "markRead": "mark_read",
+}
 
 
 def environments(synth: Synth) -> dict[str, tuple[str, dict[str, str]]]:
@@ -58,11 +67,20 @@ def test_each_chat_function_environment_parses_with_every_variable_it_needs(
         assert settings.fanout_batch_size == each_env.settings.fanout_batch_size
         assert settings.session_grace_seconds == each_env.settings.session_grace_seconds
     if module == "chat.handlers.broadcast":
-        assert settings.send_burst == each_env.settings.send_burst
+        env = each_env.settings
+        for action, setting in RATE_SETTINGS.items():
+            assert settings.rate_limits[action] == RateLimit(
+                rate_per_second=getattr(env, f"{setting}_rate_per_second"),
+                burst=getattr(env, f"{setting}_burst"),
+            )
+        assert settings.typing_interval_seconds == env.typing_interval_seconds
+        assert settings.max_rooms_per_user == env.max_rooms_per_user
         assert settings.require_verified_sender is each_env.settings.require_verified_sender
     if module == "chat.handlers.direct":
         assert settings.verifier is not None
         assert settings.verifier.leeway == each_env.settings.token_leeway_seconds
+        reauth = RateLimit(each_env.settings.reauth_rate_per_second, each_env.settings.reauth_burst)
+        assert settings.rate_limits["reauth"] == reauth
 
 
 def test_the_authorizer_environment_parses_with_nothing_unknown(each_env: Synth) -> None:

@@ -99,6 +99,10 @@ const MIN_REAUTH_DELAY_MS = 1_000;
 const HANDOVER_GRACE_MS = 2_000;
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How often `createRoom` is sent (with one `clientRoomId`) before a retryable failure rejects. */
+const CREATE_ROOM_ATTEMPTS = 5;
+/** Between those attempts: 0.25-0.5 s, then doubling, ≥ 3.75 s in all (the server refills 1 createRoom per 2 s). */
+const CREATE_ROOM_BACKOFF = Object.freeze({ initialDelayMs: 500, maxDelayMs: 8_000, factor: 2, jitter: 0.5 });
 /** Replies to these never trigger a reauth-and-retry. */
 const EXPIRY_EXEMPT = new Set(["ping", "reauth"]);
 
@@ -323,12 +327,25 @@ export class ChatClient {
 
   /**
    * Creates a room; resolves with the room (`{roomId, name, open, createdBy, createdAt, memberIds}`).
-   * @param {{name: string, memberIds?: string[], open?: boolean}} room
+   * It is sent with a `clientRoomId` (yours, or a new one), so a retry never makes a second room:
+   * retryable failures (`RATE_LIMITED`, `INTERNAL_ERROR`, `TIMEOUT`, `CONNECTION_LOST`) are retried
+   * with `CREATE_ROOM_BACKOFF`, at most `CREATE_ROOM_ATTEMPTS` times in all; a refusal retrying
+   * cannot fix (`LIMIT_EXCEEDED`, `BAD_REQUEST`, ...) rejects at once.
+   * @param {{name: string, memberIds?: string[], open?: boolean, clientRoomId?: string}} room
    */
   async createRoom(room) {
-    const reply = await this.request("createRoom", room);
-    this.#timeline(reply.room.roomId).startAt(0);
-    return reply.room;
+    const fields = { ...room, clientRoomId: room.clientRoomId ?? newId() };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const reply = await this.request("createRoom", fields);
+        this.#timeline(reply.room.roomId).startAt(0);
+        return reply.room;
+      } catch (error) {
+        const failure = asChatError(error, "INTERNAL_ERROR");
+        if (!failure.retryable || attempt >= CREATE_ROOM_ATTEMPTS || this.#disposed) throw failure;
+        if (failure.code !== "CONNECTION_LOST") await sleep(backoffDelay(attempt - 1, CREATE_ROOM_BACKOFF));
+      }
+    }
   }
 
   /** @param {string} roomId */

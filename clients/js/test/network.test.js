@@ -296,3 +296,37 @@ test("refusals and silence reject with a ChatError", needsStack, async () => {
   await assert.rejects(a.whoami(), { code: "CLOSED" });
   assert.equal(seen.states.at(-1), "closed");
 });
+
+test("createRoom whose reply is lost is retried with its clientRoomId: one room", needsStack, async () => {
+  const alice = await takeUser();
+  /** @type {Record<string, any>[]} */
+  const dropped = [];
+  const tapped = wireTap((frame) => !(frame.type === "room" && frame.requestId && dropped.push(frame) === 1));
+  const a = clientFor(() => alice.idToken, { requestTimeoutMs: 3_000, WebSocket: tapped });
+  await a.connect();
+  try {
+    const room = await a.createRoom({ name: "lost reply" });
+    assert.equal(dropped.length, 2, "the first reply was lost, the retry's came");
+    assert.equal(room.roomId, dropped[0].room.roomId, "the retry answered the same room");
+    const mine = (await a.listRooms()).filter((item) => item.name === "lost reply");
+    assert.equal(mine.length, 1);
+  } finally {
+    a.close();
+  }
+});
+
+test("createRoom rejects a refusal retrying cannot fix at once, without a retry", needsStack, async () => {
+  const alice = await takeUser();
+  /** @type {Record<string, any>[]} */
+  const replies = [];
+  const tapped = wireTap((frame) => (frame.requestId && replies.push(frame), true));
+  // A blank name is off the contract on purpose: not recorded for the contract check.
+  const a = clientFor(() => alice.idToken, { WebSocket: tapped, offContract: true });
+  await a.connect();
+  try {
+    await assert.rejects(a.createRoom({ name: " " }), { code: "BAD_REQUEST", retryable: false, action: "createRoom" });
+    assert.deepEqual(replies.map((frame) => frame.code), ["BAD_REQUEST"], "sent once");
+  } finally {
+    a.close();
+  }
+});

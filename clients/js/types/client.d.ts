@@ -78,12 +78,17 @@ export class ChatClient {
     }): Promise<Frame>;
     /**
      * Creates a room; resolves with the room (`{roomId, name, open, createdBy, createdAt, memberIds}`).
-     * @param {{name: string, memberIds?: string[], open?: boolean}} room
+     * It is sent with a `clientRoomId` (yours, or a new one), so a retry never makes a second room:
+     * retryable failures (`RATE_LIMITED`, `INTERNAL_ERROR`, `TIMEOUT`, `CONNECTION_LOST`) are retried
+     * with `CREATE_ROOM_BACKOFF`, at most `CREATE_ROOM_ATTEMPTS` times in all; a refusal retrying
+     * cannot fix (`LIMIT_EXCEEDED`, `BAD_REQUEST`, ...) rejects at once.
+     * @param {{name: string, memberIds?: string[], open?: boolean, clientRoomId?: string}} room
      */
     createRoom(room: {
         name: string;
         memberIds?: string[];
         open?: boolean;
+        clientRoomId?: string;
     }): Promise<any>;
     /** @param {string} roomId */
     joinRoom(roomId: string): Promise<Frame>;

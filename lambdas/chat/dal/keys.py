@@ -29,6 +29,16 @@ def profile(user_id: str) -> Key:
     return {"PK": f"USER#{user_id}", "SK": "PROFILE"}
 
 
+def room_count(user_id: str) -> Key:
+    """How many rooms the user is in (or has reserved a place in): the rooms-per-user cap."""
+    return {"PK": f"USER#{user_id}", "SK": "ROOMS"}
+
+
+def room_creation(user_id: str, client_room_id: str) -> Key:
+    """A createRoom's idempotency record (its `clientRoomId`), for 24 hours."""
+    return {"PK": f"USER#{user_id}", "SK": f"IDEMROOM#{client_room_id}"}
+
+
 def user_partition(user_id: str) -> str:
     return f"USER#{user_id}"
 

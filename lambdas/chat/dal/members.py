@@ -7,7 +7,8 @@
   getMembers Query these; a member's item stays small (at most the per-user connection cap of live
   entries), whatever the room's size.
 
-Both sides are written in one transaction on join and leave. createRoom writes the room's side
+Both sides are written in one transaction on join and leave, with the user's rooms counter
+(dal/room_counts.py). createRoom writes the room's side
 first (invisible: nothing reads a room's members before its room item exists), then the room and
 the users' side in one transaction.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chat.dal import entries, keys, rooms
+from chat.dal import entries, keys, room_counts, rooms
 from chat.dal.client import (
     ConditionFailed,
     TransactionCancelled,
@@ -42,6 +43,18 @@ class AlreadyMember(Exception):
     """joinRoom raced with another join of the same user: it is a member already."""
 
 
+class RoomExists(Exception):
+    """createRoom's room id is taken: a retry of the same `clientRoomId` wrote it first."""
+
+
+class AtCap(Exception):
+    """joinRoom: the joiner's rooms counter refused (at the cap, or not created yet)."""
+
+
+class CountMissing(Exception):
+    """leaveRoom: the leaver has no rooms counter yet (a user from before the counters)."""
+
+
 def create_room(room: Room, members: list[Member], membership: Membership) -> None:
     """The room's member items, then the room and every member's membership in one transaction.
 
@@ -62,14 +75,22 @@ def create_room(room: Room, members: list[Member], membership: Membership) -> No
         {"Put": {"TableName": name, "Item": _membership_item(member.user_id, membership)}}
         for member in members
     ]
-    transact(writes)
+    try:
+        transact(writes)
+    except TransactionCancelled as exc:
+        if exc.reasons[0] == "ConditionalCheckFailed":
+            raise RoomExists(room.room_id) from exc
+        raise
 
 
-def join(room_id: str, member: Member, membership: Membership, *, online: bool, max_members: int) -> None:
-    """Add both sides of the membership and count the member, at once.
+def join(
+    room_id: str, member: Member, membership: Membership, *, online: bool, max_members: int, max_rooms: int
+) -> None:
+    """Add both sides of the membership and count the member in the room and the room for the user,
+    at once.
 
     Raises ConditionFailed when the room is closed, full or gone; AlreadyMember when a concurrent
-    join of the same user won.
+    join of the same user won; AtCap when the joiner's counter refused.
     """
     name = table_name()
     count = {
@@ -99,18 +120,24 @@ def join(room_id: str, member: Member, membership: Membership, *, online: bool, 
                         "ConditionExpression": new,
                     }
                 },
+                room_counts.taking_one(member.user_id, cap=max_rooms),
             ]
         )
     except TransactionCancelled as exc:
         if exc.reasons[0] == "ConditionalCheckFailed":
             raise ConditionFailed(room_id) from exc
-        if "ConditionalCheckFailed" in exc.reasons:
+        if "ConditionalCheckFailed" in exc.reasons[1:3]:
             raise AlreadyMember(room_id) from exc
+        if exc.reasons[3:] == ["ConditionalCheckFailed"]:
+            raise AtCap(member.user_id) from exc
         raise
 
 
 def leave(room_id: str, user_id: str, *, was_online: bool) -> None:
-    """Remove both sides and uncount the member, at once. Raises ConditionFailed for a non-member."""
+    """Remove both sides and uncount the member (and the room for the user), at once.
+
+    Raises ConditionFailed for a non-member, CountMissing when the user has no counter yet.
+    """
     name = table_name()
     try:
         transact(
@@ -131,11 +158,14 @@ def leave(room_id: str, user_id: str, *, was_online: bool) -> None:
                         "ExpressionAttributeValues": {":minus": -1, ":online": -int(was_online)},
                     }
                 },
+                room_counts.giving_one_back(user_id),
             ]
         )
     except TransactionCancelled as exc:
         if exc.reasons[0] == "ConditionalCheckFailed":
             raise ConditionFailed(room_id) from exc
+        if exc.reasons[3:] == ["ConditionalCheckFailed"]:
+            raise CountMissing(user_id) from exc
         raise
 
 

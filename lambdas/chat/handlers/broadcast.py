@@ -7,20 +7,22 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import metric_names
 import route_keys
 from chat.handlers.pipeline import Call, load_settings, serve
-from chat.logic import messages, rooms
+from chat.logic import messages, ratelimit, room_creation, rooms
 from chat.models import frames, requests
-from chat.observability import logger, metrics
+from chat.observability import count, logger, metrics
 
 
 def create_room(call: Call) -> frames.ServerFrame:
     request = requests.create_room(call.frame)
-    room, member_ids = rooms.create(
+    room, member_ids = room_creation.create(
         call.caller,
         request,
         notifier=call.notifier,
         verified_only=call.settings.require_verified_sender,
+        max_rooms=call.settings.max_rooms_per_user,
         now=call.now,
     )
     return frames.room(room, member_ids)
@@ -33,6 +35,7 @@ def join_room(call: Call) -> frames.ServerFrame:
         request.room_id,
         notifier=call.notifier,
         max_members=call.settings.max_room_members,
+        max_rooms=call.settings.max_rooms_per_user,
         now=call.now,
     )
     return frames.joined(request.room_id)
@@ -57,7 +60,14 @@ def mark_read(call: Call) -> frames.ServerFrame:
 
 
 def typing(call: Call) -> None:
+    """Best-effort: over its limit (one per room per interval), the frame is dropped unanswered."""
     request = requests.room_request(call.frame)
+    interval = call.settings.typing_interval_seconds
+    if not ratelimit.allow_typing(
+        call.caller.connection_id, request.room_id, interval_seconds=interval, now=call.now
+    ):
+        count(metric_names.TYPING_DROPPED)
+        return
     rooms.typing(
         call.caller,
         request.room_id,

@@ -11,10 +11,10 @@ import metric_names
 import route_keys
 from chat.config import ChatSettings
 from chat.dal import client as dal_client
-from chat.logic import sessions
+from chat.logic import ratelimit, sessions
 from chat.models import budget, frames
 from chat.models.domain import Caller
-from chat.models.errors import ChatError, InternalError
+from chat.models.errors import ChatError, InternalError, RateLimited
 from chat.models.requests import ClientFrame
 from chat.notify import Notifier
 from chat.observability import count, count_by, logger, milliseconds
@@ -125,6 +125,7 @@ def serve(
         request_id = frame.request_id
         logger.append_keys(client_request_id=request_id)
         call = Call(caller=caller, frame=frame, settings=settings, now=now())
+        _ensure_within_rate(call, route_key)
         if route_key not in expiry_exempt:
             sessions.ensure_token_valid(caller, call.now)
         reply = action(call)
@@ -159,6 +160,13 @@ def _within_message_limit(reply: frames.ServerFrame, action_name: str | None) ->
     if "requestId" in reply:
         error["requestId"] = reply["requestId"]
     return budget.encode(error)
+
+
+def _ensure_within_rate(call: Call, route_key: str) -> None:
+    """The connection's bucket for a limited action, before the action reads or writes anything."""
+    limit = call.settings.rate_limits.get(route_key)
+    if limit is not None and not ratelimit.allow(call.caller.connection_id, route_key, limit, now=call.now):
+        raise RateLimited(route_key)
 
 
 def _record_ack_latency(context: Mapping[str, Any]) -> None:

@@ -25,11 +25,10 @@ from chat.config import ChatSettings
 from chat.dal import messages as message_store
 from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
-from chat.logic import ratelimit
 from chat.logic.rooms import ensure_member
 from chat.models import budget, frames
 from chat.models.domain import Ack, Caller, Message
-from chat.models.errors import InternalError, NotAMember, RateLimited, RoomNotFound, VerificationRequired
+from chat.models.errors import InternalError, NotAMember, RoomNotFound, VerificationRequired
 from chat.models.requests import GetMessages, SendMessage
 from chat.notify import Notifier
 from chat.observability import count, logger
@@ -42,10 +41,6 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 def send(
     caller: Caller, request: SendMessage, *, settings: ChatSettings, notifier: Notifier, now: float
 ) -> Ack:
-    if not ratelimit.allow(
-        caller.connection_id, rate=settings.send_rate_per_second, burst=settings.send_burst, now=now
-    ):
-        raise RateLimited()
     context = message_store.send_context(
         request.room_id,
         caller.user_id,

@@ -1,16 +1,14 @@
-"""Rooms: create, join, leave, list, members, read positions and typing notices."""
+"""Rooms: join, leave, list, members, read positions and typing (createRoom: logic/room_creation.py)."""
 
 from __future__ import annotations
-
-import uuid
 
 from chat.dal import connections, members, profiles
 from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
+from chat.logic import room_caps
 from chat.models import budget, frames
 from chat.models.domain import Caller, Member, Membership, Message, Room
 from chat.models.errors import BadRequest, Forbidden, NotAMember, RoomNotFound, VerificationRequired
-from chat.models.requests import MAX_INITIAL_MEMBER_IDS, CreateRoom
 from chat.notify import Notifier
 from chat.timeutil import iso
 
@@ -21,60 +19,12 @@ def ensure_may_reach_others(caller: Caller, *, verified_only: bool) -> None:
         raise VerificationRequired()
 
 
-def create(
-    caller: Caller, request: CreateRoom, *, notifier: Notifier, verified_only: bool, now: float
-) -> tuple[Room, frozenset[str]]:
-    """Write the room with every member at once, then tell the members' connections.
+def join(
+    caller: Caller, room_id: str, *, notifier: Notifier, max_members: int, max_rooms: int, now: float
+) -> None:
+    """Join an open room (or one that lists the caller); a member joining again changes nothing.
 
-    The members' connections are read before the write (to list them in their member items) and
-    again after it: a member connecting in between writes its records before it reads its rooms,
-    so either its connect or the second read sees the other.
-    """
-    user_ids = frozenset({caller.user_id, *request.member_ids})
-    if len(user_ids) > MAX_INITIAL_MEMBER_IDS + 1:
-        raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} user ids besides yours")
-    ensure_may_reach_others(caller, verified_only=verified_only)
-    created_at = iso(now)
-    before = connections.of_users(user_ids, now)
-    names = {user_id: found.display_name for user_id, found in before.items()} | {caller.user_id: caller.name}
-    room_members = [
-        Member(
-            user_id=user_id,
-            display_name=names.get(user_id, ""),
-            joined_at=created_at,
-            connections=before[user_id].connections if user_id in before else {},
-        )
-        for user_id in sorted(user_ids)
-    ]
-    room = Room(
-        room_id=str(uuid.uuid4()),
-        name=request.name,
-        open=request.open,
-        created_by=caller.user_id,
-        created_at=created_at,
-        member_count=len(user_ids),
-        online_count=sum(1 for member in room_members if member.online(now)),
-    )
-    membership = Membership(room.room_id, room.name, room.open, joined_at=created_at, last_read_seq=0)
-    members.create_room(room, room_members, membership)
-    after = connections.of_users(user_ids, now)
-    for user_id, found in after.items():
-        missed = set(found.connections) - set(before[user_id].connections if user_id in before else {})
-        for connection_id in missed:
-            members.attach(
-                room.room_id,
-                user_id,
-                connection_id,
-                found.connections[connection_id],
-                found.display_name,
-                now,
-            )
-    notifier.room(room.room_id, frames.room(room, user_ids), except_connection=caller.connection_id)
-    return room, user_ids
-
-
-def join(caller: Caller, room_id: str, *, notifier: Notifier, max_members: int, now: float) -> None:
-    """Join an open room (or one that lists the caller); a member joining again changes nothing."""
+    Over the caller's rooms cap: LIMIT_EXCEEDED, once its counter is recounted (logic/room_caps.py)."""
     room, membership = _room_and_membership(caller, room_id)
     if membership is not None:
         return
@@ -85,12 +35,17 @@ def join(caller: Caller, room_id: str, *, notifier: Notifier, max_members: int, 
     mine = connections.of_user(caller.user_id, now)
     member = Member(caller.user_id, caller.name, joined_at=iso(now), connections=mine)
     joined = Membership(room.room_id, room.name, room.open, joined_at=iso(now), last_read_seq=room.seq)
-    try:
-        members.join(room_id, member, joined, online=True, max_members=max_members)
-    except ConditionFailed as exc:
-        raise Forbidden(f"this room is full ({max_members} members)") from exc
-    except members.AlreadyMember:
-        return
+    for attempt in range(2):
+        try:
+            members.join(room_id, member, joined, online=True, max_members=max_members, max_rooms=max_rooms)
+            break
+        except ConditionFailed as exc:
+            raise Forbidden(f"this room is full ({max_members} members)") from exc
+        except members.AlreadyMember:
+            return
+        except members.AtCap as exc:
+            if attempt or not room_caps.recount([caller.user_id], now):
+                raise room_caps.refusal(caller, caller.user_id, max_rooms) from exc
     notifier.about_people(
         room,
         frames.member_joined(room_id, caller.user_id, caller.name),
@@ -108,7 +63,13 @@ def leave(caller: Caller, room_id: str, *, notifier: Notifier, now: float) -> No
         members.leave(room_id, caller.user_id, was_online=member.online(now))
     except ConditionFailed as exc:
         raise NotAMember(room_id) from exc
-    mine = dict.fromkeys(set(member.live_connections(now)) - {caller.connection_id}, caller.user_id)
+    except members.CountMissing:  # a user from before the counters: count, then leave
+        room_caps.recount([caller.user_id], now)
+        try:
+            members.leave(room_id, caller.user_id, was_online=member.online(now))
+        except ConditionFailed as exc:
+            raise NotAMember(room_id) from exc
+    mine = dict.fromkeys(set(member.in_session(now)) - {caller.connection_id}, caller.user_id)
     frame = frames.member_left(room_id, caller.user_id)
     if room.member_count <= notifier.presence_max_members:
         notifier.room(room_id, frame, extra=mine)

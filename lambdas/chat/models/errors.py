@@ -55,8 +55,14 @@ class RateLimited(ChatError):
     code = "RATE_LIMITED"
     retryable = True
 
-    def __init__(self) -> None:
-        super().__init__("too many messages: slow down and retry")
+    def __init__(self, action: str) -> None:
+        super().__init__(f"too many {action} frames on this connection: slow down and retry")
+
+
+class LimitExceeded(ChatError):
+    """A cap that waiting does not lift (the rooms one user may be in): not retryable."""
+
+    code = "LIMIT_EXCEEDED"
 
 
 class TokenExpired(ChatError):

@@ -66,6 +66,7 @@ class CreateRoom:
     name: str
     member_ids: tuple[str, ...]
     open: bool
+    client_room_id: str | None = None  # makes a retry return the same room (24 hours)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ def create_room(frame: ClientFrame) -> CreateRoom:
     is_open = fields.get("open", False)
     if not isinstance(is_open, bool):
         raise BadRequest("open must be a boolean")
-    return CreateRoom(name=name, member_ids=unique, open=is_open)
+    client_room_id = _optional_string(fields, "clientRoomId", MAX_CLIENT_MESSAGE_ID_CHARS)
+    return CreateRoom(name=name, member_ids=unique, open=is_open, client_room_id=client_room_id)
 
 
 def room_request(frame: ClientFrame) -> RoomRequest:
