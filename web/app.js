@@ -14,7 +14,7 @@ import { renderLog, renderMembers, renderRooms, renderTyping } from "./view.js";
 /** @typedef {import("./store.js").Room} Room */
 
 const HISTORY_PAGE = 50;
-/** Send `typing` at most this often while the user types. */
+/** Send `typing` at most this often while the user types (the server drops more than one per room every 2 s). */
 const TYPING_EVERY_MS = 2_500;
 /** Show "… is typing" this long after the last `typing` frame. */
 const TYPING_SHOWN_MS = 4_000;
@@ -185,7 +185,6 @@ class ChatPage {
       if (this.currentId === undefined || content.value.trim() === "") return;
       this.send(this.currentId, content.value);
       content.value = "";
-      this.lastTypingSent = 0;
     }, options);
     ui.signOut.addEventListener("click", () => {
       this.client.close();

@@ -26,6 +26,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.support.contract import ContractViolation, check_client_frame, check_reply, check_server_frame
 
 PASSWORD = "E2e-Passw0rd!-long-enough"
+LONG = "😀" * 5000  # the longest message: 20,000 bytes of UTF-8
+# createRoom's per-connection burst as shipped (docs/PROTOCOL.md "Rate limits"): a connection that
+# creates more rooms at once is refused RATE_LIMITED, so helpers that make many open one per this many.
+ROOMS_PER_CONNECTION = 10
 # Frames off docs/asyncapi.yaml, seen by any client during the current test.
 VIOLATIONS: list[ContractViolation] = []
 
@@ -217,3 +221,24 @@ class ChatClient:
         await self.ws.close()
         if self._reader is not None:
             await self._reader
+
+
+async def rooms_with_long_last_messages(
+    outputs: dict[str, str], owner: User, member: User, names: list[str]
+) -> list[str]:
+    """Rooms of `owner` listing `member`, named `names`, each with a 20 KB last message starting with
+    its index (`00`, `01`, ...): a dozen are more than one 128 KB `rooms` frame holds. Their ids."""
+    made: list[str] = []
+    for start in range(0, len(names), ROOMS_PER_CONNECTION):
+        client = await ChatClient.open(outputs, owner.id_token)
+        try:
+            for index, name in enumerate(names[start : start + ROOMS_PER_CONNECTION], start):
+                room = (await client.request("createRoom", name=name, memberIds=[member.user_id]))["room"]
+                ack = await client.request(
+                    "sendMessage", roomId=room["roomId"], content=f"{index:02d}" + LONG[2:]
+                )
+                assert ack["type"] == "ack", ack
+                made.append(room["roomId"])
+        finally:
+            await client.close()
+    return made

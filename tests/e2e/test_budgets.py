@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import ChatClient, new_user
+from tests.e2e.support import LONG, ChatClient, new_user, rooms_with_long_last_messages
 
 pytestmark = pytest.mark.slow
 
 LIMIT = 128 * 1024
-LONG = "😀" * 5000  # the longest message: 20,000 bytes of UTF-8
 SENDERS = 5  # each connection's rate limit allows a burst of 10 messages
 
 
@@ -64,20 +63,12 @@ def test_many_rooms_with_long_last_messages_come_in_pages_each_room_once(outputs
     alice, bob = new_user(outputs), new_user(outputs)
 
     async def scenario() -> tuple[set[str], list[dict[str, Any]], int]:
-        a = await ChatClient.open(outputs, alice.id_token)
-        rooms = set()
-        for i in range(12):
-            reply = await a.request("createRoom", name=f"long {i}", memberIds=[bob.user_id])
-            rooms.add(reply["room"]["roomId"])
-            content = f"{i:02d}" + LONG[2:]
-            assert (await a.request("sendMessage", roomId=reply["room"]["roomId"], content=content))[
-                "seq"
-            ] == 1
+        names = [f"long {i}" for i in range(12)]
+        rooms = set(await rooms_with_long_last_messages(outputs, alice, bob, names))
         b = await ChatClient.open(outputs, bob.id_token)
         pages = [await b.request("listRooms")]
         while pages[-1]["cursor"] is not None:
             pages.append(await b.request("listRooms", cursor=pages[-1]["cursor"]))
-        await a.close()
         await b.close()
         return rooms, pages, b.largest_frame
 

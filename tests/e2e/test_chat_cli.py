@@ -14,8 +14,7 @@ import time
 import pytest
 
 from local_stack.demo import DEMO_PASSWORD
-from tests.e2e.support import PASSWORD, ChatClient, new_user
-from tests.e2e.test_budgets import LONG
+from tests.e2e.support import PASSWORD, new_user, rooms_with_long_last_messages
 from tests.support.local_stack import REPOSITORY, LocalStackProcess
 
 pytestmark = pytest.mark.slow
@@ -110,17 +109,8 @@ def test_the_room_listing_shows_every_page(chat_stack: LocalStackProcess) -> Non
     """12 rooms whose last messages are 5,000 emoji do not fit one 128 KB frame: the client pages."""
     carol, dave = new_user(chat_stack.outputs), new_user(chat_stack.outputs)
 
-    async def rooms_with_long_last_messages() -> list[str]:
-        client = await ChatClient.open(chat_stack.outputs, dave.id_token)
-        made = []
-        for i in range(12):
-            room = (await client.request("createRoom", name=f"long-{i}", memberIds=[carol.user_id]))["room"]
-            await client.request("sendMessage", roomId=room["roomId"], content=LONG)
-            made.append(room["roomId"])
-        await client.close()
-        return made
-
-    room_ids = asyncio.run(rooms_with_long_last_messages())
+    names = [f"long-{i}" for i in range(12)]
+    room_ids = asyncio.run(rooms_with_long_last_messages(chat_stack.outputs, dave, carol, names))
     person = Person(chat_stack, carol.username, password=PASSWORD)
     try:
         person.expect(rf"you are {carol.username}")

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.support import PASSWORD, ChatClient, User, new_user
+from tests.e2e.support import PASSWORD, ChatClient, User, new_user, rooms_with_long_last_messages
 from tests.web.pages import ChatPage
 
 pytestmark = pytest.mark.slow
@@ -118,22 +118,6 @@ def test_unread_counts_history_paging_and_rooms_added_live(browser: Browser, out
     )
     expect(refused.room(history)).to_be_visible()
     context.close()
-
-
-async def rooms_with_long_last_messages(
-    outputs: dict[str, str], owner: User, member: User, names: list[str]
-) -> None:
-    """Rooms of `owner` listing `member`, each with a 5,000-emoji last message (20 KB): twelve of
-    them are more than one 128 KB `rooms` frame holds."""
-    client = await ChatClient.open(outputs, owner.id_token)
-    try:
-        for name in names:
-            room_id = (await client.request("createRoom", name=name, memberIds=[member.user_id]))["room"][
-                "roomId"
-            ]
-            assert (await client.request("sendMessage", roomId=room_id, content="😀" * 5000))["type"] == "ack"
-    finally:
-        await client.close()
 
 
 def test_the_rooms_list_shows_every_page_of_rooms(browser: Browser, outputs: dict[str, str]) -> None:
