@@ -157,7 +157,8 @@ def _entries(by_key: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
             record = by_key.get((f"CONN#{connection_id}", "CONN"))
             if record is not None and int(record["ttl"]) != ends:
                 found.append(
-                    f"{pk} {sk}: connection {connection_id}'s entry ends at {ends}, its record at {record['ttl']}"
+                    f"{pk} {sk}: connection {connection_id}'s entry ends at {ends},"
+                    f" its record at {record['ttl']}"
                 )
     return found
 
@@ -185,7 +186,7 @@ def _room_counters(by_key: dict[tuple[str, str], dict[str, Any]], now: float) ->
     counters = {pk.removeprefix("USER#"): item for (pk, sk), item in by_key.items() if sk == "ROOMS"}
     # Places a clientRoomId record of a room not written still holds on each user it names.
     pending: dict[str, int] = defaultdict(int)
-    for (pk, sk), record in by_key.items():
+    for (_, sk), record in by_key.items():
         if sk.startswith("IDEMROOM#") and _alive(record, now):
             if (f"ROOM#{record['roomId']}", "ROOM") in by_key:
                 continue

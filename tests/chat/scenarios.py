@@ -26,6 +26,7 @@ from chat.dal import messages as messages_dal
 from chat.dispatch import FanoutJob
 from chat.handlers import broadcast, direct, lifecycle
 from chat.logic import reauth
+from chat.models.domain import Message
 
 import route_keys
 from local_stack.moto_service import MotoServer
@@ -254,9 +255,12 @@ def _create_room_completed(servers: Servers) -> Run:
     fields = {"name": "crashed", "memberIds": [b.user.user_id], "clientRoomId": "r-1"}
     client = dal_client.low_level()
     # TransactWriteItems #1 reserves (with the record), #2 is the room, #3 gives the places back.
-    with no_backoff(), failing(client, Call("TransactWriteItems", 2), SERVER_ERROR):
-        with failing(client, Call("TransactWriteItems", 3), SERVER_ERROR):
-            first = deliver(a, route_keys.CREATE_ROOM, fields)
+    with (
+        no_backoff(),
+        failing(client, Call("TransactWriteItems", 2), SERVER_ERROR),
+        failing(client, Call("TransactWriteItems", 3), SERVER_ERROR),
+    ):
+        first = deliver(a, route_keys.CREATE_ROOM, fields)
     assert (first.reply or {}).get("code") == "INTERNAL_ERROR", first
     return Run(route_keys.CREATE_ROOM, lambda: deliver(a, route_keys.CREATE_ROOM, fields))
 
@@ -294,11 +298,32 @@ def _list_rooms_next_page(servers: Servers) -> Run:
 
 
 def _get_messages_two_reads(servers: Servers) -> Run:
-    """A page of more messages than the first Query reads (chat.dal.messages.FIRST_READ): two Queries."""
+    """A page of more messages than the first Query reads (chat.dal.messages.FIRST_READ): two Queries.
+
+    The history is written as sendMessage stores it (its items, the room's seq, Alice's read
+    position), without sending it: 17 sends would cost each of this scenario's cases half a second.
+    """
     a, _, room_id = _pair()
-    for number in range(messages_dal.FIRST_READ + 1):
-        a.send("sendMessage", roomId=room_id, content=f"m{number}", settle=False)
-    servers.lambda_.drain()
+    table = admin_table(servers, dal_client.table_name())
+    count = messages_dal.FIRST_READ + 1
+    with table.batch_writer() as batch:
+        for seq in range(1, count + 1):
+            message = Message(
+                room_id, str(uuid.uuid4()), seq, a.user.user_id, f"m{seq}", "2026-12-01T00:00:00.000Z"
+            )
+            batch.put_item(
+                Item={"PK": f"ROOM#{room_id}", "SK": f"MSG#{seq:015d}", **messages_dal.message_item(message)}
+            )
+    table.update_item(
+        Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"},
+        UpdateExpression="SET seq = :n",
+        ExpressionAttributeValues={":n": count},
+    )
+    table.update_item(
+        Key={"PK": f"USER#{a.user.user_id}", "SK": f"ROOM#{room_id}"},
+        UpdateExpression="SET lastReadSeq = :n",
+        ExpressionAttributeValues={":n": count},
+    )
     return Run(route_keys.GET_MESSAGES, lambda: deliver(a, route_keys.GET_MESSAGES, {"roomId": room_id}))
 
 

@@ -48,11 +48,18 @@ def test_a_consistent_table_and_the_documented_leftovers_pass() -> None:
         *without(items, "ROOM#r", "LAST"),
         {"PK": "ROOM#gone", "SK": "MEMBER#alice", "conns": {"c1": NOW + 60, "old": NOW - 1}},
         {"PK": "CONN#old", "SK": "CONN", "userId": "alice", "ttl": NOW - 1},
-        {"PK": "USER#alice", "SK": "IDEMROOM#k2", "roomId": "unwritten", "memberIds": ["alice", "bob"],
-         "ttl": NOW + 60},
+        {
+            "PK": "USER#alice",
+            "SK": "IDEMROOM#k2",
+            "roomId": "unwritten",
+            "memberIds": ["alice", "bob"],
+            "ttl": NOW + 60,
+        },
     ]
     leftovers = [{**i, "seq": 5} if i["SK"] == "ROOM" else i for i in leftovers]
-    leftovers = [{**i, "rooms": 3} if i["PK"] == "USER#alice" and i["SK"] == "ROOMS" else i for i in leftovers]
+    leftovers = [
+        {**i, "rooms": 3} if i["PK"] == "USER#alice" and i["SK"] == "ROOMS" else i for i in leftovers
+    ]
     leftovers = [{**i, "rooms": 2, "reservedAt": NOW - 5} if i["PK"] == "USER#bob" and i["SK"] == "ROOMS"
                  else i for i in leftovers]  # fmt: skip
     assert violations(leftovers, NOW) == []
@@ -76,8 +83,8 @@ def test_a_consistent_table_and_the_documented_leftovers_pass() -> None:
                         for i in items], "read position is before their own message"),
         (lambda items: [{**i, "messageId": "m9"} if i["SK"] == "LAST" else i for i in items], "no stored"),
         (lambda items: without(items, "ROOM#r", "ROOM"), "memberships of a room that does not exist"),
-        (lambda items: [{**i, "conns": {"c1": {"ends": NOW + 60}}} if i["SK"] == "CONNS" else i for i in items],
-         "is no entry"),
+        (lambda items: [{**i, "conns": {"c1": {"ends": NOW + 60}}} if i["SK"] == "CONNS" else i
+                        for i in items], "is no entry"),
         (lambda items: [{**i, "conns": {"c1": {"ends": NOW + 90, "auth": NOW}}} if i["SK"] == "MEMBER#alice"
                         else i for i in items], "entry ends at"),
         (lambda items: [{**i, "expiryToldFor": NOW + 30} if i["SK"] == "CONN" else i for i in items],
