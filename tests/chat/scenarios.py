@@ -392,11 +392,14 @@ def _fanout_job(servers: Servers) -> Run:
 
 
 def _fanout_job_session_ended(servers: Servers) -> Run:
-    """A room job meeting Carol, whose session ended: her record's notice write, then `sessionExpired`."""
+    """A room job meeting Carol, whose session ended: her record's notice write, then `sessionExpired`,
+    which she must get (once the write is applied, even if its reply was lost)."""
     carol = User(token_expires_at=int(time.time()) - 5)
     a, b, room_id = _pair(carol)
-    carol.connect()
-    return _room_job(servers, a, b, room_id)
+    ended = carol.connect()
+    run = _room_job(servers, a, b, room_id)
+    run.delivery = lambda _: (ended.connection_id, lambda frame: frame.get("type") == "sessionExpired")
+    return run
 
 
 def _fanout_job_past_the_grace(servers: Servers) -> Run:

@@ -16,7 +16,7 @@ def consistent() -> list[dict]:
     entry = {"ends": NOW + 60, "auth": NOW + 30}
     return [
         {"PK": "CONN#c1", "SK": "CONN", "userId": "alice", "ttl": NOW + 60, "tokenExpiresAt": NOW + 30,
-         "expiryToldFor": NOW - 10},
+         "expiryToldFor": NOW - 10, "expiryToldBy": "fanout-request-1"},
         {"PK": "USER#alice", "SK": "CONNS", "conns": {"c1": entry}},
         {"PK": "USER#alice", "SK": "ROOMS", "rooms": 1, "reservedAt": NOW - 60},
         {"PK": "USER#bob", "SK": "ROOMS", "rooms": 1},
