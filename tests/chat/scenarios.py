@@ -81,6 +81,7 @@ class Run:
     # Who must receive what once the action succeeded (at least once): (connection id, frame test).
     delivery: Callable[[Outcome], tuple[str, Callable[[dict[str, Any]], bool]] | None] = lambda _: None
     connection_id: str | None = None  # the connection a $connect opens
+    closes: str | None = None  # a connection the action must close (DeleteConnection) once it succeeded
 
 
 @dataclass
@@ -421,7 +422,9 @@ def _fanout_job_past_the_grace(servers: Servers) -> Run:
     ended = carol.connect()
     a.send("typing", roomId=room_id)  # a fan-out that tells her (typing's frame is best-effort)
     assert any(f["type"] == "sessionExpired" for f in servers.connections.frames(ended.connection_id))
-    return _room_job(servers, a, b, room_id)
+    run = _room_job(servers, a, b, room_id)
+    run.closes = ended.connection_id
+    return run
 
 
 def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Servers], Run]]:
