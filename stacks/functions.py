@@ -51,19 +51,22 @@ LIFECYCLE_TABLE_ACTIONS = (
 )
 DIRECT_TABLE_ACTIONS = (
     "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",  # the connection record: liveness (ping) and the new expiry (reauth)
+    "dynamodb:BatchGetItem",  # listRooms' rooms and last messages
+    "dynamodb:Query",  # history, members, memberships (listRooms, reauth)
+    # ping's liveness; reauth's new expiry on the record, the user's map and each member item
+    "dynamodb:UpdateItem",
 )
 BROADCAST_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",  # messages, idempotency records, rooms, memberships, the last message
-    "dynamodb:UpdateItem",  # seq, counters, read positions, member items' entries
-    "dynamodb:DeleteItem",  # leaveRoom's two sides (in a transaction)
+    "dynamodb:UpdateItem",  # seq, counters (rooms per user too), read positions, member items' entries
+    "dynamodb:DeleteItem",  # leaveRoom's two sides; a clientRoomId record given back (in transactions)
     "dynamodb:BatchWriteItem",  # createRoom's member items
+    "dynamodb:Query",  # a refused rooms counter's recount (COUNT of the user's memberships)
 )
-# Reads the room's members; forgets gone connections as $disconnect does.
+# Reads the room's members; tells an ended session once (a conditional write on its record); forgets
+# gone and closed connections as $disconnect does.
 FANOUT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # Lambda's asynchronous invocation: two retries, then the on-failure queue; an event older than
 # this is not worth delivering any more (clients catch up from history).

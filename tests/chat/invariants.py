@@ -16,15 +16,28 @@ that makes it hold:
 - the room's `seq` is taken before the message is stored: it is at least every message's `seq`
   (gaps are allowed);
 - the last-message item is written after the message and never moved back: it is absent or a copy
-  of a stored message (possibly not the newest).
+  of a stored message (possibly not the newest);
+- a connection entry (`conns` maps) is `{ends, auth}` (or the previous version's bare `ends`); its
+  `ends` is its record's `ttl` wherever it is listed (connect writes both from one value, reauth
+  copies the record's): an entry is live while `ends` is ahead;
+- the record's `expiryToldFor` is set from its `tokenExpiresAt` only once that has passed, and a
+  reauth only moves `tokenExpiresAt` to a token still valid: it is at most both;
+- every membership write moves the user's rooms counter first or with it: the counter is never
+  below the user's memberships, and above them only after a reservation (`reservedAt` set) whose
+  room is not (yet) written; a user with memberships has a counter (only users from before the
+  counters have none, and the matrix makes none of those);
+- a `clientRoomId` record is written with its reservations and given back with them: while its
+  room is not written, each user it names has a place reserved for it (counter above memberships).
 
 Member items' connection maps and `onlineCount` are best effort (an entry may outlive its
-connection or miss a live one until the next connect or fan-out): nothing is checked there.
+connection or miss a live one until the next connect or fan-out): beyond the entries' form and
+`ends`, nothing is checked there.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 
@@ -34,7 +47,19 @@ def violations(items: list[dict[str, Any]], now: float) -> list[str]:
     found += _connections(by_key, now)
     found += _memberships(by_key)
     found += _messages(by_key, now)
+    found += _entries(by_key)
+    found += _session_notices(by_key, now)
+    found += _room_counters(by_key, now)
     return found
+
+
+def _ends(value: Any) -> int | None:
+    """An entry's `ends`: a map {ends, auth} or the previous version's bare number; None if neither."""
+    if isinstance(value, int | Decimal):
+        return int(value)
+    if isinstance(value, dict) and isinstance(value.get("ends"), int | Decimal):
+        return int(value["ends"]) if isinstance(value.get("auth"), int | Decimal) else None
+    return None
 
 
 def _alive(item: dict[str, Any] | None, now: float) -> bool:
@@ -48,8 +73,8 @@ def _connections(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> l
         connection_id: pk.removeprefix("USER#")
         for (pk, sk), item in by_key.items()
         if sk == "CONNS"
-        for connection_id, expiry in (item.get("conns") or {}).items()
-        if int(expiry) > now
+        for connection_id, value in (item.get("conns") or {}).items()
+        if (_ends(value) or 0) > now
     }
     for connection_id, record in records.items():
         if _alive(record, now) and entries.get(connection_id) != record["userId"]:
@@ -115,4 +140,69 @@ def _messages(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> list
             message = by_key.get((pk, f"MSG#{int(last['seq']):015d}"))
             if message is None or message["messageId"] != last["messageId"]:
                 found.append(f"{pk}: the last-message item is no stored message")
+    return found
+
+
+def _entries(by_key: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    """Every entry, in users' maps and member items, is {ends, auth} and ends with its record."""
+    found = []
+    for (pk, sk), item in by_key.items():
+        if sk != "CONNS" and not sk.startswith("MEMBER#"):
+            continue
+        for connection_id, value in (item.get("conns") or {}).items():
+            ends = _ends(value)
+            if ends is None:
+                found.append(f"{pk} {sk}: connection {connection_id}'s entry {value!r} is no entry")
+                continue
+            record = by_key.get((f"CONN#{connection_id}", "CONN"))
+            if record is not None and int(record["ttl"]) != ends:
+                found.append(
+                    f"{pk} {sk}: connection {connection_id}'s entry ends at {ends},"
+                    f" its record at {record['ttl']}"
+                )
+    return found
+
+
+def _session_notices(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> list[str]:
+    found = []
+    for (pk, sk), record in by_key.items():
+        if sk != "CONN" or "expiryToldFor" not in record:
+            continue
+        told = int(record["expiryToldFor"])
+        if told > int(record["tokenExpiresAt"]) or told > now:
+            found.append(
+                f"{pk}: told its session ended at {told}, but it ends at {record['tokenExpiresAt']}"
+                " (a notice for a session that had not ended)"
+            )
+    return found
+
+
+def _room_counters(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> list[str]:
+    found = []
+    memberships: dict[str, int] = defaultdict(int)
+    for pk, sk in by_key:
+        if pk.startswith("USER#") and sk.startswith("ROOM#"):
+            memberships[pk.removeprefix("USER#")] += 1
+    counters = {pk.removeprefix("USER#"): item for (pk, sk), item in by_key.items() if sk == "ROOMS"}
+    # Places a clientRoomId record of a room not written still holds on each user it names.
+    pending: dict[str, int] = defaultdict(int)
+    for (_, sk), record in by_key.items():
+        if sk.startswith("IDEMROOM#") and _alive(record, now):
+            if (f"ROOM#{record['roomId']}", "ROOM") in by_key:
+                continue
+            for user_id in record["memberIds"]:
+                pending[str(user_id)] += 1
+    for user_id in set(memberships) | set(counters) | set(pending):
+        counter = counters.get(user_id)
+        if counter is None:
+            found.append(f"user {user_id}: {memberships[user_id]} memberships but no rooms counter")
+            continue
+        rooms, held = int(counter["rooms"]), memberships[user_id] + pending[user_id]
+        if rooms < held:
+            found.append(
+                f"user {user_id}: rooms counter {rooms} below its {memberships[user_id]} memberships"
+                f" and {pending[user_id]} reserved for unwritten rooms"
+            )
+        if rooms > memberships[user_id] and "reservedAt" not in counter:
+            found.append(f"user {user_id}: rooms counter {rooms} above its memberships with no reservation")
     return found

@@ -22,17 +22,19 @@ from typing import Any
 import boto3
 import pytest
 from chat.dal import client as dal_client
+from chat.dal import messages as messages_dal
 from chat.dispatch import FanoutJob
 from chat.handlers import broadcast, direct, lifecycle
 from chat.logic import reauth
+from chat.models.domain import Message
 
 import route_keys
 from local_stack.moto_service import MotoServer
-from tests.chat.baseline import FANOUT_FUNCTION
+from tests.chat.baseline import BASELINE, FANOUT_FUNCTION
 from tests.chat.harness import FUNCTIONS, ClientConnection, FunctionEnvironment, LambdaContext, User
 from tests.support.chat_table import create_table, dynamodb
 from tests.support.connections_server import ConnectionsServer
-from tests.support.dynamodb_faults import recorded_calls
+from tests.support.dynamodb_faults import SERVER_ERROR, Call, failing, no_backoff, recorded_calls
 from tests.support.jwks_server import JwksServer
 from tests.support.lambda_server import LambdaServer
 from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION, TokenIssuer
@@ -79,6 +81,7 @@ class Run:
     # Who must receive what once the action succeeded (at least once): (connection id, frame test).
     delivery: Callable[[Outcome], tuple[str, Callable[[dict[str, Any]], bool]] | None] = lambda _: None
     connection_id: str | None = None  # the connection a $connect opens
+    closes: str | None = None  # a connection the action must close (DeleteConnection) once it succeeded
 
 
 @dataclass
@@ -181,9 +184,19 @@ def clean_recording(name: str, servers: Servers) -> Recording:
 # -- the scenarios -------------------------------------------------------------------------------
 
 
-def _pair(*others: User, message: bool = False) -> tuple[ClientConnection, ClientConnection, str]:
-    """Alice and Bob, connected, in a room (with `others`, and Alice's message if asked); settled."""
+def _pair(
+    servers: Servers, *others: User, message: bool = False
+) -> tuple[ClientConnection, ClientConnection, str]:
+    """Alice and Bob, connected, in a room (with `others`, and Alice's message if asked); settled.
+
+    They all have rooms counters already (as users who left every room they were in), so the
+    room costs no recount (seven DynamoDB calls fewer in every case). The recount of a user without a
+    counter is failed in createRoom's own scenario (its third member has none)."""
     a, b = User().connect(), User().connect()
+    for user in (a.user, b.user, *others):
+        admin_table(servers, dal_client.table_name()).put_item(
+            Item={"PK": f"USER#{user.user_id}", "SK": "ROOMS", "rooms": 0}
+        )
     member_ids = [b.user.user_id, *(other.user_id for other in others)]
     room_id = a.send("createRoom", name="faults", memberIds=member_ids)["room"]["roomId"]
     if message:
@@ -193,7 +206,7 @@ def _pair(*others: User, message: bool = False) -> tuple[ClientConnection, Clien
 
 def _frame_run(route_key: str, fields: Callable[[str], dict[str, Any]]):
     def prepare(servers: Servers) -> Run:
-        a, _, room_id = _pair()
+        a, _, room_id = _pair(servers)
         return Run(route_key, lambda: deliver(a, route_key, fields(room_id)))
 
     return prepare
@@ -201,12 +214,12 @@ def _frame_run(route_key: str, fields: Callable[[str], dict[str, Any]]):
 
 def _mark_read(servers: Servers) -> Run:
     """Bob reads Alice's message: his position moves, and the room hears of it."""
-    _, b, room_id = _pair(message=True)
+    _, b, room_id = _pair(servers, message=True)
     return Run(route_keys.MARK_READ, lambda: deliver(b, route_keys.MARK_READ, {"roomId": room_id, "seq": 1}))
 
 
 def _send_message(servers: Servers) -> Run:
-    a, b, room_id = _pair()
+    a, b, room_id = _pair(servers)
 
     def delivery(outcome: Outcome):
         message_id = (outcome.reply or {}).get("messageId")
@@ -225,21 +238,59 @@ def _send_message(servers: Servers) -> Run:
 
 
 def _create_room(servers: Servers) -> Run:
-    a, b, _ = _pair()
+    a, b, _ = _pair(servers)
     fields = {"name": "new", "memberIds": [b.user.user_id, User().user_id]}
     return Run(route_keys.CREATE_ROOM, lambda: deliver(a, route_keys.CREATE_ROOM, fields))
 
 
+def _create_room_idempotent(servers: Servers) -> Run:
+    """With a clientRoomId: its record is written with the reservations (a retry finds it). Members
+    with counters only: the recount of a user without one is createRoom's scenario."""
+    a, b, _ = _pair(servers)
+    fields = {"name": "new", "memberIds": [b.user.user_id], "clientRoomId": "r-1"}
+    return Run(route_keys.CREATE_ROOM, lambda: deliver(a, route_keys.CREATE_ROOM, fields))
+
+
+def _create_room_answered_again(servers: Servers) -> Run:
+    """A retry of a clientRoomId whose room was made: the record and the room are read, nothing written."""
+    a, b, _ = _pair(servers)
+    fields = {"name": "again", "memberIds": [b.user.user_id], "clientRoomId": "r-1"}
+    a.send(route_keys.CREATE_ROOM, **fields)
+    return Run(route_keys.CREATE_ROOM, lambda: deliver(a, route_keys.CREATE_ROOM, fields))
+
+
+def _create_room_completed(servers: Servers) -> Run:
+    """A retry of a clientRoomId whose first attempt crashed after its reservations: the room's
+    transaction failed, and so did giving the reservations back (the code's own path, made to fail),
+    so the retry writes the room under the places already reserved."""
+    a, b, _ = _pair(servers)
+    fields = {"name": "crashed", "memberIds": [b.user.user_id], "clientRoomId": "r-1"}
+    client = dal_client.low_level()
+    # TransactWriteItems #1 reserves (with the record), #2 is the room, #3 gives the places back.
+    with (
+        no_backoff(),
+        failing(client, Call("TransactWriteItems", 2), SERVER_ERROR),
+        failing(client, Call("TransactWriteItems", 3), SERVER_ERROR),
+    ):
+        first = deliver(a, route_keys.CREATE_ROOM, fields)
+    assert (first.reply or {}).get("code") == "INTERNAL_ERROR", first
+    return Run(route_keys.CREATE_ROOM, lambda: deliver(a, route_keys.CREATE_ROOM, fields))
+
+
 def _join_room(servers: Servers) -> Run:
-    a, b, _ = _pair()
+    a, b, _ = _pair(servers)
     room_id = a.send("createRoom", name="open", open=True)["room"]["roomId"]
     return Run(route_keys.JOIN_ROOM, lambda: deliver(b, route_keys.JOIN_ROOM, {"roomId": room_id}))
 
 
 def _reauth(issue_token: Callable[[User], str]):
     def prepare(servers: Servers) -> Run:
+        """A user whose session ended, in two rooms: the record, the map and both member items."""
         user = User(token_expires_at=int(time.time()) - 5)
         connection = user.connect()
+        other = User().connect()
+        for name in ("one", "two"):
+            other.send("createRoom", name=name, memberIds=[user.user_id])
         return Run(
             route_keys.REAUTH, lambda: deliver(connection, route_keys.REAUTH, {"idToken": issue_token(user)})
         )
@@ -247,8 +298,49 @@ def _reauth(issue_token: Callable[[User], str]):
     return prepare
 
 
+def _list_rooms_next_page(servers: Servers) -> Run:
+    """The second page of Alice's three rooms, two a page: the cursor's Query and its rooms."""
+    a, b, _ = _pair(servers)
+    for name in ("two", "three"):
+        a.send("createRoom", name=name, memberIds=[b.user.user_id])
+    first = a.send(route_keys.LIST_ROOMS, limit=2)
+    assert first is not None and first["cursor"] is not None, first
+    fields = {"limit": 2, "cursor": first["cursor"]}
+    return Run(route_keys.LIST_ROOMS, lambda: deliver(a, route_keys.LIST_ROOMS, fields))
+
+
+def _get_messages_two_reads(servers: Servers) -> Run:
+    """A page of more messages than the first Query reads (chat.dal.messages.FIRST_READ): two Queries.
+
+    The history is written as sendMessage stores it (its items, the room's seq, Alice's read
+    position), without sending it: 17 sends would cost each of this scenario's cases half a second.
+    """
+    a, _, room_id = _pair(servers)
+    table = admin_table(servers, dal_client.table_name())
+    count = messages_dal.FIRST_READ + 1
+    with table.batch_writer() as batch:
+        for seq in range(1, count + 1):
+            message = Message(
+                room_id, str(uuid.uuid4()), seq, a.user.user_id, f"m{seq}", "2026-12-01T00:00:00.000Z"
+            )
+            batch.put_item(
+                Item={"PK": f"ROOM#{room_id}", "SK": f"MSG#{seq:015d}", **messages_dal.message_item(message)}
+            )
+    table.update_item(
+        Key={"PK": f"ROOM#{room_id}", "SK": "ROOM"},
+        UpdateExpression="SET seq = :n",
+        ExpressionAttributeValues={":n": count},
+    )
+    table.update_item(
+        Key={"PK": f"USER#{a.user.user_id}", "SK": f"ROOM#{room_id}"},
+        UpdateExpression="SET lastReadSeq = :n",
+        ExpressionAttributeValues={":n": count},
+    )
+    return Run(route_keys.GET_MESSAGES, lambda: deliver(a, route_keys.GET_MESSAGES, {"roomId": room_id}))
+
+
 def _connect(servers: Servers) -> Run:
-    _, b, _ = _pair()
+    _, b, _ = _pair(servers)
     b.disconnect()  # Bob comes online again: presence to Alice
     connection = ClientConnection(b.user, f"{uuid.uuid4().hex[:12]}=")
     return Run(
@@ -259,31 +351,19 @@ def _connect(servers: Servers) -> Run:
 
 
 def _disconnect(servers: Servers) -> Run:
-    _, b, _ = _pair()
+    _, b, _ = _pair(servers)
     return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
 
 
 def _disconnect_again(servers: Servers) -> Run:
     """A repeated $disconnect (API Gateway may deliver it twice): its records are gone already."""
-    _, b, _ = _pair()
+    _, b, _ = _pair(servers)
     b.disconnect()
     return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
 
 
-def _fanout_job(servers: Servers) -> Run:
-    """A room job meeting a live member, and a member whose only connection is gone (410) and whose
-    records a crash already removed (a documented state): forgetting it takes the member offline."""
-    carol = User()
-    a, b, room_id = _pair(carol)
-    gone = carol.connect()
-    table = admin_table(servers, dal_client.table_name())
-    table.delete_item(Key={"PK": f"CONN#{gone.connection_id}", "SK": "CONN"})
-    table.update_item(
-        Key={"PK": f"USER#{carol.user_id}", "SK": "CONNS"},
-        UpdateExpression="REMOVE conns.#g",
-        ExpressionAttributeNames={"#g": gone.connection_id},
-    )
-    servers.connections.close(gone.connection_id)
+def _room_job(servers: Servers, a: ClientConnection, b: ClientConnection, room_id: str) -> Run:
+    """A message's room job from Alice, which Bob (live) must receive."""
     frame = {
         "type": "message",
         "roomId": room_id,
@@ -306,6 +386,47 @@ def _fanout_job(servers: Servers) -> Run:
     return Run(FANOUT_JOB, act, delivery)
 
 
+def _fanout_job(servers: Servers) -> Run:
+    """A room job meeting a live member, and a member whose only connection is gone (410) and whose
+    records a crash already removed (a documented state): forgetting it takes the member offline."""
+    carol = User()
+    a, b, room_id = _pair(servers, carol)
+    gone = carol.connect()
+    table = admin_table(servers, dal_client.table_name())
+    table.delete_item(Key={"PK": f"CONN#{gone.connection_id}", "SK": "CONN"})
+    table.update_item(
+        Key={"PK": f"USER#{carol.user_id}", "SK": "CONNS"},
+        UpdateExpression="REMOVE conns.#g",
+        ExpressionAttributeNames={"#g": gone.connection_id},
+    )
+    servers.connections.close(gone.connection_id)
+    return _room_job(servers, a, b, room_id)
+
+
+def _fanout_job_session_ended(servers: Servers) -> Run:
+    """A room job meeting Carol, whose session ended: her record's notice write, then `sessionExpired`,
+    which she must get (once the write is applied, even if its reply was lost)."""
+    carol = User(token_expires_at=int(time.time()) - 5)
+    a, b, room_id = _pair(servers, carol)
+    ended = carol.connect()
+    run = _room_job(servers, a, b, room_id)
+    run.delivery = lambda _: (ended.connection_id, lambda frame: frame.get("type") == "sessionExpired")
+    return run
+
+
+def _fanout_job_past_the_grace(servers: Servers) -> Run:
+    """A room job meeting Carol, told already and past the grace: DeleteConnection, then her records go."""
+    grace = int(BASELINE["SESSION_GRACE_SECONDS"])
+    carol = User(token_expires_at=int(time.time()) - grace - 5)
+    a, b, room_id = _pair(servers, carol)
+    ended = carol.connect()
+    a.send("typing", roomId=room_id)  # a fan-out that tells her (typing's frame is best-effort)
+    assert any(f["type"] == "sessionExpired" for f in servers.connections.frames(ended.connection_id))
+    run = _room_job(servers, a, b, room_id)
+    run.closes = ended.connection_id
+    return run
+
+
 def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Servers], Run]]:
     """Scenario name -> its preparation; every route key of the three route functions has one."""
     room = lambda room_id: {"roomId": room_id}  # noqa: E731
@@ -318,15 +439,22 @@ def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Server
         route_keys.WHOAMI: _frame_run(route_keys.WHOAMI, lambda _: {}),
         route_keys.REAUTH: _reauth(issue_token),
         route_keys.LIST_ROOMS: _frame_run(route_keys.LIST_ROOMS, lambda _: {}),
+        "listRooms (next page)": _list_rooms_next_page,
         route_keys.GET_MESSAGES: _frame_run(route_keys.GET_MESSAGES, room),
+        "getMessages (two reads)": _get_messages_two_reads,
         route_keys.GET_MEMBERS: _frame_run(route_keys.GET_MEMBERS, room),
         route_keys.CREATE_ROOM: _create_room,
+        "createRoom (clientRoomId)": _create_room_idempotent,
+        "createRoom (clientRoomId, answered again)": _create_room_answered_again,
+        "createRoom (clientRoomId, completing a crashed attempt)": _create_room_completed,
         route_keys.JOIN_ROOM: _join_room,
         route_keys.LEAVE_ROOM: _frame_run(route_keys.LEAVE_ROOM, room),
         route_keys.SEND_MESSAGE: _send_message,
         route_keys.MARK_READ: _mark_read,
         route_keys.TYPING: _frame_run(route_keys.TYPING, room),
         FANOUT_JOB: _fanout_job,
+        "fanout job (a session ended: told)": _fanout_job_session_ended,
+        "fanout job (past the grace: closed)": _fanout_job_past_the_grace,
     }
 
 

@@ -10,8 +10,9 @@ botocore makes of it) is throttled, answered 500, or times out after DynamoDB ap
   no connection stored), `$disconnect` 200;
 - the table is in a state docs/DATA_MODEL.md lists for a crash (tests/chat/invariants.py);
 - a retryable reply is retried (no fault): the retry succeeds and the table is still consistent;
-- a message once acknowledged reaches the other member, a fan-out job reaches its live target
-  (Lambda's two retries of a failed job included).
+- a message once acknowledged reaches the other member, a fan-out job reaches its live target, an
+  ended session its `sessionExpired` and one past the grace its close (Lambda's two retries of a
+  failed job included).
 """
 
 from __future__ import annotations
@@ -103,13 +104,16 @@ def table_problems(table: Any, run: Run, outcome: Outcome) -> list[str]:
 
 
 def delivery_problems(run: Run, outcome: Outcome, servers: Servers) -> list[str]:
+    found = []
+    if run.closes is not None and not servers.connections.deleted(run.closes):
+        found.append(f"{run.closes} was not closed after {outcome.reply or outcome.route_key}")
     expected = run.delivery(outcome)
     if expected is None:
-        return []
+        return found
     connection_id, wanted = expected
     if any(wanted(frame) for frame in servers.connections.frames(connection_id)):
-        return []
-    return [f"nothing delivered to {connection_id} after {outcome.reply or outcome.route_key}"]
+        return found
+    return [*found, f"nothing delivered to {connection_id} after {outcome.reply or outcome.route_key}"]
 
 
 def one_case(name: str, call: Call, fault: Any, servers: Servers) -> list[str]:

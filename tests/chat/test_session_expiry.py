@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 
+import pytest
+from botocore.exceptions import ReadTimeoutError
+from chat.dal import client as dal_client
 from chat.logic import sessions
 
 from tests.chat.harness import User, dynamodb_requests, settle
@@ -17,6 +21,7 @@ from tests.chat.test_errors import formatted_logs
 from tests.chat.test_fanout import emitted_metrics, metric_total
 from tests.chat.test_rooms import frames_of, make_room
 from tests.chat.test_sessions import connection_items, member_connections
+from tests.support.dynamodb_faults import TIMEOUT, Call, failing, no_backoff
 
 
 def expired_user() -> User:
@@ -92,7 +97,9 @@ def test_exactly_one_of_many_concurrent_claims_wins(chat_env):
     lock = threading.Lock()
 
     def claim() -> None:
-        found = sessions.sort_ended({ended.connection_id: bob.user_id}, now=now, grace_seconds=60)
+        found = sessions.sort_ended(
+            {ended.connection_id: bob.user_id}, now=now, grace_seconds=60, claimant=str(uuid.uuid4())
+        )
         with lock:
             results.append(found)
 
@@ -104,6 +111,29 @@ def test_exactly_one_of_many_concurrent_claims_wins(chat_env):
 
     assert sum(len(found.tell) for found in results) == 1
     assert all(not found.close and not found.renewed and not found.gone for found in results)
+
+
+def test_a_claim_applied_whose_reply_was_lost_is_still_its_fan_outs_to_tell(chat_env):
+    """The notice write times out after DynamoDB applied it (the fan-out fails; Lambda retries the
+    event with the same request id): the retry finds its own claim and tells; another fan-out does not."""
+    bob = expired_user()
+    ended = bob.connect()
+    now = time.time()
+    targets = {ended.connection_id: bob.user_id}
+
+    with (
+        no_backoff(),
+        failing(dal_client.low_level(), Call("UpdateItem", 1), TIMEOUT) as injected,
+        pytest.raises(ReadTimeoutError),
+    ):
+        sessions.sort_ended(targets, now=now, grace_seconds=60, claimant="request-1")
+    assert injected.attempts > 1  # every attempt of botocore's reached DynamoDB and lost its reply
+
+    other = sessions.sort_ended(targets, now=now, grace_seconds=60, claimant="request-2")
+    retried = sessions.sort_ended(targets, now=now, grace_seconds=60, claimant="request-1")
+
+    assert not other.tell
+    assert list(retried.tell.values()) == [targets]
 
 
 def test_after_the_grace_the_next_fan_out_closes_it_and_forgets_it(chat_env, table, function_env, capsys):

@@ -84,8 +84,11 @@ class LambdaServer:
         self.invocations.append((name, event))
         self._queue.put((name, event))
 
-    def run(self, name: str, event: dict[str, Any]) -> Any:
-        return self.handlers[name](event, Context(function_name=name))
+    def run(self, name: str, event: dict[str, Any], request_id: str | None = None) -> Any:
+        context = Context(function_name=name)
+        if request_id is not None:
+            context.aws_request_id = request_id
+        return self.handlers[name](event, context)
 
     def _work(self) -> None:
         while True:
@@ -95,9 +98,10 @@ class LambdaServer:
                 self._queue.task_done()
                 return
             error = ""
+            request_id = str(uuid.uuid4())  # as on Lambda, an event's retries keep its request id
             for _ in range(1 + RETRIES):
                 try:
-                    self.run(name, event)
+                    self.run(name, event, request_id)
                 except Exception as exc:  # a function error: Lambda retries the event
                     error = f"{type(exc).__name__}: {exc}"
                 else:

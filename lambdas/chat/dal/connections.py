@@ -206,24 +206,28 @@ class SessionNotice:
     session_expires_at: int = 0
 
 
-def claim_expiry_notice(connection_id: str, now: float) -> SessionNotice:
+def claim_expiry_notice(connection_id: str, now: float, claimant: str) -> SessionNotice:
     """Decide, once per session expiry across every concurrent fan-out, who tells the connection.
 
     One conditional write on the connection record: it succeeds for exactly one caller while the
     session has ended and nobody has told it about this expiry (`expiryToldFor`); a later reauth
-    moves `tokenExpiresAt`, so its own expiry is told again.
+    moves `tokenExpiresAt`, so its own expiry is told again. The write names its `claimant` (the
+    fan-out's Lambda request id, the same on Lambda's retries of the event): a write that was
+    applied but whose reply was lost (botocore's retry then fails the condition, or the function
+    fails and Lambda retries it) is recognised as this caller's own claim, so the notice is still
+    posted.
     """
     try:  # the client, not the resource: the fan-out calls this from several threads at once
         new = low_level().update_item(
             TableName=table_name(),
             Key=keys.connection(connection_id),
-            UpdateExpression="SET expiryToldFor = tokenExpiresAt",
+            UpdateExpression="SET expiryToldFor = tokenExpiresAt, expiryToldBy = :claimant",
             ConditionExpression=(
                 "attribute_exists(PK) AND #ttl > :now AND tokenExpiresAt <= :now"
                 " AND (attribute_not_exists(expiryToldFor) OR expiryToldFor <> tokenExpiresAt)"
             ),
             ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={":now": int(now)},
+            ExpressionAttributeValues={":now": int(now), ":claimant": claimant},
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )["Attributes"]
@@ -236,6 +240,8 @@ def claim_expiry_notice(connection_id: str, now: float) -> SessionNotice:
         session_expires_at = int(old["tokenExpiresAt"]["N"])
         if session_expires_at > now:
             return SessionNotice(Notice.RENEWED, session_expires_at)
+        if old.get("expiryToldBy", {}).get("S") == claimant:
+            return SessionNotice(Notice.CLAIMED, session_expires_at)  # our own write, its reply lost
         return SessionNotice(Notice.TOLD, session_expires_at)
     return SessionNotice(Notice.CLAIMED, int(new["tokenExpiresAt"]))
 

@@ -27,4 +27,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     notifier = Notifier(
         function_name=context.function_name, presence_max_members=SETTINGS.presence_max_members
     )
-    fanout_job.run(job, settings=SETTINGS, notifier=notifier, now=now())
+    fanout_job.run(job, settings=SETTINGS, notifier=notifier, now=now(), request_id=context.aws_request_id)

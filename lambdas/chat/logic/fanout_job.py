@@ -41,7 +41,8 @@ DISPATCH_THREADS = 8
 _dispatcher = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="dispatch")
 
 
-def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: float) -> None:
+def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: float, request_id: str) -> None:
+    """Run one job; `request_id` is the invocation's (Lambda keeps it on its retries of the event)."""
     if job.targets is not None:
         post(job.targets, job.frame, settings=settings, notifier=notifier, now=now)
         return
@@ -72,7 +73,7 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
         del pending[connection_id]
     post(pending, job.frame, settings=settings, notifier=notifier, now=now)
     if ended:
-        _ended_sessions(ended, job.frame, settings=settings, notifier=notifier, now=now)
+        _ended_sessions(ended, job.frame, settings=settings, notifier=notifier, now=now, claimant=request_id)
     for queued in dispatched:
         queued.result()  # the notifier logs and counts a failed Invoke; nothing is raised here
     for connection_id, user_id in expired.items():
@@ -113,10 +114,18 @@ def post(
 
 
 def _ended_sessions(
-    ended: dict[str, str], frame: dict[str, Any], *, settings: ChatSettings, notifier: Notifier, now: float
+    ended: dict[str, str],
+    frame: dict[str, Any],
+    *,
+    settings: ChatSettings,
+    notifier: Notifier,
+    now: float,
+    claimant: str,
 ) -> None:
     """Tell, close or (renewed) deliver to the connections whose session ended; see the module doc."""
-    found = sessions.sort_ended(ended, now=now, grace_seconds=settings.session_grace_seconds)
+    found = sessions.sort_ended(
+        ended, now=now, grace_seconds=settings.session_grace_seconds, claimant=claimant
+    )
     post(found.renewed, frame, settings=settings, notifier=notifier, now=now)
     for (expires_at, closes_at), targets in found.tell.items():
         post(

@@ -141,13 +141,17 @@ class EndedSessions:
     gone: dict[str, str] = field(default_factory=dict)  # no live record: forget them
 
 
-def sort_ended(ended: dict[str, str], *, now: float, grace_seconds: int) -> EndedSessions:
+def sort_ended(ended: dict[str, str], *, now: float, grace_seconds: int, claimant: str) -> EndedSessions:
     """Ask each connection's record (one conditional write each, 8 at a time) what its ended session
     needs: to be told (exactly one fan-out wins that, per expiry), closed once the grace is over,
-    nothing yet, or delivery after all (a reauth the member items did not show yet)."""
+    nothing yet, or delivery after all (a reauth the member items did not show yet).
+
+    `claimant` names this fan-out on the records it claims (its Lambda request id, kept on Lambda's
+    retries): a claim whose reply was lost is still this fan-out's to tell.
+    """
     connection_ids = list(ended)
     notices = in_parallel(
-        lambda connection_id: connections.claim_expiry_notice(connection_id, now), connection_ids
+        lambda connection_id: connections.claim_expiry_notice(connection_id, now, claimant), connection_ids
     )
     sorted_out = EndedSessions()
     for connection_id, found in zip(connection_ids, notices, strict=True):
