@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 from chat.dal import client as dal_client
 from chat.handlers import broadcast, direct, fanout, lifecycle, pipeline
+from chat.logic import reauth
 
 import route_keys
 from tests.chat.baseline import FANOUT_FUNCTION
 from tests.support.lambda_server import LambdaServer
+from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION
 
 EVENTS = Path(__file__).parent / "events"
 HANDLER_MODULES = (lifecycle, direct, broadcast, fanout)
@@ -52,6 +54,18 @@ class FunctionEnvironment:
         for name, value in variables.items():
             self._monkeypatch.setenv(name, value)
         reload_settings()
+
+    def use_verifier(self, jwks_url: str) -> None:
+        """The `reauth` verifier's variables, as the stack sets them (keys from `jwks_url`, no leeway),
+        in a fresh container (no verifier built yet)."""
+        reauth.token_verifier.cache_clear()
+        self.set(
+            USER_POOL_ID=DEFAULT_POOL_ID,
+            USER_POOL_CLIENT_IDS=DEFAULT_CLIENT_ID,
+            COGNITO_REGION=DEFAULT_REGION,
+            JWKS_URL=jwks_url,
+            TOKEN_LEEWAY_SECONDS="0",
+        )
 
     def delete(self, *names: str) -> None:
         for name in names:

@@ -25,7 +25,6 @@ from chat.dal import client as dal_client
 from chat.dal import messages as messages_dal
 from chat.dispatch import FanoutJob
 from chat.handlers import broadcast, direct, lifecycle
-from chat.logic import reauth
 from chat.models.domain import Message
 
 import route_keys
@@ -37,7 +36,7 @@ from tests.support.connections_server import ConnectionsServer
 from tests.support.dynamodb_faults import SERVER_ERROR, Call, failing, no_backoff, recorded_calls
 from tests.support.jwks_server import JwksServer
 from tests.support.lambda_server import LambdaServer
-from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION, TokenIssuer
+from tests.support.tokens import TokenIssuer
 
 # The stack's construct id of the function whose handler serves each route (stacks/functions.py).
 FUNCTION_OF_HANDLER = {
@@ -471,12 +470,5 @@ def servers_fixture(
 ) -> Iterator[Servers]:
     """What the scenarios run against, with the reauth verifier's keys served over loopback."""
     with JwksServer(ISSUER.jwks()) as jwks:
-        reauth.token_verifier.cache_clear()
-        function_env.set(
-            USER_POOL_ID=DEFAULT_POOL_ID,
-            USER_POOL_CLIENT_IDS=DEFAULT_CLIENT_ID,
-            COGNITO_REGION=DEFAULT_REGION,
-            JWKS_URL=jwks.url,
-            TOKEN_LEEWAY_SECONDS="0",
-        )
+        function_env.use_verifier(jwks.url)
         yield Servers(moto_server, connections_server, lambda_server, function_env)

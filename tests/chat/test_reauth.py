@@ -7,15 +7,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from chat.logic import reauth
 
 from tests.chat.harness import FunctionEnvironment, User, dynamodb_requests
 from tests.chat.test_errors import formatted_logs
 from tests.support.jwks_server import JwksServer
 from tests.support.tokens import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_POOL_ID,
-    DEFAULT_REGION,
     TokenIssuer,
     decode_unverified,
 )
@@ -30,14 +26,7 @@ def issuer() -> TokenIssuer:
 def jwks(issuer: TokenIssuer, function_env: FunctionEnvironment):
     """The verifier's environment, as the stack sets it, and a fresh container (no verifier yet)."""
     with JwksServer(issuer.jwks()) as server:
-        reauth.token_verifier.cache_clear()
-        function_env.set(
-            USER_POOL_ID=DEFAULT_POOL_ID,
-            USER_POOL_CLIENT_IDS=DEFAULT_CLIENT_ID,
-            COGNITO_REGION=DEFAULT_REGION,
-            JWKS_URL=server.url,
-            TOKEN_LEEWAY_SECONDS="0",
-        )
+        function_env.use_verifier(server.url)
         yield server
 
 
