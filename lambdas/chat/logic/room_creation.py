@@ -166,8 +166,8 @@ def _follow_up(
         for user_id, found in after.items():
             listed = before[user_id].connections if user_id in before else {}
             for connection_id in set(found.connections) - set(listed):
-                expires_at = found.connections[connection_id]
-                members.attach(room.room_id, user_id, connection_id, expires_at, found.display_name, now)
+                entry = found.connections[connection_id]
+                members.attach(room.room_id, user_id, connection_id, entry, found.display_name, now)
         notifier.room(room.room_id, frames.room(room, user_ids), except_connection=caller.connection_id)
     except Exception:
         logger.exception("createRoom wrote the room, but telling its members failed")
