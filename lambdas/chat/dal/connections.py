@@ -161,19 +161,8 @@ def display_name(user_id: str) -> str:
 
 def extend_token(connection_id: str, expires_at: int) -> ConnectionEntry | None:
     """Record a reauth's new token expiry; returns the connection's entry now (None when gone)."""
-    try:
-        new = table().update_item(
-            Key=keys.connection(connection_id),
-            UpdateExpression="SET tokenExpiresAt = :e",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues={":e": expires_at},
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-    except ClientError as exc:
-        if is_condition_failure(exc):
-            return None
-        raise
-    return ConnectionEntry(expires_at=int(new["ttl"]), session_expires_at=expires_at)
+    new = _update_existing(connection_id, "SET tokenExpiresAt = :e", {":e": expires_at})
+    return ConnectionEntry(expires_at=int(new["ttl"]), session_expires_at=expires_at) if new else None
 
 
 def renew(user_id: str, connection_id: str, entry: ConnectionEntry) -> None:
@@ -248,7 +237,7 @@ def claim_expiry_notice(connection_id: str, now: float, claimant: str) -> Sessio
 
 def touch(connection_id: str, seen_at: str) -> bool:
     """Record that the connection is alive (ping); False when the record is gone."""
-    return _update_existing(connection_id, "SET lastSeenAt = :s", {":s": seen_at})
+    return _update_existing(connection_id, "SET lastSeenAt = :s", {":s": seen_at}) is not None
 
 
 def _live(item: dict[str, Any] | None, now: float) -> dict[str, ConnectionEntry]:
@@ -256,16 +245,19 @@ def _live(item: dict[str, Any] | None, now: float) -> dict[str, ConnectionEntry]
     return {cid: entry for cid, entry in found.items() if entry.open(now)}
 
 
-def _update_existing(connection_id: str, expression: str, values: dict[str, object]) -> bool:
+def _update_existing(connection_id: str, expression: str, values: dict[str, object]) -> dict[str, Any] | None:
+    """Update the connection record if it exists; its attributes after the update, or None when gone."""
     try:
-        table().update_item(
-            Key=keys.connection(connection_id),
-            UpdateExpression=expression,
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues=values,
+        return dict(
+            table().update_item(
+                Key=keys.connection(connection_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
         )
     except ClientError as exc:
         if is_condition_failure(exc):
-            return False
+            return None
         raise
-    return True
