@@ -47,10 +47,6 @@ class RoomExists(Exception):
     """createRoom's room id is taken: a retry of the same `clientRoomId` wrote it first."""
 
 
-class AtCap(Exception):
-    """joinRoom: the joiner's rooms counter refused (at the cap, or not created yet)."""
-
-
 class CountMissing(Exception):
     """leaveRoom: the leaver has no rooms counter yet (a user from before the counters)."""
 
@@ -90,7 +86,7 @@ def join(
     at once.
 
     Raises ConditionFailed when the room is closed, full or gone; AlreadyMember when a concurrent
-    join of the same user won; AtCap when the joiner's counter refused.
+    join of the same user won; room_counts.AtCap when the joiner's counter refused.
     """
     name = table_name()
     count = {
@@ -129,7 +125,7 @@ def join(
         if "ConditionalCheckFailed" in exc.reasons[1:3]:
             raise AlreadyMember(room_id) from exc
         if exc.reasons[3:] == ["ConditionalCheckFailed"]:
-            raise AtCap(member.user_id) from exc
+            raise room_counts.AtCap([member.user_id]) from exc
         raise
 
 

@@ -7,12 +7,31 @@ refused at the cap recounts the users it refused once, and is tried again if tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import metric_names
 from chat.dal import room_counts
 from chat.dal.client import in_parallel
 from chat.models.domain import Caller
 from chat.models.errors import LimitExceeded
 from chat.observability import count
+
+T = TypeVar("T")
+
+
+def within_cap(caller: Caller, write: Callable[[], T], *, cap: int, now: float) -> T:
+    """Run a membership write whose counters may refuse (room_counts.AtCap): the refusing users are
+    recounted once and, if that changed a counter, the write is tried again; else LIMIT_EXCEEDED."""
+    try:
+        return write()
+    except room_counts.AtCap as exc:
+        if not recount(exc.user_ids, now):
+            raise refusal(caller, exc.user_ids[0], cap) from exc
+    try:
+        return write()
+    except room_counts.AtCap as exc:
+        raise refusal(caller, exc.user_ids[0], cap) from exc
 
 
 def recount(user_ids: list[str], now: float) -> bool:

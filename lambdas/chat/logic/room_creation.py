@@ -82,13 +82,9 @@ def _reserve(
     caller: Caller, user_ids: list[str], *, cap: int, now: float, record: dict[str, Any] | None
 ) -> None:
     """A place on each user's counter; users at the cap are recounted once before refusing."""
-    for attempt in range(2):
-        try:
-            room_counts.reserve(user_ids, cap=cap, now=now, also=record)
-            return
-        except room_counts.AtCap as exc:
-            if attempt or not room_caps.recount(exc.user_ids, now):
-                raise room_caps.refusal(caller, exc.user_ids[0], cap) from exc
+    room_caps.within_cap(
+        caller, lambda: room_counts.reserve(user_ids, cap=cap, now=now, also=record), cap=cap, now=now
+    )
 
 
 def _write_or_give_back(

@@ -35,17 +35,19 @@ def join(
     mine = connections.of_user(caller.user_id, now)
     member = Member(caller.user_id, caller.name, joined_at=iso(now), connections=mine)
     joined = Membership(room.room_id, room.name, room.open, joined_at=iso(now), last_read_seq=room.seq)
-    for attempt in range(2):
-        try:
-            members.join(room_id, member, joined, online=True, max_members=max_members, max_rooms=max_rooms)
-            break
-        except ConditionFailed as exc:
-            raise Forbidden(f"this room is full ({max_members} members)") from exc
-        except members.AlreadyMember:
-            return
-        except members.AtCap as exc:
-            if attempt or not room_caps.recount([caller.user_id], now):
-                raise room_caps.refusal(caller, caller.user_id, max_rooms) from exc
+    try:
+        room_caps.within_cap(
+            caller,
+            lambda: members.join(
+                room_id, member, joined, online=True, max_members=max_members, max_rooms=max_rooms
+            ),
+            cap=max_rooms,
+            now=now,
+        )
+    except ConditionFailed as exc:
+        raise Forbidden(f"this room is full ({max_members} members)") from exc
+    except members.AlreadyMember:
+        return
     notifier.about_people(
         room,
         frames.member_joined(room_id, caller.user_id, caller.name),
@@ -60,21 +62,23 @@ def leave(caller: Caller, room_id: str, *, notifier: Notifier, now: float) -> No
     if member is None:
         raise NotAMember(room_id)
     try:
-        members.leave(room_id, caller.user_id, was_online=member.online(now))
+        _leave(room_id, caller.user_id, was_online=member.online(now), now=now)
     except ConditionFailed as exc:
         raise NotAMember(room_id) from exc
-    except members.CountMissing:  # a user from before the counters: count, then leave
-        room_caps.recount([caller.user_id], now)
-        try:
-            members.leave(room_id, caller.user_id, was_online=member.online(now))
-        except ConditionFailed as exc:
-            raise NotAMember(room_id) from exc
     mine = dict.fromkeys(set(member.in_session(now)) - {caller.connection_id}, caller.user_id)
     frame = frames.member_left(room_id, caller.user_id)
     if room.member_count <= notifier.presence_max_members:
         notifier.room(room_id, frame, extra=mine)
     else:
         notifier.connections(mine, frame)
+
+
+def _leave(room_id: str, user_id: str, *, was_online: bool, now: float) -> None:
+    try:
+        members.leave(room_id, user_id, was_online=was_online)
+    except members.CountMissing:  # a user from before the counters: count, then leave
+        room_caps.recount([user_id], now)
+        members.leave(room_id, user_id, was_online=was_online)
 
 
 def listing(
