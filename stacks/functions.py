@@ -163,11 +163,11 @@ class ChatFunctions(Construct):
             "PRESENCE_MAX_MEMBERS": str(settings.presence_max_members),
         }
         broadcast = {
-            **_rate_limit(settings, "send", "SEND"),
-            **_rate_limit(settings, "create_room", "CREATE_ROOM"),
-            **_rate_limit(settings, "join_room", "JOIN_ROOM"),
-            **_rate_limit(settings, "leave_room", "LEAVE_ROOM"),
-            **_rate_limit(settings, "mark_read", "MARK_READ"),
+            **_rate_limit(settings, "send"),
+            **_rate_limit(settings, "create_room"),
+            **_rate_limit(settings, "join_room"),
+            **_rate_limit(settings, "leave_room"),
+            **_rate_limit(settings, "mark_read"),
             "TYPING_INTERVAL_SECONDS": _number(settings.typing_interval_seconds),
             "MAX_ROOMS_PER_USER": str(settings.max_rooms_per_user),
             "REQUIRE_VERIFIED_SENDER": "true" if settings.require_verified_sender else "false",
@@ -203,7 +203,7 @@ class ChatFunctions(Construct):
         )
         announces = {"FANOUT_FUNCTION_NAME": self.fanout.function_name}
         self.lifecycle = self._function(LIFECYCLE, routes_code, {**routes, **announces, **powertools})
-        reauth = _rate_limit(settings, "reauth", "REAUTH")
+        reauth = _rate_limit(settings, "reauth")
         # Reserved concurrency caps the two frame functions (settings per environment): a flood of
         # frames cannot take the concurrency $connect, the authorizer and the fan-out need.
         self.direct = self._function(
@@ -327,8 +327,9 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() else str(value)
 
 
-def _rate_limit(settings: StackSettings, setting: str, variable: str) -> dict[str, str]:
+def _rate_limit(settings: StackSettings, setting: str) -> dict[str, str]:
     """A per-connection bucket's two variables, e.g. `create_room_*` as `CREATE_ROOM_RATE_PER_SECOND`."""
+    variable = setting.upper()
     return {
         f"{variable}_RATE_PER_SECOND": _number(getattr(settings, f"{setting}_rate_per_second")),
         f"{variable}_BURST": str(getattr(settings, f"{setting}_burst")),
