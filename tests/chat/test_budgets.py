@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import route_keys
-from tests.chat.harness import ClientConnection, User, dynamodb_requests
+from tests.chat.harness import ClientConnection, User, dynamodb_requests, settle
 from tests.chat.test_fanout import emitted_metrics, metric_total
 from tests.chat.test_rooms import make_room
 
@@ -32,7 +32,8 @@ def reply(connection: ClientConnection, action: str, **fields: Any) -> tuple[dic
 
 
 def send_long(connection: ClientConnection, room_id: str, content: str) -> None:
-    """sendMessage as a client sends it: UTF-8 (escaped, 5,000 emoji would be over the 32 KB frame)."""
+    """sendMessage as a client sends it: UTF-8 (escaped, 5,000 emoji would be over the 32 KB frame).
+    Its fan-out runs in the background: `settle()` before counting requests."""
     body = json.dumps({"action": "sendMessage", "roomId": room_id, "content": content}, ensure_ascii=False)
     response = connection.raw(body, route_key="sendMessage", settle_after=False)
     assert json.loads(response["body"])["type"] == "ack", response
@@ -82,6 +83,7 @@ def test_get_messages_stops_at_the_byte_budget_and_pages_through_every_message_o
     count = 14  # ~20 KB each: six fit a page
     for i in range(count):
         send_long(a, room_id, LONG[: 5000 - i - 1] + str(i))
+    settle()  # the sends' fan-outs have run: only the reply's own requests are counted
 
     with dynamodb_requests() as sent:
         newest, size = reply(a, "getMessages", roomId=room_id)
@@ -191,6 +193,7 @@ def test_list_rooms_stops_at_the_byte_budget_when_last_messages_are_long(chat_en
     rooms = {make_room(a, bob, name=f"long {i}") for i in range(12)}
     for room_id in rooms:
         send_long(a, room_id, LONG)
+    settle()  # the sends' fan-outs have run: only the reply's own requests are counted
 
     with dynamodb_requests() as sent:
         first, _ = reply(b, "listRooms")
