@@ -22,7 +22,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help bootstrap local test synth diff deploy review lint types bench pr clean
+.PHONY: help bootstrap local test test-fast synth diff deploy review lint types bench pr clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ local: bootstrap ## run the whole chat backend on this machine (no AWS account)
 
 test: bootstrap ## run every test (unit, integration, infrastructure, end-to-end)
 	$(PY) -m pytest
+
+test-fast: bootstrap ## the inner loop: every test not marked slow (no local stack, no browser, no CDK CLI)
+	$(PY) -m pytest -m "not slow"
 
 synth: bootstrap ## synthesize the stack of ENV (dev|staging|prod) into cdk.out
 	$(CDK) synth --quiet -c env=$(ENV)

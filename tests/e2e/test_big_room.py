@@ -3,8 +3,9 @@
 The members' tokens are signed by moto's key (`minted_users`); each member connects and joins the
 open room through the real WebSocket API. The fan-out splits into batches of FANOUT_BATCH_SIZE
 that FanoutFunction posts in parallel invocations. The sender's acks are timed in the big room and
-in a 2-member room, each send after the previous fan-out has finished (so both measure the same
-machine): the ack's route does the same work whatever the room's size.
+in a 2-member room, the sends alternating between the rooms and each after the previous fan-out has
+finished, so both rooms' acks are measured under the same load (the suite's other worker runs beside
+this test): the ack's route does the same work whatever the room's size.
 """
 
 from __future__ import annotations
@@ -34,24 +35,20 @@ async def opened(outputs: dict[str, str], tokens: list[str], at_once: int = 100)
     return clients
 
 
-async def timed_acks(sender: ChatClient, room_id: str, audience: list[ChatClient]) -> list[float]:
-    """Ack latency of each send; the next send waits until every member got the previous one."""
-    latencies = []
-    for number in range(SENDS):
-        started = time.perf_counter()
-        ack = await sender.request("sendMessage", roomId=room_id, content=f"m{number}", timeout=60)
-        latencies.append(time.perf_counter() - started)
-        assert ack["type"] == "ack", ack
-        await asyncio.gather(
-            *(
-                client.wait_for(
-                    lambda e, s=ack["seq"]: e.get("type") == "message" and e["seq"] == s, timeout=120
-                )
-                for client in audience
-            )
+async def timed_ack(sender: ChatClient, room_id: str, number: int, audience: list[ChatClient]) -> float:
+    """The ack latency of one send; returns once every member got it (and the stack is quiet)."""
+    started = time.perf_counter()
+    ack = await sender.request("sendMessage", roomId=room_id, content=f"m{number}", timeout=60)
+    latency = time.perf_counter() - started
+    assert ack["type"] == "ack", ack
+    await asyncio.gather(
+        *(
+            client.wait_for(lambda e, s=ack["seq"]: e.get("type") == "message" and e["seq"] == s, timeout=120)
+            for client in audience
         )
-        await asyncio.sleep(QUIET_SECONDS)
-    return latencies
+    )
+    await asyncio.sleep(QUIET_SECONDS)
+    return latency
 
 
 async def members_online(client: ChatClient, room_id: str) -> int:
@@ -86,10 +83,13 @@ def test_a_message_reaches_1500_members_and_the_ack_is_as_fast_as_in_a_small_roo
         [town] = [item for item in listed["items"] if item["roomId"] == big]
         assert town["memberCount"] == MEMBERS
 
-        small_acks = await timed_acks(sender, small, [friend_client])
-        started = time.perf_counter()
-        big_acks = await timed_acks(sender, big, members)
-        fanout_seconds = (time.perf_counter() - started) / SENDS
+        small_acks, big_acks, big_rounds = [], [], []
+        for number in range(SENDS):
+            small_acks.append(await timed_ack(sender, small, number, [friend_client]))
+            started = time.perf_counter()
+            big_acks.append(await timed_ack(sender, big, number, members))
+            big_rounds.append(time.perf_counter() - started - QUIET_SECONDS)
+        fanout_seconds = statistics.mean(big_rounds)
 
         for client in members:
             assert [e["content"] for e in client.of_type("message")] == [f"m{n}" for n in range(SENDS)]

@@ -11,14 +11,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulator.support import ASYNC_SCALE, FIXTURE_APP
-from tests.support.local_stack import LocalStackProcess
+from tests.support.local_stack import LocalAssembly, LocalStackProcess
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackProcess]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, local_assembly: LocalAssembly
+) -> Iterator[LocalStackProcess]:
     process = LocalStackProcess(
         tmp_path_factory.mktemp("emulator"),
-        app=FIXTURE_APP,
+        assembly=local_assembly(app=FIXTURE_APP),
         no_demo_users=True,
         workers_per_function=4,
         async_retry_scale=ASYNC_SCALE,

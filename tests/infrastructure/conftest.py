@@ -1,4 +1,4 @@
-"""Synthesizes each environment once per session (a synth costs seconds) for the infrastructure tests."""
+"""Synthesizes each environment once per run (a synth costs seconds) for the infrastructure tests."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from aws_cdk import assertions
 from stacks.app import build_app
 from stacks.constants import ENV_NAMES, stack_name
 from stacks.settings import StackSettings, load_settings
+from tests.support.once import once_per_run
 
 # Assets are not bundled here: these tests read the template (tests/infrastructure/test_bundling.py
 # bundles for real).
@@ -57,11 +58,16 @@ class Synth:
 def synthesize(env_name: str, outdir: Path, **context: Any) -> Synth:
     app = build_app({"env": env_name, **NO_BUNDLING, **context}, outdir=str(outdir))
     app.synth()
+    return read_synth(env_name, outdir, context.get("environments", ENVIRONMENTS))
+
+
+def read_synth(env_name: str, outdir: Path, environments: dict[str, Any] = ENVIRONMENTS) -> Synth:
+    """The stack that `synthesize` wrote into `outdir`."""
     name = stack_name(env_name)
     raw = json.loads((outdir / f"{name}.template.json").read_text())
     return Synth(
         env_name=env_name,
-        settings=load_settings(env_name, context.get("environments", ENVIRONMENTS)),
+        settings=load_settings(env_name, environments),
         outdir=outdir,
         raw=raw,
         template=assertions.Template.from_json(raw),
@@ -71,12 +77,13 @@ def synthesize(env_name: str, outdir: Path, **context: Any) -> Synth:
 
 @pytest.fixture(scope="session")
 def synth_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Synth]]:
-    """`synth_env("prod")`: the session's one synth of that environment."""
+    """`synth_env("prod")`: the run's one synth of that environment (shared by the xdist workers)."""
     cache: dict[str, Synth] = {}
 
     def get(env_name: str) -> Synth:
         if env_name not in cache:
-            cache[env_name] = synthesize(env_name, tmp_path_factory.mktemp(f"synth-{env_name}"))
+            outdir = once_per_run(tmp_path_factory, f"synth-{env_name}", lambda d: synthesize(env_name, d))
+            cache[env_name] = read_synth(env_name, outdir)
         return cache[env_name]
 
     yield get

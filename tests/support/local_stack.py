@@ -8,12 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from local_stack.moto_service import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+# The `local_assembly` fixture (tests/conftest.py): keyword `app` and `env` -> a synthesized assembly.
+LocalAssembly = Callable[..., Path]
 
 
 class LocalStackProcess:
@@ -31,6 +34,7 @@ class LocalStackProcess:
             "web": free_port(),
         }
         self.log_path = self.state_dir / "local_stack.log"
+        self._assembly = assembly
         self.outputs: dict[str, str] = {}
         self._command = [
             sys.executable,
@@ -60,7 +64,8 @@ class LocalStackProcess:
 
     @property
     def assembly_dir(self) -> Path:
-        return self.state_dir / "cdk.out"
+        """The assembly it runs: the one it was given, or the one it synthesizes into its state."""
+        return self._assembly if self._assembly is not None else self.state_dir / "cdk.out"
 
     def start(self, timeout: float = 900.0) -> dict[str, str]:
         self.state_dir.mkdir(parents=True, exist_ok=True)
