@@ -53,6 +53,8 @@ LAST_MESSAGE_FAILURES = Metric("LastMessageFailures")
 POSTS_DELIVERED = Metric("ConnectionsReached")
 POSTS_GONE = Metric("ConnectionsGone")  # 410: the connection had closed
 STALE_CONNECTIONS_REMOVED = Metric("StaleConnectionsRemoved")
+# 410 from a connection still inside its `$connect` (not established yet): its records are kept.
+GONE_WHILE_CONNECTING = Metric("GoneWhileConnecting")
 POST_FAILURES = Metric("PostFailures", dimension="Kind")  # throttled, server_error, timeout, rejected,
 POST_TOO_LARGE_KIND = "too_large"  # or this: 413 PayloadTooLargeException, over the 128 KB limit
 FANOUT_DURATION = Metric("FanoutDuration", unit=MILLISECONDS)  # one invocation's posts (one batch)

@@ -283,6 +283,7 @@ class ChatMonitoring(Construct):
                 self._metric(metric_names.POSTS_DELIVERED, label="delivered"),
                 self._metric(metric_names.POSTS_GONE, label="gone"),
                 self._metric(metric_names.STALE_CONNECTIONS_REMOVED, label="gone, removed"),
+                self._metric(metric_names.GONE_WHILE_CONNECTING, label="410 while connecting, kept"),
                 self._by_dimension(metric_names.POST_FAILURES),
                 width=QUARTER,
             ),

@@ -14,3 +14,8 @@ def iso(epoch_seconds: float) -> str:
     """`2026-11-23T10:15:30.123Z` for an epoch time in seconds."""
     moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def epoch(iso_time: str) -> float:
+    """The epoch seconds of a time `iso` wrote."""
+    return datetime.fromisoformat(iso_time).timestamp()

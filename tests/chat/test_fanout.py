@@ -6,10 +6,12 @@ import json
 
 from botocore.config import Config
 from chat import fanout
+from chat.logic.sessions import CONNECTING_SECONDS
 
 from tests.chat.harness import User
 from tests.chat.test_rooms import frames_of, make_room
 from tests.chat.test_sessions import connection_items, member_connections
+from tests.support.chat_table import open_for
 
 
 def emitted_metrics(output: str) -> list[dict]:
@@ -30,12 +32,15 @@ def metric_total(documents: list[dict], name: str, **dimensions: str) -> float:
     return total
 
 
-def test_a_gone_connection_is_removed_everywhere_and_the_others_still_receive(chat_env, table, capsys):
+def test_a_gone_connection_is_removed_everywhere_and_the_others_still_receive(
+    chat_env, table, moto_server, chat_table, capsys
+):
     alice, bob = User(), User()
     a = alice.connect()
     b_live, b_dead = bob.connect(), bob.connect()
     room_id = make_room(a, bob)
     other_room = make_room(a, bob)
+    open_for(moto_server.endpoint, chat_table, b_dead.connection_id, CONNECTING_SECONDS)  # established
     chat_env.close(b_dead.connection_id)
     attempts_before = chat_env.attempts(b_dead.connection_id)
     capsys.readouterr()
@@ -53,6 +58,37 @@ def test_a_gone_connection_is_removed_everywhere_and_the_others_still_receive(ch
     assert metric_total(documents, "StaleConnectionsRemoved") == 1
     assert metric_total(documents, "ConnectionsReached") == 1
     assert metric_total(documents, "MessagesStored") == 1
+
+
+def test_a_connection_still_inside_its_connect_gets_410_and_keeps_its_records(chat_env, table, capsys):
+    # Given Bob in a room with Alice, and Bob's second tab whose `$connect` has written its records
+    # but not returned yet: API Gateway answers 410 to posts to it
+    alice, bob = User(), User()
+    a, b = alice.connect(), bob.connect()
+    room_id = make_room(a, bob)
+    connecting = bob.connect()
+    chat_env.connecting(connecting.connection_id)
+    capsys.readouterr()
+
+    # When a message's fan-out meets it
+    a.send("sendMessage", roomId=room_id, content="while you connect")
+
+    # Then the 410 was answered, and nothing of the new connection was removed
+    assert chat_env.attempts(connecting.connection_id) == 1
+    assert frames_of(chat_env, connecting, "message") == []
+    forward, reverse = connection_items(table, connecting)
+    assert forward is not None and reverse is not None
+    assert member_connections(table, room_id, bob) == {b.connection_id, connecting.connection_id}
+    documents = emitted_metrics(capsys.readouterr().out)
+    assert metric_total(documents, "GoneWhileConnecting") == 1
+    assert metric_total(documents, "StaleConnectionsRemoved") == 0
+    # and once the handshake completes, it hears the room's next message (the one it missed is in
+    # getMessages, where a client resumes by `seq`)
+    chat_env.established(connecting.connection_id)
+    a.send("sendMessage", roomId=room_id, content="welcome")
+    assert [f["content"] for f in frames_of(chat_env, connecting, "message")] == ["welcome"]
+    missed = connecting.send("getMessages", roomId=room_id, after=0)
+    assert [m["content"] for m in missed["items"]] == ["while you connect", "welcome"]
 
 
 def test_throttling_is_retried_and_never_deletes(chat_env, table):

@@ -8,8 +8,10 @@ import urllib.request
 import uuid
 
 import pytest
+from chat.logic.sessions import CONNECTING_SECONDS
 
 from tests.e2e.support import ChatClient, items_mentioning, new_user
+from tests.support.chat_table import open_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +59,8 @@ def test_a_vanished_client_is_cleaned_up_by_the_next_fan_out(outputs: dict[str, 
         room_id = (await a.request("createRoom", name="ghosts", memberIds=[bob.user_id]))["room"]["roomId"]
         gone_id = (await b.request("whoami"))["connectionId"]
         assert items_mentioning(outputs, gone_id), "the connection is recorded while it is open"
+        # A minute later (a 410 within 30 s of a $connect proves nothing: it may be still connecting),
+        open_for(outputs["DynamoDBEndpoint"], outputs["TableName"], gone_id, CONNECTING_SECONDS)
         # Bob's network drops: no close frame, and API Gateway's best-effort $disconnect is lost.
         vanish(outputs, gone_id)
         await asyncio.sleep(0.5)

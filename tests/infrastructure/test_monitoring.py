@@ -296,7 +296,8 @@ def test_the_dashboard_answers_the_operators_questions(each_env: Synth) -> None:
     assert widget(each_env, "Frames per route") == [(ns, "Requests", {"service": "*", "Route": "*"}, "Sum")]
     assert names("Messages stored") == {"MessagesStored"}
     assert names("Posts delivered, gone and failed by kind") == {
-        "ConnectionsReached", "ConnectionsGone", "StaleConnectionsRemoved", "PostFailures"
+        "ConnectionsReached", "ConnectionsGone", "StaleConnectionsRemoved", "GoneWhileConnecting",
+        "PostFailures",
     }  # fmt: skip
     for title, name in (
         ("Fan-out duration (ms)", "FanoutDuration"),

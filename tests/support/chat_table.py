@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import boto3
+from chat.timeutil import iso
 
 
 @functools.cache
@@ -28,4 +30,20 @@ def create_table(endpoint: str, name: str) -> None:
     )
     client.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+
+
+def open_for(endpoint: str, table_name: str, connection_id: str, seconds: float) -> None:
+    """Make a connection's record say it has been open `seconds` already, as time passing would.
+
+    The fan-out takes a 410 as proof that a connection is gone only once its `$connect` began 30 s
+    ago or more (before that, API Gateway answers 410 to a connection still connecting): a test of
+    the 410 path that does not want to wait that long backdates the record instead.
+    """
+    dynamodb(endpoint).update_item(
+        TableName=table_name,
+        Key={"PK": {"S": f"CONN#{connection_id}"}, "SK": {"S": "CONN"}},
+        UpdateExpression="SET connectedAt = :at",
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeValues={":at": {"S": iso(time.time() - seconds)}},
     )

@@ -10,6 +10,7 @@ answers 410, which is why the tests need this one.
     with ConnectionsServer() as server:
         os.environ["CONNECTIONS_ENDPOINT"] = server.endpoint
         server.close("conn-b")               # posts to conn-b now get 410
+        server.connecting("conn-f")          # 410 (inside its $connect) until established("conn-f")
         server.fail("conn-c", 429, times=2)  # the next two posts to conn-c get 429
         server.delay("conn-d", 0.2)          # conn-d answers after 200 ms
         ...
@@ -81,6 +82,16 @@ class ConnectionsServer:
         """Every later post to this connection gets 410 Gone."""
         with self._lock:
             self._closed.add(connection_id)
+
+    def connecting(self, connection_id: str) -> None:
+        """The connection is inside its `$connect`: like API Gateway, posts to it get 410 until
+        `established`."""
+        self.close(connection_id)
+
+    def established(self, connection_id: str) -> None:
+        """Its `$connect` returned and the handshake completed: posts reach it."""
+        with self._lock:
+            self._closed.discard(connection_id)
 
     def fail(self, connection_id: str, status: int, *, times: int = 1) -> None:
         """The next `times` posts to this connection get `status` (429, 504, ...)."""

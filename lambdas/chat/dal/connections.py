@@ -26,6 +26,7 @@ from chat.dal.client import (
     transact,
 )
 from chat.models.domain import Caller, ConnectionEntry, ConnectionRecord
+from chat.timeutil import epoch
 
 # Concurrent connects of one user retry the map write this often before giving up (500).
 MAP_WRITE_ATTEMPTS = 4
@@ -133,6 +134,7 @@ def get(connection_id: str) -> ConnectionRecord | None:
         connection_id=connection_id,
         user_id=str(item["userId"]),
         token_expires_at=int(item["tokenExpiresAt"]),
+        connected_at=epoch(str(item["connectedAt"])),
     )
 
 

@@ -7,8 +7,9 @@ threads while the next page is read, so the dispatch costs about the page reads 
 batch is posted here. A room of up to one batch costs one invocation. A batch job posts to its
 targets.
 
-Connections API Gateway says are gone (410), and entries whose connection has expired, are
-forgotten everywhere (sessions.drop), which also announces members going offline.
+Connections API Gateway says are gone (410) once they are established (sessions.drop_gone: a
+connection still inside its `$connect` answers 410 too), and entries whose connection has expired,
+are forgotten everywhere (sessions.drop), which also announces members going offline.
 
 A connection whose session ended (its token expired without a `reauth`) gets none of the room's
 traffic. The room job asks its record what it needs (sessions.sort_ended): one `sessionExpired`
@@ -107,7 +108,7 @@ def post(
         },
     )
     for connection_id in outcome.gone:
-        _forget(connection_id, targets[connection_id], notifier=notifier, now=now)
+        _forget(connection_id, targets[connection_id], notifier=notifier, now=now, answered_410=True)
     for connection_id, kind in outcome.failed.items():
         logger.warning("post failed", extra={"target_connection_id": connection_id, "kind": kind})
         count_by(metric_names.POST_FAILURES, kind)
@@ -148,17 +149,30 @@ def _close(targets: dict[str, str], *, settings: ChatSettings, notifier: Notifie
     outcome = fanout.close(settings.connections_endpoint, targets)
     count(metric_names.SESSIONS_CLOSED, len(outcome.delivered))
     logger.info("sessions closed", extra={"closed": len(outcome.delivered), "gone": len(outcome.gone)})
-    for connection_id in (*outcome.delivered, *outcome.gone):
+    for connection_id in outcome.delivered:
         _forget(connection_id, targets[connection_id], notifier=notifier, now=now)
+    for connection_id in outcome.gone:
+        _forget(connection_id, targets[connection_id], notifier=notifier, now=now, answered_410=True)
     for connection_id, kind in outcome.failed.items():
         logger.warning("close failed", extra={"target_connection_id": connection_id, "kind": kind})
         count_by(metric_names.POST_FAILURES, kind)
 
 
-def _forget(connection_id: str, user_id: str, *, notifier: Notifier, now: float) -> None:
+def _forget(
+    connection_id: str, user_id: str, *, notifier: Notifier, now: float, answered_410: bool = False
+) -> None:
+    """Remove a connection's records; after a 410, only once it is established (sessions.drop_gone)."""
     try:
-        sessions.drop(connection_id, user_id, now=now, notifier=notifier)
+        if answered_410:
+            dropped = sessions.drop_gone(connection_id, user_id, now=now, notifier=notifier)
+        else:
+            sessions.drop(connection_id, user_id, now=now, notifier=notifier)
+            dropped = True
     except Exception:
         logger.exception("could not remove a gone connection", extra={"gone_connection_id": connection_id})
-    else:
+        return
+    if dropped:
         count(metric_names.STALE_CONNECTIONS_REMOVED)
+    else:
+        logger.info("410 while connecting: records kept", extra={"target_connection_id": connection_id})
+        count(metric_names.GONE_WHILE_CONNECTING)

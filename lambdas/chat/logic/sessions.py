@@ -20,6 +20,9 @@ from chat.timeutil import iso
 CONNECTION_TTL_SECONDS = 2 * 3600 + 10 * 60
 # ping writes the connection's lastSeenAt at most this often per connection (per container).
 LIVENESS_INTERVAL_SECONDS = 300
+# API Gateway answers 410 to a post to a connection whose `$connect` has not returned yet, and that
+# integration may run 29 s: a 410 within this long of the connect proves nothing.
+CONNECTING_SECONDS = 30
 
 _extended_expiry: BoundedCache[int] = BoundedCache()
 _last_touched: BoundedCache[float] = BoundedCache()
@@ -71,6 +74,22 @@ def drop(
     _extended_expiry.pop(connection_id)
     _last_touched.pop(connection_id)
     presence.announce(offline_in, user_id, display_name or "", online=False, notifier=notifier)
+
+
+def drop_gone(connection_id: str, user_id: str, *, now: float, notifier: Notifier) -> bool:
+    """A post or a close was answered 410: forget the connection, unless it may still be connecting.
+
+    `$connect` writes the records and member entries before it returns, and the connection is
+    established only once it has returned: a fan-out that meets the entry meanwhile gets 410 too. So
+    a connection whose record says it began connecting less than `CONNECTING_SECONDS` ago keeps its
+    records (it catches up on what it missed by resuming by `seq`); one that really closed that soon
+    is removed by its `$disconnect`, or by a later 410 or its expiry. Returns whether it was dropped.
+    """
+    record = connections.get(connection_id)
+    if record is not None and now - record.connected_at < CONNECTING_SECONDS:
+        return False
+    drop(connection_id, user_id, now=now, notifier=notifier)
+    return True
 
 
 def _forget_refused(caller: Caller, *, now: float, notifier: Notifier) -> None:

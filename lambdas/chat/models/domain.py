@@ -29,6 +29,7 @@ class ConnectionRecord:
     connection_id: str
     user_id: str
     token_expires_at: int
+    connected_at: float  # epoch seconds: when its `$connect` began
 
 
 @dataclass(frozen=True)
