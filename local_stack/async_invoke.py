@@ -143,7 +143,7 @@ class AsyncInvoker:
             return
         event.attempts += 1
         try:
-            result = await self._pools[function].invoke(event.payload, event.request_id)
+            result = await self._pools[function].invoke(event.payload, event.request_id, urgent=False)
         except InvocationError as error:
             event.last_error = error
             self._failed(function, event, config)

@@ -224,7 +224,7 @@ class Gateway:
             return
         try:
             await self._pools[route.function].invoke(
-                events.disconnect_event(self.context, info, code, reason)
+                events.disconnect_event(self.context, info, code, reason), urgent=False
             )
         except InvocationError as error:
             log.warning("$disconnect integration failed: %s", error.message)

@@ -4,6 +4,11 @@ Each worker is a child process (``worker_main.py``) started from the function's 
 function's environment. A pool starts workers on demand up to a bound (cold starts are logged), reuses
 idle ones, kills and drops a worker whose invocation outlives the template's Timeout, and drops one that
 crashed, so the next invocation gets a fresh one.
+
+Lambda scales a function out for every caller; this machine cannot, so a pool that is full serves the
+invocations someone waits for (a handshake, a route's reply, a synchronous invoke) before the ones
+nobody waits for (`$disconnect`, asynchronous events): 1,500 `$disconnect`s queued at once do not
+hold up the next handshake.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import sys
 import time
 import uuid
 from collections import deque
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -157,22 +163,65 @@ class Worker:
             await asyncio.wait_for(self._log_task, 2)
 
 
+class Slots:
+    """``size`` slots; a freed slot goes to the longest-waiting urgent caller, else to the next other."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._later: deque[asyncio.Future[None]] = deque()
+
+    @contextlib.asynccontextmanager
+    async def held(self, *, urgent: bool) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if self._free:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._later).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot just as it was cancelled: pass it on
+            else:
+                (self._urgent if urgent else self._later).remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._later):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._free += 1
+
+
 class FunctionPool:
-    """Up to ``max_workers`` warm workers of one function; invocations beyond that wait for one."""
+    """Up to ``max_workers`` warm workers of one function; invocations beyond that wait for one,
+    urgent ones (someone waits for the result) first."""
 
     def __init__(self, spec: TemplateFunction, runtime_dir: Path, region: str, max_workers: int) -> None:
         self.spec = spec
         self._runtime_dir = runtime_dir
         self._region = region
         self.max_workers = max_workers
-        self._slots = asyncio.Semaphore(max_workers)
+        self._slots = Slots(max_workers)
         self._idle: deque[Worker] = deque()
         self._all: set[Worker] = set()
 
-    async def invoke(self, event: Any, request_id: str | None = None) -> Any:
-        """Run one invocation; ``request_id`` is the context's ``aws_request_id`` (new if not given)."""
+    async def invoke(self, event: Any, request_id: str | None = None, *, urgent: bool = True) -> Any:
+        """Run one invocation; ``request_id`` is the context's ``aws_request_id`` (new if not given);
+        ``urgent=False`` for one nobody waits for."""
         request_id = request_id or str(uuid.uuid4())
-        async with self._slots:
+        async with self._slots.held(urgent=urgent):
             while self._idle and self._idle[-1].process.returncode is not None:
                 await self._drop(self._idle.pop())  # died while idle (killed, out of memory, ...)
             worker = self._idle.pop() if self._idle else await self._start()

@@ -128,6 +128,7 @@ class ChatClient:
 
     ws: ClientConnection
     events: list[dict[str, Any]] = field(default_factory=list)
+    arrived_at: list[float] = field(default_factory=list)  # time.perf_counter() of each event's arrival
     largest_frame: int = 0  # bytes (UTF-8) of the largest frame received
     _replies: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -153,6 +154,7 @@ class ChatClient:
                     future.set_result(frame)
                 else:
                     self.events.append(frame)
+                    self.arrived_at.append(time.perf_counter())
                     self._arrived.set()
 
     def _conforms(self, check: Any, *args: Any) -> None:
