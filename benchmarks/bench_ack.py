@@ -15,37 +15,17 @@ Ideal: the same ack in both rooms. Goal: 1,000-member p50 within 1.2x of the 2-m
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
+from benchmarks.local import local_stack, opened
 from tests.e2e.support import ChatClient, minted_users, new_user
-from tests.support.local_stack import LocalStackProcess
 
 MEMBERS = 1000
 SENDS = 9  # per room, after one warm-up send in each
-CONNECT_AT_ONCE = 100
 JOIN_AT_ONCE = 50
 GOAL_RATIO = 1.2
-# The local stack and moto need credentials of some kind; no request leaves this machine.
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "ap-northeast-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
-
-async def opened(outputs: dict[str, str], tokens: list[str]) -> list[ChatClient]:
-    clients: list[ChatClient] = []
-    for start in range(0, len(tokens), CONNECT_AT_ONCE):
-        chunk = tokens[start : start + CONNECT_AT_ONCE]
-        clients += await asyncio.gather(*(ChatClient.open(outputs, token) for token in chunk))
-    return clients
 
 
 async def timed_send(
@@ -97,18 +77,8 @@ async def scenario(outputs: dict[str, str]) -> dict[str, list[tuple[float, float
 
 
 def main() -> None:
-    for key, value in FAKE_AWS.items():
-        os.environ.setdefault(key, value)
-    state_dir = Path(tempfile.mkdtemp(prefix="bench-ack-"))
-    stack = LocalStackProcess(state_dir, env="dev")
-    try:
-        started = time.perf_counter()
-        outputs = stack.start()
-        print(f"local stack (env dev) started in {time.perf_counter() - started:.0f} s")
+    with local_stack("ack") as outputs:
         timings = asyncio.run(scenario(outputs))
-    finally:
-        stack.stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
 
     print(f"ack latency, {SENDS} sends per room, interleaved, each after the previous fan-out finished:")
     p50s = {}

@@ -16,18 +16,12 @@ behind the 1,500 `$disconnect`s.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-from benchmarks.bench_ack import FAKE_AWS, opened
+from benchmarks.local import local_stack, opened
 from tests.e2e.support import ChatClient, User, minted_users, new_user
-from tests.support.local_stack import LocalStackProcess
 
 PEOPLE = 40
 TAB_SECONDS = 8.0  # a tab stays closed, then open, this long on average
@@ -137,20 +131,9 @@ async def exodus(outputs: dict[str, str]) -> None:
 
 
 def main() -> None:
-    for key, value in FAKE_AWS.items():
-        os.environ.setdefault(key, value)
-    state_dir = Path(tempfile.mkdtemp(prefix="bench-team-"))
-    stack = LocalStackProcess(state_dir, env="dev")
-    try:
-        outputs = stack.start()
+    with local_stack("team") as outputs:
         asyncio.run(team(outputs))
         asyncio.run(exodus(outputs))
-    except BaseException:
-        print(stack.log_tail(), file=sys.stderr)
-        raise
-    finally:
-        stack.stop()
-        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

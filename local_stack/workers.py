@@ -184,14 +184,15 @@ class Slots:
             self._free -= 1
             return
         waiter = asyncio.get_running_loop().create_future()
-        (self._urgent if urgent else self._later).append(waiter)
+        queue = self._urgent if urgent else self._later
+        queue.append(waiter)
         try:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self._release()  # handed a slot just as it was cancelled: pass it on
             else:
-                (self._urgent if urgent else self._later).remove(waiter)
+                queue.remove(waiter)
             raise
 
     def _release(self) -> None:
