@@ -3,11 +3,18 @@
 moto's own ``moto_server`` serves requests on many threads, and its backends are not safe against
 concurrent updates (two ``ADD seq :1`` racing can return the same value). DynamoDB makes each item
 update atomic, so this launcher serializes requests with one lock to keep that guarantee locally.
+
+Under that lock, SQS long polling (``WaitTimeSeconds``) would stop every other request for as long
+as a poll waits, so a long poll waits outside it: it is answered by short polls under the lock, one
+each time a send, delete or visibility change is made (or every 100 ms, when in-flight messages may
+have become visible), until it finds messages or its time is up, as SQS answers one.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import signal
 import socket
@@ -21,12 +28,60 @@ from typing import Any
 LOOPBACK = "127.0.0.1"
 
 
+_SQS = "AmazonSQS."
+_SQS_CHANGES = frozenset(
+    _SQS + operation
+    for operation in (
+        "SendMessage",
+        "SendMessageBatch",
+        "DeleteMessage",
+        "DeleteMessageBatch",
+        "ChangeMessageVisibility",
+        "ChangeMessageVisibilityBatch",
+    )
+)
+_RECHECK_SECONDS = 0.1
+
+
 def _serialized(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     lock = threading.Lock()
+    changed = threading.Condition()
+    changes = [0]  # SQS changes so far: a poll that saw none since its short poll may wait
 
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def call(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with lock:
             return list(app(environ, start_response))
+
+    def long_poll(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        request = json.loads(body or b"{}")
+        deadline = time.monotonic() + float(request.pop("WaitTimeSeconds", 0) or 0)
+        short = json.dumps(request).encode()
+        while True:
+            seen = changes[0]
+            answer: list[Any] = []
+            result = call(
+                {**environ, "wsgi.input": io.BytesIO(short), "CONTENT_LENGTH": str(len(short))},
+                lambda status, headers, exc_info=None, answer=answer: answer.extend((status, headers)),
+            )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or json.loads(b"".join(result) or b"{}").get("Messages"):
+                start_response(*answer)
+                return result
+            with changed:
+                if changes[0] == seen:
+                    changed.wait(min(remaining, _RECHECK_SECONDS))
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target == _SQS + "ReceiveMessage":
+            return long_poll(environ, start_response)
+        result = call(environ, start_response)
+        if target in _SQS_CHANGES:
+            with changed:
+                changes[0] += 1
+                changed.notify_all()
+        return result
 
     return wsgi
 
