@@ -172,6 +172,13 @@ def _function(
     )
 
 
+def function_names(functions: dict[str, TemplateFunction]) -> dict[str, str]:
+    """Logical ids by the names and ARNs the template's FunctionName properties may use."""
+    return {spec.name: key for key, spec in functions.items()} | {
+        spec.arn: key for key, spec in functions.items()
+    }
+
+
 def build_async_invoke(
     assembly: Assembly, resolver: Resolver, functions: dict[str, TemplateFunction]
 ) -> dict[str, AsyncInvokeSpec]:
@@ -180,9 +187,7 @@ def build_async_invoke(
     Only the unqualified function (``Qualifier: $LATEST``, what CDK's ``configure_async_invoke`` on a
     function emits) is invoked locally, so a configuration of a version or an alias is refused.
     """
-    by_name = {spec.name: key for key, spec in functions.items()} | {
-        spec.arn: key for key, spec in functions.items()
-    }
+    by_name = function_names(functions)
     specs = {
         key: AsyncInvokeSpec(dead_letter=_dead_letter_target(assembly, resolver, key)) for key in functions
     }

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_stack import model, resources
+from local_stack import event_sources, model, resources
 from local_stack.assembly import Assembly
 from local_stack.async_invoke import AsyncInvoker, AsyncTiming
+from local_stack.event_sources import QueuePollers
 from local_stack.events import ApiContext
 from local_stack.gateway import Gateway, Limits
 from local_stack.http_server import HttpServer
@@ -70,6 +71,7 @@ class LocalStack:
         self.gateway: Gateway | None = None
         self.invoker: AsyncInvoker | None = None
         self._sqs: Any = None
+        self.pollers: QueuePollers | None = None
         self.webapp: WebAppServer | None = None
 
     @property
@@ -109,6 +111,16 @@ class LocalStack:
             self._send_to_queue,
             self.settings.async_timing,
         )
+        self.pollers = QueuePollers(
+            event_sources.build(
+                self.assembly,
+                self.resolver,
+                model.function_names(api.functions),
+                resources.queue_urls(self.assembly, self.resolver),
+            ),
+            self._pools,
+            self._sqs,
+        )
         lambda_api = LambdaApi(self._pools, self.invoker, self.region, self.resolver.account)
         self._lambda_server = await lambda_api.serve(LOOPBACK, ports.lambda_api)
         self.gateway = Gateway(api, self._pools, context, self.settings.limits)
@@ -121,8 +133,9 @@ class LocalStack:
         return outputs
 
     async def stop(self) -> None:
-        """Stop in order: clients, in-flight integrations, the Invoke API (which they may still call),
-        the asynchronous events (queued ones dropped, running ones finish), the workers, moto."""
+        """Stop in order: clients, in-flight integrations, the queues' pollers (a batch being run
+        finishes), the Invoke API (which they may still call), the asynchronous events (queued ones
+        dropped, running ones finish), the workers, moto."""
         for server in self._servers:
             server.close()
         for server in self._servers:
@@ -132,6 +145,8 @@ class LocalStack:
             await asyncio.to_thread(self.webapp.stop)
         if self.gateway is not None:
             await self.gateway.drain()
+        if self.pollers is not None:
+            await self.pollers.stop()
         if self._lambda_server is not None:
             self._lambda_server.close()
             await self._lambda_server.wait_closed()
