@@ -61,6 +61,12 @@ FANOUT_DURATION = Metric("FanoutDuration", unit=MILLISECONDS)  # one invocation'
 # The fan-out function (chat.logic.fanout_job) and the routes that start it (chat.notify).
 FANOUT_BATCHES = Metric("FanoutBatches")  # batches a room fan-out handed to parallel invocations
 FANOUT_DISPATCH_FAILURES = Metric("FanoutDispatchFailures")  # a fan-out that could not be queued
+# FIFO records kept for a retry: a failed room job and its room's later ones (chat.logic.fanout_records).
+FANOUT_RECORDS_RETRIED = Metric("FanoutRecordsRetried")
+# A room's messages in seq order (chat.logic.room_order): a seq taken but never stored, skipped after
+# waiting for it; a message stored after a later one had been delivered, posted late.
+FANOUT_GAPS_SKIPPED = Metric("FanoutGapsSkipped")
+FANOUT_LATE_MESSAGES = Metric("FanoutLateMessages")
 # Connections whose session (token) ended without a reauth (chat.logic.fanout_job).
 SESSIONS_EXPIRED_TOLD = Metric("SessionsExpiredTold")  # `sessionExpired` posted (once per expiry)
 SESSIONS_CLOSED = Metric("SessionsClosed")  # closed with DeleteConnection after the grace

@@ -56,6 +56,8 @@ class ChatStack(Stack):
             functions=self.functions.functions,
             authorizer=self.functions.authorizer,
             fanout_failures=self.functions.fanout_failures,
+            fanout_jobs=self.functions.fanout_queue.queue,
+            fanout_dead_letters=self.functions.fanout_queue.dead_letters,
             stage=self.websocket.stage,
             access_logs=self.websocket.access_logs,
             table=self.database.table,

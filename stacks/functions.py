@@ -24,6 +24,7 @@ from constructs import Construct
 
 from stacks.bundling import CodeRoot, bundled_code
 from stacks.constants import SERVICE_NAME, metrics_namespace
+from stacks.fanout_queue import FanoutQueue
 from stacks.nag import acknowledge
 from stacks.settings import StackSettings
 
@@ -68,10 +69,13 @@ BROADCAST_TABLE_ACTIONS = (
 # Reads the room's members; tells an ended session once (a conditional write on its record); forgets
 # gone and closed connections as $disconnect does.
 FANOUT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-# Lambda's asynchronous invocation: two retries, then the on-failure queue; an event older than
-# this is not worth delivering any more (clients catch up from history).
+# Lambda's asynchronous invocation (presence, typing, a user's own tabs): two retries, then the
+# on-failure queue; an event older than this is not worth delivering any more (clients catch up
+# from history).
 FANOUT_RETRY_ATTEMPTS = 2
 FANOUT_MAX_EVENT_AGE = Duration.minutes(15)
+# A room job that failed comes back after this many seconds (not the queue's visibility timeout).
+FANOUT_RETRY_DELAY_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -191,11 +195,20 @@ class ChatFunctions(Construct):
         )
 
         self.authorizer = self._function(AUTHORIZER, authorizer_code, {**verifier, **powertools})
+        self.fanout_queue = FanoutQueue(
+            self,
+            "FanoutQueue",
+            function_timeout=Duration.seconds(FANOUT.timeout_seconds),
+            retain=settings.retain_data,
+        )
+        ordered = {"FANOUT_QUEUE_URL": self.fanout_queue.queue.queue_url}
         self.fanout = self._function(
             FANOUT,
             routes_code,
             {
                 **routes,
+                **ordered,
+                "FANOUT_RETRY_DELAY_SECONDS": str(FANOUT_RETRY_DELAY_SECONDS),
                 "FANOUT_BATCH_SIZE": str(settings.fanout_batch_size),
                 "SESSION_GRACE_SECONDS": str(settings.session_grace_seconds),
                 **powertools,
@@ -215,7 +228,7 @@ class ChatFunctions(Construct):
         self.broadcast = self._function(
             BROADCAST,
             routes_code,
-            {**routes, **broadcast, **announces, **powertools},
+            {**routes, **broadcast, **announces, **ordered, **powertools},
             reserved_concurrency=settings.broadcast_reserved_concurrency,
         )
         self.route_functions = (self.lifecycle, self.direct, self.broadcast)
@@ -231,6 +244,10 @@ class ChatFunctions(Construct):
         )
         for function in (self.lifecycle, self.broadcast):
             function.add_to_role_policy(invoke_fanout)
+        # Only BroadcastFunction's jobs are ordered (messages, reads, joins, leaves); LifecycleFunction's
+        # presence is not (docs/ARCHITECTURE.md, "Order").
+        self.fanout_queue.grant_send(self.broadcast)
+        self.fanout_queue.feed(self.fanout)
         self._fanout_failures(settings)
 
     def _fanout_failures(self, settings: StackSettings) -> None:

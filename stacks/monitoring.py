@@ -36,6 +36,11 @@ FULL, HALF, THIRD, QUARTER = 24, 12, 8, 6
 HEIGHT = 6
 
 
+# A record of the fan-out's FIFO queue this old means its room is stuck behind a failing job (retried
+# every 2 s, three receives) or the fan-out is behind; a healthy room's oldest job is under a second.
+OLDEST_JOB_SECONDS = 30
+
+
 class ChatMonitoring(Construct):
     """The alarm topic (encrypted, TLS only), the alarms, and the `Chat-<env>-<region>` dashboard."""
 
@@ -51,6 +56,8 @@ class ChatMonitoring(Construct):
         access_logs: logs.ILogGroup,
         table: dynamodb.ITable,
         fanout_failures: sqs.IQueue,
+        fanout_jobs: sqs.IQueue,
+        fanout_dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, id_)
         self._namespace = metrics_namespace(settings.env_name)
@@ -65,6 +72,21 @@ class ChatMonitoring(Construct):
             "FanoutUndelivered",
             fanout_failures.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
             "A fan-out failed three times (FanoutFunction and its two retries): some posts were not made",
+        )
+        self.alarm(
+            "FanoutJobsDeadLettered",
+            fanout_dead_letters.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            "A room's ordered fan-out job failed three receives and went to the dead-letter queue: its "
+            "frame was not delivered live (clients fill the gap from history); the room goes on",
+        )
+        self.alarm(
+            "FanoutJobsDelayed",
+            fanout_jobs.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+            f"A room's ordered fan-out job waited {OLDEST_JOB_SECONDS} s or more: a room is retrying a "
+            "failed job, or the fan-out is behind",
+            threshold=OLDEST_JOB_SECONDS,
         )
         self._log_groups = {
             Source.ACCESS_LOGS: [access_logs],
@@ -83,9 +105,15 @@ class ChatMonitoring(Construct):
         self.dashboard = self._dashboard(settings, functions, stage, table)
 
     def alarm(
-        self, id_: str, metric: cloudwatch.IMetric, description: str, *, runbook: str | None = None
+        self,
+        id_: str,
+        metric: cloudwatch.IMetric,
+        description: str,
+        *,
+        runbook: str | None = None,
+        threshold: float = 1,
     ) -> None:
-        """An alarm on ≥ 1 in 5 minutes, to the topic, named `<stack>-<id>`, naming its runbook.
+        """An alarm on ≥ `threshold` in 5 minutes, to the topic, named `<stack>-<id>`, naming its runbook.
 
         `runbook` is the heading of its section in docs/OPERATIONS.md, by default the alarm's id; a
         test fails when no section has that heading. Alarms are made before the dashboard, whose
@@ -96,7 +124,7 @@ class ChatMonitoring(Construct):
             id_,
             alarm_name=f"{self._stack_name}-{id_}",
             metric=metric,
-            threshold=1,
+            threshold=threshold,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

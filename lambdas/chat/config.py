@@ -25,6 +25,8 @@ MAX_CONNECTIONS_PER_USER = "MAX_CONNECTIONS_PER_USER"
 PRESENCE_MAX_MEMBERS = "PRESENCE_MAX_MEMBERS"
 FANOUT_FUNCTION_NAME = "FANOUT_FUNCTION_NAME"
 FANOUT_BATCH_SIZE = "FANOUT_BATCH_SIZE"
+FANOUT_QUEUE_URL = "FANOUT_QUEUE_URL"
+FANOUT_RETRY_DELAY_SECONDS = "FANOUT_RETRY_DELAY_SECONDS"
 SESSION_GRACE_SECONDS = "SESSION_GRACE_SECONDS"
 TYPING_INTERVAL_SECONDS = "TYPING_INTERVAL_SECONDS"
 MAX_ROOMS_PER_USER = "MAX_ROOMS_PER_USER"
@@ -59,6 +61,8 @@ VARIABLES: frozenset[str] = frozenset(
         PRESENCE_MAX_MEMBERS,
         FANOUT_FUNCTION_NAME,
         FANOUT_BATCH_SIZE,
+        FANOUT_QUEUE_URL,
+        FANOUT_RETRY_DELAY_SECONDS,
         SESSION_GRACE_SECONDS,
         TYPING_INTERVAL_SECONDS,
         MAX_ROOMS_PER_USER,
@@ -78,8 +82,8 @@ _VERIFIER_REQUIRED = (
 REQUIRED_BY_HANDLER: dict[str, tuple[str, ...]] = {
     "chat.handlers.lifecycle": (FANOUT_FUNCTION_NAME,),
     "chat.handlers.direct": _VERIFIER_REQUIRED,
-    "chat.handlers.broadcast": (FANOUT_FUNCTION_NAME,),
-    "chat.handlers.fanout": (),
+    "chat.handlers.broadcast": (FANOUT_FUNCTION_NAME, FANOUT_QUEUE_URL),
+    "chat.handlers.fanout": (FANOUT_QUEUE_URL,),
 }
 
 
@@ -118,6 +122,10 @@ class ChatSettings:
     # The fan-out: the function that posts, and how many connections one invocation posts to.
     fanout_function_name: str | None
     fanout_batch_size: int
+    # The FIFO queue of room-ordered jobs (its message group is the room), and how long a job that
+    # failed stays invisible before its group is retried (docs/ARCHITECTURE.md, "Order").
+    fanout_queue_url: str | None
+    fanout_retry_delay_seconds: int
     # Seconds a connection whose session ended may still `reauth` before the fan-out closes it.
     session_grace_seconds: int
     # Floods and caps: each limited action's bucket (by route key), one `typing` per room per
@@ -155,6 +163,8 @@ class ChatSettings:
             presence_max_members=_integer(environ, PRESENCE_MAX_MEMBERS, "100", minimum=0),
             fanout_function_name=environ.get(FANOUT_FUNCTION_NAME) or None,
             fanout_batch_size=_integer(environ, FANOUT_BATCH_SIZE, "500", minimum=1),
+            fanout_queue_url=environ.get(FANOUT_QUEUE_URL) or None,
+            fanout_retry_delay_seconds=_integer(environ, FANOUT_RETRY_DELAY_SECONDS, "2", minimum=0),
             session_grace_seconds=_integer(environ, SESSION_GRACE_SECONDS, "60", minimum=0),
             rate_limits=_rate_limits(environ),
             typing_interval_seconds=_decimal(environ, TYPING_INTERVAL_SECONDS, "2", minimum=0.001),

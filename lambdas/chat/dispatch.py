@@ -1,13 +1,17 @@
-"""Hand a fan-out to the fan-out function by asynchronous invocation: the only Lambda API code.
+"""Hand a fan-out to the fan-out function: the only Lambda API and SQS code.
 
-A route stores what it must, invokes the fan-out function with `InvocationType=Event` (Lambda
-queues the event and answers 202 at once) and replies: the caller's reply never waits for the posts.
-Lambda retries a failed invocation twice and then hands it to the function's on-failure queue
-(docs/ARCHITECTURE.md).
+A room's ordered jobs (messages, read receipts, joins and leaves) go to the FIFO queue with the room
+as their message group: Lambda's event source mapping hands each group to the fan-out function one
+batch at a time, in order. Jobs whose order does not matter (presence, typing) are invoked with
+`InvocationType=Event` (Lambda queues the event and answers 202 at once). Either way one request,
+and the caller's reply never waits for the posts. A room job's batches are invoked and waited for
+(`RequestResponse`), so the group's next job starts after every batch of this one has posted
+(docs/ARCHITECTURE.md, "Order").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -17,8 +21,15 @@ import boto3
 from botocore.config import Config
 
 _CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
-_client: Any = None
+# A batch's invocation is answered when the batch has posted: up to the function's timeout (60 s).
+# One retry only (of a throttle or a lost answer): a second run re-posts, which clients de-duplicate.
+_WAIT_CONFIG = Config(connect_timeout=1, read_timeout=65, retries={"mode": "standard", "max_attempts": 2})
+_clients: dict[str, Any] = {}
 _client_lock = threading.Lock()
+
+
+class BatchFailed(Exception):
+    """A batch invocation answered with a function error: its room job must be retried."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,13 @@ class FanoutJob:
             body["extra"] = self.extra
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+    def deduplication_id(self) -> str:
+        """The job's identity for the FIFO queue: a retried route send within SQS's five-minute
+        deduplication window queues nothing twice (a message by its id, anything else by content)."""
+        if self.frame.get("type") == "message" and self.room_id is not None:
+            return f"message-{self.frame['messageId']}"
+        return hashlib.sha256(self.payload()).hexdigest()
+
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> FanoutJob:
         return cls(
@@ -64,12 +82,47 @@ class FanoutJob:
 
 def invoke(function_name: str, job: FanoutJob) -> None:
     """Queue `job` for the fan-out function (one Lambda API request)."""
-    _lambda().invoke(FunctionName=function_name, InvocationType="Event", Payload=job.payload())
+    _client("lambda", _CONFIG).invoke(
+        FunctionName=function_name, InvocationType="Event", Payload=job.payload()
+    )
 
 
-def _lambda() -> Any:
-    global _client
+def invoke_and_wait(function_name: str, job: FanoutJob) -> None:
+    """Run `job` (a batch) in another invocation and wait for it; raises BatchFailed if it failed."""
+    answer = _client("lambda-wait", _WAIT_CONFIG).invoke(
+        FunctionName=function_name, InvocationType="RequestResponse", Payload=job.payload()
+    )
+    if answer.get("FunctionError"):
+        raise BatchFailed(answer["Payload"].read().decode("utf-8", "replace")[:500])
+
+
+def enqueue(queue_url: str, job: FanoutJob) -> None:
+    """Queue a room job in the FIFO queue, in its room's message group (one SQS request)."""
+    assert job.room_id is not None, "only room jobs are ordered"
+    _client("sqs", _CONFIG).send_message(
+        QueueUrl=queue_url,
+        MessageBody=job.payload().decode("utf-8"),
+        MessageGroupId=job.room_id,
+        MessageDeduplicationId=job.deduplication_id(),
+    )
+
+
+def retry_later(queue_url: str, receipt_handles: list[str], delay_seconds: int) -> None:
+    """Make failed records visible again after `delay_seconds` instead of the queue's visibility
+    timeout (six times the function's timeout): their room waits seconds, not minutes."""
+    for start in range(0, len(receipt_handles), 10):
+        _client("sqs", _CONFIG).change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": delay_seconds}
+                for index, handle in enumerate(receipt_handles[start : start + 10])
+            ],
+        )
+
+
+def _client(kind: str, config: Config) -> Any:
+    """One client per kind per container (boto3 clients are safe to share by threads)."""
     with _client_lock:
-        if _client is None:
-            _client = boto3.client("lambda", config=_CONFIG)
-        return _client
+        if kind not in _clients:
+            _clients[kind] = boto3.client(kind.removesuffix("-wait"), config=config)
+        return _clients[kind]

@@ -25,6 +25,10 @@ BASELINE = {
     "MAX_CONNECTIONS_PER_USER": "10",
     "PRESENCE_MAX_MEMBERS": "100",
     "FANOUT_BATCH_SIZE": "500",
+    # A failed queue record is retried at once (the stack waits 2 s; the queue's redrive is the same).
+    "FANOUT_RETRY_DELAY_SECONDS": "0",
+    # Until the session's queue exists (tests/chat/conftest.py's lambda_server sets its URL).
+    "FANOUT_QUEUE_URL": "http://127.0.0.1:9/no-queue-yet.fifo",
     "SESSION_GRACE_SECONDS": "60",
     "MESSAGE_MAX_LENGTH": "5000",
     "SEND_RATE_PER_SECOND": "50",

@@ -54,12 +54,27 @@ def connections_server() -> Iterator[ConnectionsServer]:
 
 
 @pytest.fixture(scope="session")
-def lambda_server() -> Iterator[LambdaServer]:
-    """Lambda's Invoke API for the fan-out function, run in this process (the code under test)."""
-    with harness.lambda_service() as server:
+def fanout_queues(moto_server: MotoServer) -> harness.FanoutQueues:
+    """The FIFO queue of the rooms' ordered jobs and its dead-letter queue, in moto, as the stack
+    makes them (redrive after three receives)."""
+    return harness.create_fanout_queues(moto_server.endpoint)
+
+
+@pytest.fixture(scope="session")
+def lambda_server(moto_server: MotoServer, fanout_queues: harness.FanoutQueues) -> Iterator[LambdaServer]:
+    """Lambda's Invoke API and the queue's event source mapping for the fan-out function, run in
+    this process (the code under test)."""
+    with (
+        harness.lambda_service() as server,
+        environment(
+            AWS_ENDPOINT_URL_LAMBDA=server.endpoint,
+            AWS_ENDPOINT_URL_SQS=moto_server.endpoint,
+            FANOUT_QUEUE_URL=fanout_queues.url,
+        ),
+    ):
         harness.use_lambda(server)
-        with environment(AWS_ENDPOINT_URL_LAMBDA=server.endpoint):
-            yield server
+        server.subscribe(fanout_queues.sqs, fanout_queues.url, baseline.FANOUT_FUNCTION)
+        yield server
 
 
 @pytest.fixture
@@ -73,10 +88,17 @@ def chat_env(
     chat_table: str,
     connections_server: ConnectionsServer,
     lambda_server: LambdaServer,
+    fanout_queues: harness.FanoutQueues,
     function_env: FunctionEnvironment,
 ) -> ConnectionsServer:
     """Every chat test: the table, the connections server as the endpoint, the stack's defaults."""
-    function_env.set(**baseline.BASELINE, CONNECTIONS_ENDPOINT=connections_server.endpoint)
+    function_env.set(
+        **{
+            **baseline.BASELINE,
+            "CONNECTIONS_ENDPOINT": connections_server.endpoint,
+            "FANOUT_QUEUE_URL": fanout_queues.url,
+        }
+    )
     return connections_server
 
 

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from chat.dal import client as dal_client
 from chat.handlers import broadcast, direct, fanout, lifecycle, pipeline
 from chat.logic import reauth
 
 import route_keys
+from stacks.fanout_queue import MAX_RECEIVE_COUNT
 from tests.chat.baseline import FANOUT_FUNCTION
 from tests.support.lambda_server import LambdaServer
 from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION
@@ -81,6 +83,36 @@ class LambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:ap-northeast-1:123456789012:function:chat-test"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class FanoutQueues:
+    sqs: Any
+    url: str
+    dead_letter_url: str
+
+
+def create_fanout_queues(endpoint: str) -> FanoutQueues:
+    """The stack's FIFO queue and its dead-letter queue (fresh names), in the SQS at `endpoint`."""
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=DEFAULT_REGION,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
+    name = f"chat-fanout-{uuid.uuid4().hex[:8]}"
+    fifo = {"FifoQueue": "true", "VisibilityTimeout": "360"}
+    dead_letter_url = sqs.create_queue(QueueName=f"{name}-dlq.fifo", Attributes=fifo)["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])
+    redrive = {
+        "deadLetterTargetArn": dead_letter_arn["Attributes"]["QueueArn"],
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    }
+    url = sqs.create_queue(
+        QueueName=f"{name}.fifo", Attributes={**fifo, "RedrivePolicy": json.dumps(redrive)}
+    )["QueueUrl"]
+    return FanoutQueues(sqs, url, dead_letter_url)
 
 
 def lambda_service() -> LambdaServer:

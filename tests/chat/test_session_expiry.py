@@ -251,5 +251,6 @@ def test_an_ended_session_costs_one_conditional_write_per_fan_out(chat_env):
     with dynamodb_requests() as sent:
         a.send("sendMessage", roomId=room_id, content="count")
 
-    # the route's 4 requests, the fan-out's Query, and the one UpdateItem on the ended connection
-    assert sent.count("Query") == 1 and sent.count("UpdateItem") == 2, sent
+    # the route's 4 requests; the fan-out's Query, its watermark's GetItem and UpdateItem
+    # (docs/DATA_MODEL.md), and the one UpdateItem on the ended connection
+    assert sent.count("Query") == 1 and sent.count("UpdateItem") == 3, sent

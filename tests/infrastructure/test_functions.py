@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from stacks.functions import FANOUT_RETRY_DELAY_SECONDS
 from tests.infrastructure.conftest import Synth
 
 HANDLERS = {
@@ -33,9 +34,13 @@ ENVIRONMENT = {
     | {f"{action}_{kind}" for action in FLOODS for kind in ("RATE_PER_SECOND", "BURST")}
     | {"TYPING_INTERVAL_SECONDS", "MAX_ROOMS_PER_USER", "REQUIRE_VERIFIED_SENDER"}
     | {"FANOUT_FUNCTION_NAME"}
+    # the FIFO queue it sends a room's ordered jobs to (a message group per room)
+    | {"FANOUT_QUEUE_URL"}
     | POWERTOOLS,
     "FanoutFunction": ROOMS
     | {"FANOUT_BATCH_SIZE", "SESSION_GRACE_SECONDS", "CONNECTIONS_ENDPOINT"}
+    # the same queue, whose failed records it makes visible again after the retry delay
+    | {"FANOUT_QUEUE_URL", "FANOUT_RETRY_DELAY_SECONDS"}
     | POWERTOOLS,
 }
 ALLOWED_TABLE_ACTIONS = {
@@ -121,6 +126,12 @@ def test_function_environment_is_the_documented_contract(each_env: Synth, name: 
         assert variables["FANOUT_FUNCTION_NAME"] == {
             "Ref": each_env.logical_id("AWS::Lambda::Function", "/FanoutFunction/")
         }
+    if "FANOUT_QUEUE_URL" in variables:  # a queue's Ref is its URL
+        assert variables["FANOUT_QUEUE_URL"] == {
+            "Ref": each_env.logical_id("AWS::SQS::Queue", "/FanoutQueue/Jobs/")
+        }
+    if "FANOUT_RETRY_DELAY_SECONDS" in variables:
+        assert variables["FANOUT_RETRY_DELAY_SECONDS"] == str(FANOUT_RETRY_DELAY_SECONDS)
     if "USER_POOL_ID" in variables:
         pool_id = next(iter(each_env.resources("AWS::Cognito::UserPool")))
         client_id = next(iter(each_env.resources("AWS::Cognito::UserPoolClient")))

@@ -29,7 +29,9 @@ DEFINED: dict[str, Metric] = {k: v for k, v in vars(metric_names).items() if isi
 AWS_METRICS = {
     "AWS/Lambda": {"Duration", "Errors", "Throttles", "Invocations", "ConcurrentExecutions"},
     "AWS/ApiGateway": {"ConnectCount", "MessageCount", "IntegrationError", "ClientError", "ExecutionError"},
-    "AWS/SQS": {"ApproximateNumberOfMessagesVisible"},
+    # "Available CloudWatch metrics for Amazon SQS" (SQS Developer Guide, sqs-available-cloudwatch-metrics):
+    # the failure and dead-letter queues' visible messages, the FIFO jobs queue's oldest message.
+    "AWS/SQS": {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"},
     "AWS/DynamoDB": {
         "ConsumedReadCapacityUnits",
         "ConsumedWriteCapacityUnits",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,25 @@ def test_every_acknowledgment_names_one_finding_on_one_resource_with_a_reason(en
         if "IAM5" in rule or "IAM4" in rule:
             assert "[" in rule, f"{rule} acknowledges a whole rule where one finding will do"
         assert len(reason) >= 80, f"{rule} on {path}: the reason is too thin for a reviewer"
+
+
+@pytest.mark.parametrize("env_name", ["dev", "prod"])
+def test_every_acknowledgment_suppresses_a_finding_the_checks_made(
+    env_name: str, synth_env: Callable[[str], Synth]
+) -> None:
+    """An acknowledgment of a finding the checks never make is noise to a reviewer, and would hide
+    that finding if the resource changed so that it applied (e.g. SQS3 on a queue that is a
+    dead-letter queue, which cdk-nag already accepts)."""
+    report = {r["pluginName"]: r for r in synth_env(env_name).validation_report["pluginReports"]}[PLUGIN]
+    suppressed = [
+        (f"{PLUGIN}::{finding['ruleName']}", construct["constructPath"])
+        for finding in report["suppressedViolations"]
+        for construct in finding["violatingConstructs"]
+    ]
+    for path, rule, _ in acknowledgments(build_app({"env": env_name, **NO_BUNDLING})):
+        assert any(
+            found == rule and (where == path or where.startswith(f"{path}/")) for found, where in suppressed
+        ), f"{rule} on {path} suppresses no finding: remove it"
 
 
 def test_cfn_lint_finds_no_errors(each_env: Synth) -> None:

@@ -4,7 +4,16 @@ The route code invokes the fan-out function with boto3 (`InvocationType=Event`),
 AWS; this server answers as Lambda does (202 at once for Event, 200 with the result for
 RequestResponse, 404 `ResourceNotFoundException` for an unknown function) and runs the queued
 events one at a time on a worker thread, retrying a failed event twice as Lambda's asynchronous
-invocation does. Tests call `drain()` to wait until every queued event (and every event those
+invocation does. A handler that raises in a RequestResponse invocation is answered 200 with
+`X-Amz-Function-Error: Unhandled`, as Lambda does.
+
+`subscribe(queue_url, name)` is an SQS event source mapping with ReportBatchItemFailures: a thread
+receives up to ten records at a time from the (FIFO) queue in moto, calls the handler with Lambda's
+SQS event, and deletes the records the handler did not report as failed. moto keeps a message group
+blocked while its records are in flight, honours visibility timeouts and redrives to the dead-letter
+queue after `maxReceiveCount` receives, so the group order, the retries and the redrive are SQS's.
+
+Tests call `drain()` to wait until every queued event and every queued record (and everything those
 queued) has run, so what a fan-out posted can be asserted right after the route replied.
 
     with LambdaServer({"fanout": handler}) as server:
@@ -18,6 +27,8 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,9 +36,17 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local_stack.event_sources import kept_records, sqs_record
+
 LOOPBACK = "127.0.0.1"
 RETRIES = 2  # Lambda's default for asynchronous invocation
+BATCH_SIZE = 10  # the event source mapping's (at most 10 for a FIFO queue)
 Handler = Callable[[dict[str, Any], Any], Any]
+_QUEUE_COUNTS = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
 
 
 @dataclass
@@ -50,6 +69,8 @@ class LambdaServer:
         self._threads: list[threading.Thread] = []
         self._running = threading.Event()
         self._running.set()
+        self._stopping = threading.Event()
+        self._sources: list[tuple[Any, str]] = []  # (SQS client, queue URL)
 
     @property
     def endpoint(self) -> str:
@@ -62,7 +83,17 @@ class LambdaServer:
             self._threads.append(thread)
         return self
 
+    def subscribe(self, sqs: Any, queue_url: str, name: str) -> None:
+        """Feed `name` the records of the queue (an event source mapping), from now on."""
+        self._sources.append((sqs, queue_url))
+        thread = threading.Thread(
+            target=self._poll, args=(sqs, queue_url, name), name="sqs-poller", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
+
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._queue.put(("", {}))  # wakes the worker to stop
@@ -77,8 +108,62 @@ class LambdaServer:
             self._running.set()
 
     def drain(self) -> None:
-        """Wait until every queued event has run (events queued meanwhile included)."""
-        self._queue.join()
+        """Wait until every queued event and record has run (those queued meanwhile included)."""
+        while True:
+            self._queue.join()
+            if all(self._empty(sqs, url) for sqs, url in self._sources) and not self._queue.unfinished_tasks:
+                return
+            time.sleep(0.005)
+
+    @staticmethod
+    def _empty(sqs: Any, queue_url: str) -> bool:
+        counts = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=list(_QUEUE_COUNTS))
+        return all(int(counts["Attributes"][key]) == 0 for key in _QUEUE_COUNTS)
+
+    def _poll(self, sqs: Any, queue_url: str, name: str) -> None:
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        while not self._stopping.is_set():
+            try:
+                received = sqs.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=BATCH_SIZE,
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+            except Exception:  # moto stopping at the session's end
+                if self._stopping.is_set():
+                    return
+                raise
+            if not received:
+                continue
+            self._running.wait()
+            records = [sqs_record(message, arn) for message in received]
+            self.invocations.append((name, {"Records": records}))
+            try:
+                response = self.run(name, {"Records": records})
+            except Exception:  # a function error: every record comes back after its visibility timeout
+                continue
+            kept = kept_records(received, response)
+            done = [message for message in received if message["MessageId"] not in kept]
+            if done:
+                sqs.delete_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[
+                        {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                        for index, message in enumerate(done)
+                    ],
+                )
+
+    def jobs(self, since: int = 0) -> list[dict[str, Any]]:
+        """The events of the invocations from number `since` on, a queue batch's records each as one."""
+        return [
+            json.loads(record["body"]) if "Records" in event else event
+            for _, event in self.invocations[since:]
+            for record in event.get("Records", [event])
+        ]
 
     def queue_event(self, name: str, event: dict[str, Any]) -> None:
         self.invocations.append((name, event))
@@ -127,14 +212,27 @@ def _handler_for(server: LambdaServer) -> type[BaseHTTPRequestHandler]:
                 server.queue_event(name, event)
                 self._reply(202, b"")
                 return
-            self._reply(200, json.dumps(server.run(name, event)).encode())
+            server.invocations.append((name, event))
+            try:
+                result = server.run(name, event)
+            except Exception as exc:  # a function error: Lambda answers 200 and says so in a header
+                error = {
+                    "errorMessage": str(exc),
+                    "errorType": type(exc).__name__,
+                    "stackTrace": traceback.format_exception(exc),
+                }
+                self._reply(200, json.dumps(error).encode(), function_error="Unhandled")
+                return
+            self._reply(200, json.dumps(result).encode())
 
-        def _reply(self, status: int, body: bytes, error_type: str = "") -> None:
+        def _reply(self, status: int, body: bytes, error_type: str = "", function_error: str = "") -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             if error_type:
                 self.send_header("X-Amzn-ErrorType", error_type)
+            if function_error:
+                self.send_header("X-Amz-Function-Error", function_error)
             self.end_headers()
             self.wfile.write(body)
 

@@ -10,6 +10,7 @@ SEQ_DIGITS = 15
 MEMBER_PREFIX = "MEMBER#"
 ROOM_SK = "ROOM"
 LAST_SK = "LAST"
+DELIVERED_SK = "DELIVERED"
 
 
 def connection(connection_id: str) -> Key:
@@ -49,6 +50,11 @@ def room(room_id: str) -> Key:
 
 def last_message(room_id: str) -> Key:
     return {"PK": room_partition(room_id), "SK": LAST_SK}
+
+
+def delivered(room_id: str) -> Key:
+    """The room's fan-out watermark: the highest seq posted live, in order (chat.logic.room_order)."""
+    return {"PK": room_partition(room_id), "SK": DELIVERED_SK}
 
 
 def room_member(room_id: str, user_id: str) -> Key:

@@ -169,6 +169,8 @@ def message_item(message: Message) -> dict[str, Any]:
         item["senderName"] = message.sender_name
     if message.client_message_id is not None:
         item["clientMessageId"] = message.client_message_id
+    if message.sent_from is not None:
+        item["sentFrom"] = message.sent_from
     return item
 
 
@@ -182,6 +184,7 @@ def message_from_item(item: dict[str, Any]) -> Message:
         created_at=str(item["createdAt"]),
         client_message_id=item.get("clientMessageId"),
         sender_name=str(item.get("senderName", "")),
+        sent_from=item.get("sentFrom"),
     )
 
 

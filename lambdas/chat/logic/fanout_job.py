@@ -2,10 +2,11 @@
 
 A room job Queries the room's member items page by page and collects their live connections; each
 time `fanout_batch_size` of them are collected, they are handed to another invocation of the
-fan-out function (asynchronously, so the batches post in parallel). Those Invoke requests go out on
-threads while the next page is read, so the dispatch costs about the page reads alone; the last
-batch is posted here. A room of up to one batch costs one invocation. A batch job posts to its
-targets.
+fan-out function (`RequestResponse` on a thread, so the batches post in parallel while the next page
+is read); the last batch is posted here. The job returns only once every batch has posted, and
+raises if one failed: the room's next ordered job never overtakes this one at any connection, and a
+failed one is retried whole (clients de-duplicate by messageId). A room of up to one batch costs one
+invocation. A batch job posts to its targets.
 
 Connections API Gateway says are gone (410) once they are established (sessions.drop_gone: a
 connection still inside its `$connect` answers 410 too), and entries whose connection has expired,
@@ -68,17 +69,17 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
             split = dict(islice(pending.items(), batch))
             for connection_id in split:
                 del pending[connection_id]
-            dispatched.append(_dispatcher.submit(notifier.connections, split, job.frame))
+            dispatched.append(_dispatcher.submit(notifier.batch, split, job.frame))
             count(metric_names.FANOUT_BATCHES)
     for connection_id in set(ended) & set(pending):  # `extra` targets: their sessions are sorted here too
         del pending[connection_id]
     post(pending, job.frame, settings=settings, notifier=notifier, now=now)
     if ended:
         _ended_sessions(ended, job.frame, settings=settings, notifier=notifier, now=now, claimant=request_id)
-    for queued in dispatched:
-        queued.result()  # the notifier logs and counts a failed Invoke; nothing is raised here
     for connection_id, user_id in expired.items():
         _forget(connection_id, user_id, notifier=notifier, now=now)
+    for running in dispatched:
+        running.result()  # a failed batch raises: the whole job is retried, in its place in the room
 
 
 def post(

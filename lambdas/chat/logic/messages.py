@@ -7,13 +7,16 @@ writes only small items (docs/DATA_MODEL.md lists their write units):
   2. UpdateItem ADD seq on the room item (well under 1 KB);
   3. TransactWriteItems: the message, its idempotency record and the sender's read position;
   4. PutItem: the room's last-message item, never moved backwards;
-  5. Lambda Invoke (asynchronous): the fan-out function posts the message; the ack does not wait.
+  5. SQS SendMessage to the FIFO queue (the room's message group): the fan-out function posts the
+     message after the room's earlier ones; the ack does not wait for it.
 A seq taken in (2) whose message is not stored in (3) (a crash, a concurrent duplicate, a member
 leaving at that instant) is a gap: clients that see one call getMessages, which is authoritative.
 
-Once (3) has stored the message it is delivered: a failure of (4) or (5) is logged and counted,
-never returned, and a retry with the same clientMessageId (whose record exists) gets the stored ack
-and queues the message's fan-out again (at least once: clients de-duplicate by messageId).
+Once (3) has stored the message it is delivered: a failure of (4) is logged and counted, never
+returned. A failure of (5) (SQS refused it after boto3's retries) is an INTERNAL_ERROR: the client's
+retry with the same clientMessageId (whose record exists) gets the stored ack and queues the
+fan-out again; SQS drops a second copy queued within five minutes (the job's deduplication id is the
+messageId), and clients de-duplicate by messageId any later one.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from chat.models import budget, frames
 from chat.models.domain import Ack, Caller, Message
 from chat.models.errors import InternalError, NotAMember, RoomNotFound, VerificationRequired
 from chat.models.requests import GetMessages, SendMessage
-from chat.notify import Notifier
+from chat.notify import Notifier, NotQueued
 from chat.observability import count, logger
 from chat.timeutil import iso
 
@@ -70,6 +73,7 @@ def send(
         created_at=iso(now),
         client_message_id=request.client_message_id,
         sender_name=caller.name,
+        sent_from=caller.connection_id,
     )
     try:
         message_store.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS, now=now)
@@ -83,13 +87,19 @@ def send(
 
 
 def _deliver(message: Message, caller: Caller, notifier: Notifier) -> None:
-    """After the store: cache it for listRooms and queue its fan-out; neither failure is raised."""
+    """After the store: cache it for listRooms and queue its fan-out. A failed cache is not raised;
+    a fan-out not queued is an INTERNAL_ERROR, which the client retries with its clientMessageId."""
     try:
         room_store.cache_last_message(message)
     except Exception:
         logger.exception("could not cache the room's last message", extra={"room_id": message.room_id})
         count(metric_names.LAST_MESSAGE_FAILURES)
-    notifier.room(message.room_id, frames.message(message), except_connection=caller.connection_id)
+    try:
+        notifier.room(
+            message.room_id, frames.message(message), must_queue=True, except_connection=caller.connection_id
+        )
+    except NotQueued as exc:
+        raise InternalError() from exc
 
 
 def _deliver_again(ack: Ack, caller: Caller, notifier: Notifier) -> Ack:

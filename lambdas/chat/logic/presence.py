@@ -24,7 +24,10 @@ def announce(
     rooms = [room for room in counted if room is not None]
     in_parallel(
         lambda room: notifier.about_people(
-            room, frames.presence(room.room_id, user_id, display_name, online), except_user=user_id
+            room,
+            frames.presence(room.room_id, user_id, display_name, online),
+            ordered=False,
+            except_user=user_id,
         ),
         rooms,
     )

@@ -137,7 +137,7 @@ def typing(caller: Caller, room_id: str, *, notifier: Notifier, verified_only: b
     if membership is None:
         raise NotAMember(room_id)
     notifier.about_people(
-        room, frames.typing(room_id, caller.user_id, caller.name), except_user=caller.user_id
+        room, frames.typing(room_id, caller.user_id, caller.name), ordered=False, except_user=caller.user_id
     )
 
 

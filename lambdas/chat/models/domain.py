@@ -68,6 +68,9 @@ class Message:
         return Ack(self.room_id, self.message_id, self.seq, self.created_at, self.client_message_id)
 
     sender_name: str = ""
+    # The connection it was sent from (never on the wire): a fan-out that posts it from the history
+    # leaves that connection out, as the message's own job does (chat.logic.room_order).
+    sent_from: str | None = None
 
     def wire(self) -> dict[str, Any]:
         """The message as the `message` frame and `lastMessage` carry it: its ack, its sender and content."""
