@@ -12,6 +12,7 @@ import contextlib
 import functools
 import gzip
 import json
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -249,3 +250,18 @@ async def rooms_with_long_last_messages(
         finally:
             await client.close()
     return made
+
+
+async def send_until_stored(client: ChatClient, room_id: str, content: str) -> dict[str, Any]:
+    """Send with a clientMessageId and retry what the protocol says is retryable (RATE_LIMITED, ...),
+    backing off as a real client does; return the ack."""
+    client_message_id = str(uuid.uuid4())
+    for attempt in range(30):
+        reply = await client.request(
+            "sendMessage", roomId=room_id, content=content, clientMessageId=client_message_id, timeout=60
+        )
+        if reply["type"] == "ack":
+            return reply
+        assert reply["type"] == "error" and reply["retryable"], reply
+        await asyncio.sleep(0.2 + random.random() * 0.3 * (attempt + 1))
+    raise AssertionError(f"{content} was never stored")
