@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from typing import Any
 
 import boto3
 import pytest
+from chat import dispatch
 from chat.dal import client as dal_client
 from chat.dal import messages as messages_dal
 from chat.dispatch import FanoutJob
@@ -29,7 +31,7 @@ from chat.models.domain import Message
 
 import route_keys
 from local_stack.moto_service import MotoServer
-from tests.chat.baseline import BASELINE, FANOUT_FUNCTION
+from tests.chat.baseline import BASELINE
 from tests.chat.harness import FUNCTIONS, ClientConnection, FunctionEnvironment, LambdaContext, User
 from tests.support.chat_table import create_table, dynamodb
 from tests.support.connections_server import ConnectionsServer
@@ -376,7 +378,9 @@ def _room_job(servers: Servers, a: ClientConnection, b: ClientConnection, room_i
     job = FanoutJob(frame=frame, room_id=room_id, except_connection=a.connection_id)
 
     def act() -> Outcome:
-        servers.lambda_.queue_event(FANOUT_FUNCTION, json.loads(job.payload()))
+        """Queued as sendMessage queues it: in the FIFO queue, the room's group (room_order's reads
+        and writes of the watermark are failed too)."""
+        dispatch.enqueue(os.environ["FANOUT_QUEUE_URL"], job)
         return Outcome(FANOUT_JOB)
 
     def delivery(_: Outcome) -> tuple[str, Callable[[dict[str, Any]], bool]]:
