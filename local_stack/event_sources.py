@@ -19,6 +19,7 @@ as the fan-out's big rooms do, always finds a free worker).
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import uuid
 from dataclasses import dataclass
@@ -83,12 +84,32 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "receiptHandle": message["ReceiptHandle"],
         "body": message["Body"],
         "attributes": message.get("Attributes", {}),
-        "messageAttributes": message.get("MessageAttributes", {}),
+        "messageAttributes": {
+            name: _message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfMessageAttributes": message.get("MD5OfMessageAttributes"),
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": queue_arn.split(":")[3],
     }
+
+
+def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """A message attribute as Lambda's SQS event has it: camel-case keys, binary values in base64."""
+
+    def encoded(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    attribute: dict[str, Any] = {}
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = encoded(value["BinaryValue"])
+    attribute["stringListValues"] = list(value.get("StringListValues", []))
+    attribute["binaryListValues"] = [encoded(item) for item in value.get("BinaryListValues", [])]
+    attribute["dataType"] = value["DataType"]
+    return attribute
 
 
 def kept_records(received: list[dict[str, Any]], result: Any) -> set[str]:
@@ -97,6 +118,8 @@ def kept_records(received: list[dict[str, Any]], result: Any) -> set[str]:
     failures = (result or {}).get("batchItemFailures", []) if isinstance(result, dict) else None
     if failures is None:
         return set()
+    if not isinstance(failures, list):
+        return ids
     named = {failure.get("itemIdentifier") for failure in failures if isinstance(failure, dict)}
     if len(named) != len(failures) or not named <= ids:
         return ids  # Lambda: an empty, unknown or malformed identifier fails the whole batch

@@ -113,6 +113,29 @@ def _partition_queries() -> None:
     Table.query = query  # type: ignore[method-assign]
 
 
+def _fifo_redelivery_in_order() -> None:
+    """Hand a FIFO message group's timed-out records back in order, as SQS does.
+
+    moto 5.2's ``receive_message`` releases a record whose visibility timeout ran out from the
+    group's in-flight set only when its loop reaches it, and checks the group's lock in between: with
+    two or more of a group's records back at once, the last one is delivered first, then the group's
+    newer ones, and the first ones later (a failed batch of the fan-out's room, retried, would post
+    out of order). Releasing every visible record before the loop makes the group's oldest record
+    its first again.
+    """
+    from moto.sqs.models import SQSBackend
+
+    original = SQSBackend.receive_message
+
+    def receive_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = self.get_queue(queue_name)
+        for message in [m for m in queue.pending_messages if m.visible]:
+            queue.pending_messages.discard(message)
+        return original(self, queue_name, *args, **kwargs)
+
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+
+
 def _restore(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
     """Put one item of a moto table back as it was (None: it did not exist)."""
     if not table.range_key_attr:
@@ -185,6 +208,7 @@ def serve(port: int) -> None:
 
     _partition_queries()
     _item_scoped_transactions()
+    _fifo_redelivery_in_order()
     app = _serialized(DomainDispatcherApplication(create_backend_app))
     run_simple(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler)
 

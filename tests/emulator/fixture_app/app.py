@@ -18,6 +18,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 
 HERE = Path(__file__).parent
@@ -34,6 +35,9 @@ TWO_WAY_ROUTES = (
     "missingDependency",
     "sized",
 )
+
+ORDERED_VISIBILITY_SECONDS = 2
+ORDERED_MAX_RECEIVE_COUNT = 2
 
 
 def build_app(context: dict[str, str] | None = None) -> cdk.App:
@@ -116,6 +120,25 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
         routes_fn.add_environment(variable, target.function_name)
         target.grant_invoke(routes_fn)
 
+    # A FIFO queue feeding a function through an event source mapping, as the fan-out's jobs queue
+    # does, with a short visibility timeout (records a batch keeps come back after 2 s) and a
+    # FIFO dead-letter queue after two receives.
+    ordered_dead_letters = sqs.Queue(stack, "OrderedDeadLetters", fifo=True)
+    ordered = sqs.Queue(
+        stack,
+        "Ordered",
+        fifo=True,
+        content_based_deduplication=True,
+        visibility_timeout=cdk.Duration.seconds(ORDERED_VISIBILITY_SECONDS),
+        dead_letter_queue=sqs.DeadLetterQueue(
+            queue=ordered_dead_letters, max_receive_count=ORDERED_MAX_RECEIVE_COUNT
+        ),
+    )
+    consumer_fn = function("QueueConsumerFunction", "queue_consumer.handler", timeout=2)
+    consumer_fn.add_event_source(
+        event_sources.SqsEventSource(ordered, batch_size=10, report_batch_item_failures=True)
+    )
+
     api = apigw.WebSocketApi(
         stack,
         "Api",
@@ -155,4 +178,7 @@ def build_app(context: dict[str, str] | None = None) -> cdk.App:
     cdk.CfnOutput(stack, "AsyncSuccessesQueueUrl", value=async_successes.queue_url)
     cdk.CfnOutput(stack, "AgedFailuresQueueUrl", value=aged_failures.queue_url)
     cdk.CfnOutput(stack, "AgedDeadLettersQueueUrl", value=aged_dead_letters.queue_url)
+    cdk.CfnOutput(stack, "OrderedQueueUrl", value=ordered.queue_url)
+    cdk.CfnOutput(stack, "OrderedDeadLettersQueueUrl", value=ordered_dead_letters.queue_url)
+    cdk.CfnOutput(stack, "QueueConsumerFunctionName", value=consumer_fn.function_name)
     return app
