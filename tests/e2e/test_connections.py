@@ -103,8 +103,9 @@ def test_reconnect_and_resume_with_get_messages_after(outputs: dict[str, str]) -
     asyncio.run(scenario())
 
 
-def test_a_retried_send_is_stored_once_and_delivered_again(outputs: dict[str, str]) -> None:
-    """At least once: the retry re-delivers the stored message (same messageId: clients de-duplicate)."""
+def test_a_retried_send_is_stored_once_and_delivered_once(outputs: dict[str, str]) -> None:
+    """The retry gets the stored ack and queues the delivery again; the room's delivery watermark
+    (or the queue's deduplication id) drops it, since the first one was delivered."""
     alice, bob = new_user(outputs), new_user(outputs)
 
     async def scenario() -> None:
@@ -122,9 +123,9 @@ def test_a_retried_send_is_stored_once_and_delivered_again(outputs: dict[str, st
             k: retry[k] for k in ("messageId", "seq", "createdAt")
         }
         assert retry["clientMessageId"] == client_message_id
-        await b.wait_for(lambda e: len(b.of_type("message")) == 2)
-        await asyncio.sleep(1.0)
-        assert [m["messageId"] for m in b.of_type("message")] == [first["messageId"]] * 2
+        await b.wait_for(lambda e: e.get("type") == "message")
+        await asyncio.sleep(1.0)  # time for a second copy, were one posted
+        assert [m["messageId"] for m in b.of_type("message")] == [first["messageId"]]
         history = await b.request("getMessages", roomId=room_id)
         assert [m["content"] for m in history["items"]] == ["once"]
         await a.close()

@@ -31,6 +31,7 @@ def test_an_expired_session_stops_receiving_is_told_once_and_closed_unless_it_re
 
     async def scenario() -> None:
         a = await ChatClient.open(outputs, alice.id_token)
+        a2 = await ChatClient.open(outputs, alice.id_token)  # shows when a message's fan-out has run
         renewing = await ChatClient.open(outputs, short)
         lapsing = await ChatClient.open(outputs, short)
         room_id = (await a.request("createRoom", name="expiry", memberIds=[bob.user_id]))["room"]["roomId"]
@@ -42,6 +43,8 @@ def test_an_expired_session_stops_receiving_is_told_once_and_closed_unless_it_re
         for i in range(2):
             await a.request("sendMessage", roomId=room_id, content=f"expired {i}")
         told = [(await b.wait_for(lambda e: e["type"] == "sessionExpired"))[0] for b in (renewing, lapsing)]
+        # Both fan-outs have run (not after the reauth below, which would deliver to the renewed tab).
+        await a2.wait_for(lambda e: e.get("content") == "expired 1")
         assert [epoch(frame["expiresAt"]) for frame in told] == [expires_at, expires_at]
         grace = epoch(told[1]["closesAt"]) - expires_at
         assert grace == 10  # dev's session_grace_seconds
@@ -65,7 +68,7 @@ def test_an_expired_session_stops_receiving_is_told_once_and_closed_unless_it_re
             "past the grace",
         ]
         assert [e["content"] for e in lapsing.of_type("message")] == ["before"]
-        await a.close()
-        await renewing.close()
+        for client in (a, a2, renewing):
+            await client.close()
 
     asyncio.run(scenario())
