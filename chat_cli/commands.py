@@ -7,6 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+REMEMBERED_IDS = 1000  # message ids remembered per room, to show each message once (as clients/js)
+HISTORY_PAGE = 100  # the server's largest getMessages page
+
 HELP = """\
 Commands (anything else is sent as a message to the current room):
   /create NAME [--open] [USER_ID ...]   create a room (closed unless --open) and enter it
@@ -31,6 +34,13 @@ class State:
     last_seq: dict[str, int] = field(default_factory=dict)
     oldest_seq: dict[str, int] = field(default_factory=dict)
     people: dict[str, str] = field(default_factory=dict)  # user id -> display name, as frames tell
+    # Rendering by seq (clients/js/src/timeline.js is the model): the ids shown per room (oldest
+    # first, at most REMEMBERED_IDS), live messages held back past a gap (room -> seq -> frame),
+    # the catch-up pages asked for (requestId -> room) and frames render wants sent (the session sends them).
+    shown: dict[str, dict[str, None]] = field(default_factory=dict)
+    held: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    catching_up: dict[str, str] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
 
     def resolve(self, text: str) -> str:
         exact = [room for room, name in self.names.items() if text in (room, name)]
@@ -44,6 +54,27 @@ class State:
     def seen(self, room_id: str, seq: int) -> None:
         self.last_seq[room_id] = max(seq, self.last_seq.get(room_id, 0))
         self.oldest_seq[room_id] = min(seq, self.oldest_seq.get(room_id, seq))
+
+    def shown_before(self, room_id: str, message_id: str) -> bool:
+        return message_id in self.shown.get(room_id, {})
+
+    def remember(self, room_id: str, message_id: str) -> None:
+        ids = self.shown.setdefault(room_id, {})
+        ids[message_id] = None
+        if len(ids) > REMEMBERED_IDS:
+            del ids[next(iter(ids))]
+
+    def catch_up(self, room_id: str) -> dict[str, Any]:
+        """The request for what the room has after the last seq shown; its page continues the timeline."""
+        frame: dict[str, Any] = {
+            "action": "getMessages",
+            "roomId": room_id,
+            "after": self.last_seq.get(room_id, 0),
+            "limit": HISTORY_PAGE,
+            "requestId": request_id(),
+        }
+        self.catching_up[frame["requestId"]] = room_id
+        return frame
 
 
 class UsageError(ValueError):

@@ -26,18 +26,82 @@ def _message(state: State, message: dict[str, Any]) -> str:
     return f"[{_time(message['createdAt'])}] #{room} {sender}: {message['content']}"
 
 
+# Rendering by seq. A terminal cannot move a printed line, so each message is printed once, in seq
+# order where the client can manage it: a duplicate (same messageId) prints nothing, a message past
+# a gap is held until the history (getMessages after the last seq shown) fills the gap, and one that
+# arrives after later ones did is printed marked as earlier.
+
+
+def _in_order(state: State, message: dict[str, Any]) -> str | None:
+    """A message continuing the room's timeline: None if already shown, marked if it belongs above."""
+    room, seq = message["roomId"], message["seq"]
+    if state.shown_before(room, message["messageId"]):
+        return None
+    state.remember(room, message["messageId"])
+    late = seq < state.last_seq.get(room, seq)
+    state.seen(room, seq)
+    line = _message(state, message)
+    return f"{line}  (#{seq}, earlier)" if late else line
+
+
+def _live(state: State, message: dict[str, Any]) -> list[str | None]:
+    room, seq = message["roomId"], message["seq"]
+    if state.shown_before(room, message["messageId"]):
+        return []
+    last = state.last_seq.get(room)
+    if last is not None and seq > last + 1:  # a gap: hold it back, ask the history once
+        state.held.setdefault(room, {})[seq] = message
+        if room not in state.catching_up.values():
+            state.outbox.append(state.catch_up(room))
+        return []
+    return [_in_order(state, message), *_release(state, room)]
+
+
+def _release(state: State, room: str, *, everything: bool = False) -> list[str | None]:
+    """The held messages that now follow the last seq shown (all of them once the history answered)."""
+    held = state.held.get(room, {})
+    lines = []
+    for seq in sorted(held):
+        if not everything and seq > state.last_seq.get(room, 0) + 1:
+            break
+        lines.append(_in_order(state, held.pop(seq)))
+    if not held:
+        state.held.pop(room, None)
+    return lines
+
+
+def _catch_up(frame: dict[str, Any], state: State, room: str) -> list[str | None]:
+    """A page the client asked for to fill a gap or resume: only what was not shown yet."""
+    if frame.get("type") != "messages":  # the request failed: show what was held, as it is
+        return [render(frame, state), *_release(state, room, everything=True)]
+    lines = [_in_order(state, item) for item in frame["items"]]
+    if frame.get("hasMore") and frame["items"]:
+        state.outbox.append(state.catch_up(room))  # the next page, still holding what came live
+        return lines
+    return [*lines, *_release(state, room, everything=True)]
+
+
+def _joined(lines: list[str | None]) -> str | None:
+    return "\n".join(line for line in lines if line is not None) or None
+
+
 def render(frame: dict[str, Any], state: State) -> str | None:
-    """The line(s) to print for a frame (None to print nothing), updating what the client knows."""
+    """The line(s) to print for a frame (None to print nothing), updating what the client knows.
+
+    Frames the client should send in response (gap fills) are left in ``state.outbox``."""
     kind = frame.get("type")
+    if frame.get("requestId") in state.catching_up:
+        return _joined(_catch_up(frame, state, state.catching_up.pop(frame["requestId"])))
     if kind == "message":
-        state.seen(frame["roomId"], frame["seq"])
-        return _message(state, frame)
+        return _joined(_live(state, frame))
     if kind == "ack":
         state.seen(frame["roomId"], frame["seq"])
-        return f"  (sent #{frame['seq']})"
-    if kind == "messages":
+        state.remember(frame["roomId"], frame["messageId"])
+        return _joined([f"  (sent #{frame['seq']})", *_release(state, frame["roomId"])])
+    if kind == "messages":  # a page asked for by a command: shown as the listing it is
         for item in frame["items"]:
             state.seen(item["roomId"], item["seq"])
+            state.remember(item["roomId"], item["messageId"])
         lines = [_message(state, item) for item in frame["items"]]
         more = "  (older messages: /history)" if frame.get("hasMore") else "  (start of the room)"
         return "\n".join([*lines, more]) if lines else "  (no messages)"

@@ -131,11 +131,12 @@ class ChatSession:
                 self.show(f"* reconnect failed ({error}); retrying in {delay}s")
                 await asyncio.sleep(delay)
                 continue
-            room = self.state.current
-            if room is not None:  # resume: whatever was sent while we were away
-                await self.send(
-                    {"action": "getMessages", "roomId": room, "after": self.state.last_seq.get(room, 0)}
-                )
+            # Resume: whatever was sent while we were away, in the current room and in any room
+            # waiting for a gap to be filled (the old connection's replies will never come).
+            rooms = {self.state.current, *self.state.held, *self.state.catching_up.values()}
+            self.state.catching_up.clear()
+            for room in sorted(room for room in rooms if room is not None):
+                await self.send(self.state.catch_up(room))
             return
         raise ConnectionError("could not reconnect")
 
@@ -154,22 +155,28 @@ class ChatSession:
             await self.send(sent)
             return
         quiet = frame.get("requestId") in self._quiet
+        room = self.state.current
+        read_before = self.state.last_seq.get(room, 0) if room is not None else 0
+        continues = frame.get("type") == "message" or frame.get("requestId") in self.state.catching_up
         text = render(frame, self.state)
         if text is not None and not quiet:
             self.show(text)
         self._quiet.discard(frame.get("requestId", ""))
+        while self.state.outbox:  # a gap to fill from the history
+            await self.send(self.state.outbox.pop(0))
         if frame.get("type") == "rooms" and frame.get("cursor"):  # the listing goes on: its next page
             await self.send({"action": "listRooms", "cursor": frame["cursor"]}, quiet=quiet)
         if frame.get("type") == "joined":  # learn the room's name, show its recent history
             await self.send({"action": "listRooms"}, quiet=True)
             await self.send({"action": "getMessages", "roomId": frame["roomId"], "limit": 20})
-        if (
+        if (  # new messages shown in the current room: read up to the last one
             self.auto_read
-            and frame.get("type") == "message"
-            and frame["roomId"] == self.state.current
-            and frame["senderId"] != self.state.user_id
+            and continues
+            and room is not None
+            and room == self.state.current
+            and self.state.last_seq.get(room, 0) > read_before
         ):
-            await self.send({"action": "markRead", "roomId": frame["roomId"], "seq": frame["seq"]})
+            await self.send({"action": "markRead", "roomId": room, "seq": self.state.last_seq[room]})
 
     async def _keepalive(self) -> None:
         while True:

@@ -1,0 +1,187 @@
+"""The chat CLI renders a room by seq: each message once, late ones marked, gaps filled from history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from chat_cli import auth
+from chat_cli.commands import REMEMBERED_IDS, State
+from chat_cli.render import render
+from chat_cli.session import ChatSession
+
+ROOM = "room-1"
+
+
+def message(seq: int, content: str | None = None, *, room: str = ROOM) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "roomId": room,
+        "messageId": f"m-{room}-{seq}",
+        "seq": seq,
+        "senderId": "bob-id",
+        "displayName": "bob",
+        "content": content or f"message {seq}",
+        "createdAt": f"2026-01-01T10:00:{seq % 60:02d}.000Z",
+    }
+
+
+def page(request_id: str, *seqs: int, has_more: bool = False) -> dict[str, Any]:
+    items = [{k: v for k, v in message(seq).items() if k != "type"} for seq in seqs]
+    return {"type": "messages", "roomId": ROOM, "items": items, "hasMore": has_more, "requestId": request_id}
+
+
+def state_at(seq: int) -> State:
+    """A client that has shown the room up to `seq`."""
+    state = State(user_id="alice-id", current=ROOM, names={ROOM: "general"})
+    for n in range(1, seq + 1):
+        render(message(n), state)
+    return state
+
+
+def test_messages_in_order_print_as_they_come() -> None:
+    state = state_at(0)
+    assert render(message(1, "hi"), state) == "[10:00:01] #general bob: hi"
+    assert render(message(2, "there"), state) == "[10:00:02] #general bob: there"
+    assert state.last_seq[ROOM] == 2
+    assert state.outbox == []
+
+
+def test_a_message_delivered_twice_prints_once() -> None:
+    state = state_at(3)
+    assert render(message(3), state) is None
+    assert render(message(2), state) is None
+    assert state.last_seq[ROOM] == 3
+
+
+def test_the_echo_of_your_own_acked_message_prints_nothing() -> None:
+    state = state_at(1)
+    ack = {"type": "ack", "roomId": ROOM, "messageId": "mine", "seq": 2, "createdAt": "x"}
+    assert render(ack, state) == "  (sent #2)"
+    assert render({**message(2), "messageId": "mine", "senderId": "alice-id"}, state) is None
+
+
+def test_a_late_message_is_marked_earlier() -> None:
+    state = state_at(2)
+    render({"type": "ack", "roomId": ROOM, "messageId": "mine", "seq": 4, "createdAt": "x"}, state)
+    assert render(message(3, "late"), state) == "[10:00:03] #general bob: late  (#3, earlier)"
+    assert state.last_seq[ROOM] == 4
+    assert render(message(3, "late"), state) is None  # and only once
+
+
+def test_a_gap_holds_the_message_and_asks_the_history_once() -> None:
+    state = state_at(2)
+    assert render(message(5), state) is None
+    assert render(message(6), state) is None  # the fill is already on its way
+    [fill] = state.outbox
+    assert {k: fill[k] for k in ("action", "roomId", "after")} == {
+        "action": "getMessages",
+        "roomId": ROOM,
+        "after": 2,
+    }
+    text = render(page(fill["requestId"], 3, 4, 5), state)  # 6 was stored after the page was read
+    assert text is not None
+    assert [line.split(": ")[1] for line in text.splitlines()] == [f"message {n}" for n in (3, 4, 5, 6)]
+    assert state.last_seq[ROOM] == 6
+    assert not state.held and not state.catching_up
+    assert render(message(6), state) is None
+    assert render(message(7), state) == "[10:00:07] #general bob: message 7"
+
+
+def test_a_real_gap_in_the_history_is_skipped() -> None:
+    state = state_at(2)
+    render(message(4), state)
+    [fill] = state.outbox
+    assert render(page(fill["requestId"], 4), state) == "[10:00:04] #general bob: message 4"
+    assert render(page("unasked", 4), state) is not None  # a page a command asked for lists again
+
+
+def test_a_gap_closed_by_the_live_path_releases_what_was_held() -> None:
+    state = state_at(2)
+    render(message(4), state)
+    text = render(message(3), state)
+    assert text == "[10:00:03] #general bob: message 3\n[10:00:04] #general bob: message 4"
+    [fill] = state.outbox
+    assert render(page(fill["requestId"], 3, 4), state) is None  # nothing new: nothing printed
+
+
+def test_a_long_gap_is_paged_on_until_the_history_ends() -> None:
+    state = state_at(1)
+    render(message(9), state)
+    first = state.outbox.pop()
+    assert render(page(first["requestId"], 2, 3, has_more=True), state) is not None
+    second = state.outbox.pop()
+    assert second["after"] == 3
+    assert render(message(9), state) is None  # still held, not yet shown
+    text = render(page(second["requestId"], 4, 5, 6, 7, 8, 9), state)
+    assert text is not None and len(text.splitlines()) == 6
+
+
+def test_a_failed_fill_shows_what_was_held() -> None:
+    state = state_at(1)
+    render(message(5), state)
+    fill = state.outbox.pop()
+    error = {"type": "error", "code": "INTERNAL_ERROR", "message": "later", "requestId": fill["requestId"]}
+    assert render(error, state) == "! INTERNAL_ERROR: later\n[10:00:05] #general bob: message 5"
+
+
+def test_rooms_keep_their_own_timelines() -> None:
+    state = state_at(3)
+    assert render(message(1, room="other"), state) == "[10:00:01] #other bob: message 1"
+    assert render(message(4), state) is not None
+    assert state.outbox == []
+
+
+def test_a_room_remembers_the_last_thousand_ids() -> None:
+    state = state_at(REMEMBERED_IDS + 5)
+    assert len(state.shown[ROOM]) == REMEMBERED_IDS
+    assert render(message(REMEMBERED_IDS + 5), state) is None
+    assert render(message(6), state) is None  # still remembered
+    assert render(message(5), state) is not None  # forgotten: shown once more, marked earlier
+
+
+class FakeSocket:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send(self, raw: str) -> None:
+        self.sent.append(json.loads(raw))
+
+
+def session_at(seq: int) -> tuple[ChatSession, FakeSocket, list[str]]:
+    screen: list[str] = []
+    session = ChatSession({}, auth.Tokens("token", None), show=screen.append)
+    session.state = state_at(seq)
+    socket = FakeSocket()
+    session._ws = socket  # type: ignore[assignment]
+    return session, socket, screen
+
+
+def test_the_session_sends_the_fill_and_marks_the_page_read() -> None:
+    session, socket, screen = session_at(2)
+
+    async def play() -> None:
+        await session._on_frame(message(5))
+        await session._on_frame(message(6))
+        [fill] = [frame for frame in socket.sent if frame["action"] == "getMessages"]
+        assert fill["after"] == 2
+        await session._on_frame(page(fill["requestId"], 3, 4, 5, 6))
+
+    asyncio.run(play())
+    lines = "\n".join(screen).splitlines()
+    assert [line.split(": ")[1] for line in lines] == [f"message {n}" for n in (3, 4, 5, 6)]
+    assert [frame["action"] for frame in socket.sent] == ["getMessages", "markRead"]
+    assert socket.sent[-1]["seq"] == 6
+
+
+def test_the_session_marks_read_once_per_new_message() -> None:
+    session, socket, screen = session_at(2)
+
+    async def play() -> None:
+        await session._on_frame(message(3))
+        await session._on_frame(message(3))
+
+    asyncio.run(play())
+    assert len(screen) == 1
+    assert [(frame["action"], frame["seq"]) for frame in socket.sent] == [("markRead", 3)]
