@@ -11,9 +11,9 @@ and the caller's reply never waits for the posts. A room job's batches are invok
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,11 +62,12 @@ class FanoutJob:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def deduplication_id(self) -> str:
-        """The job's identity for the FIFO queue: a retried route send within SQS's five-minute
-        deduplication window queues nothing twice (a message by its id, anything else by content)."""
+        """The job's identity for the FIFO queue, which drops a job whose id it took in the last five
+        minutes: a message's retry queues nothing twice. Any other job is a new event each time (the
+        same `memberJoined` twice in five minutes is two joins), so its id is new each time."""
         if self.frame.get("type") == "message" and self.room_id is not None:
             return f"message-{self.frame['messageId']}"
-        return hashlib.sha256(self.payload()).hexdigest()
+        return uuid.uuid4().hex
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> FanoutJob:

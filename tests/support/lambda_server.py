@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import queue
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from local_stack.event_sources import kept_records, sqs_record
 LOOPBACK = "127.0.0.1"
 RETRIES = 2  # Lambda's default for asynchronous invocation
 BATCH_SIZE = 10  # the event source mapping's (at most 10 for a FIFO queue)
+DRAIN_RECHECK_SECONDS = 0.05  # drain() looks at the queue again at least this often
 Handler = Callable[[dict[str, Any], Any], Any]
 _QUEUE_COUNTS = (
     "ApproximateNumberOfMessages",
@@ -71,6 +71,9 @@ class LambdaServer:
         self._running.set()
         self._stopping = threading.Event()
         self._sources: list[tuple[Any, str]] = []  # (SQS client, queue URL)
+        # Queue batches run so far: drain() waits for the next one instead of polling SQS's counts.
+        self._batches = 0
+        self._batches_done = threading.Condition()
 
     @property
     def endpoint(self) -> str:
@@ -111,9 +114,13 @@ class LambdaServer:
         """Wait until every queued event and record has run (those queued meanwhile included)."""
         while True:
             self._queue.join()
+            with self._batches_done:
+                done = self._batches
             if all(self._empty(sqs, url) for sqs, url in self._sources) and not self._queue.unfinished_tasks:
                 return
-            time.sleep(0.005)
+            with self._batches_done:  # woken by the poller's next batch (records may also be delayed)
+                if self._batches == done:
+                    self._batches_done.wait(DRAIN_RECHECK_SECONDS)
 
     @staticmethod
     def _empty(sqs: Any, queue_url: str) -> bool:
@@ -140,22 +147,32 @@ class LambdaServer:
             if not received:
                 continue
             self._running.wait()
-            records = [sqs_record(message, arn) for message in received]
-            self.invocations.append((name, {"Records": records}))
             try:
-                response = self.run(name, {"Records": records})
-            except Exception:  # a function error: every record comes back after its visibility timeout
-                continue
-            kept = kept_records(received, response)
-            done = [message for message in received if message["MessageId"] not in kept]
-            if done:
-                sqs.delete_message_batch(
-                    QueueUrl=queue_url,
-                    Entries=[
-                        {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
-                        for index, message in enumerate(done)
-                    ],
-                )
+                self._run_batch(sqs, queue_url, arn, name, received)
+            finally:
+                with self._batches_done:
+                    self._batches += 1
+                    self._batches_done.notify_all()
+
+    def _run_batch(
+        self, sqs: Any, queue_url: str, arn: str, name: str, received: list[dict[str, Any]]
+    ) -> None:
+        records = [sqs_record(message, arn) for message in received]
+        self.invocations.append((name, {"Records": records}))
+        try:
+            response = self.run(name, {"Records": records})
+        except Exception:  # a function error: every record comes back after its visibility timeout
+            return
+        kept = kept_records(received, response)
+        done = [message for message in received if message["MessageId"] not in kept]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(done)
+                ],
+            )
 
     def jobs(self, since: int = 0) -> list[dict[str, Any]]:
         """The events of the invocations from number `since` on, a queue batch's records each as one."""
