@@ -18,6 +18,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from local_stack import events
 from local_stack.authorization import decide, identity_present, parse_query
@@ -27,6 +28,7 @@ from local_stack.workers import FunctionPool, InvocationError
 FRAME_LIMIT = 32 * 1024
 MESSAGE_LIMIT = 128 * 1024
 GOING_AWAY = 1001
+CLOSED_ABNORMALLY = (1006, "Connection was closed abnormally")
 
 log = logging.getLogger("local_stack.gateway")
 
@@ -105,6 +107,13 @@ class Gateway:
             status = await self._connect(route, info)
             if status is not None:
                 return _refuse(websocket, status, HTTPStatus(status).phrase)
+            if websocket.state is not State.CONNECTING:
+                # The client gave up while `$connect` ran (its handshake timed out): websockets sends
+                # no response and never calls `_handle`. The integration was told the connection
+                # opened, so it is told it ended, as for a dropped one (docs/LOCAL.md, "Handshake").
+                log.info("client gone before $connect returned: %s", info.connection_id)
+                self._spawn(self._disconnect(info, *CLOSED_ABNORMALLY))
+                return None
         self._pending[websocket] = info
         return None
 
@@ -329,4 +338,4 @@ def _disconnect_cause(connection: GatewayConnection) -> tuple[int, str]:
         )
     if protocol.close_sent is not None and protocol.close_sent.code != 1000:
         return protocol.close_sent.code, protocol.close_sent.reason
-    return 1006, "Connection was closed abnormally"
+    return CLOSED_ABNORMALLY

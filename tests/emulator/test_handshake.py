@@ -108,3 +108,26 @@ def test_allow_context_is_stringified_and_reaches_connect(stack: LocalStackProce
     authorizer_event = recorded_kind(stack, f"probe#{key}", "authorizer")
     assert authorizer_event["type"] == "REQUEST"
     assert authorizer_event["methodArn"].endswith(f"{context['apiId']}/test/$connect")
+
+
+def test_a_client_gone_before_connect_returns_gets_its_disconnect(stack: LocalStackProcess) -> None:
+    # Given a $connect that takes 1.5 s and a client that gives up on the handshake after 0.5 s
+    key = probe()
+
+    async def abandon() -> None:
+        with pytest.raises(TimeoutError):
+            async with connect(url(stack, "allow", probe=key, connect_sleep="1.5"), open_timeout=0.5):
+                pass
+
+    asyncio.run(abandon())
+    # Then $connect (which accepted it) is followed by a $disconnect, as for a dropped connection,
+    # so whatever $connect stored is removed; and the connection does not exist
+    connection_id = recorded_kind(stack, f"probe#{key}", "$connect")["requestContext"]["connectionId"]
+    context = recorded_kind(stack, connection_id, "$disconnect")["requestContext"]
+    assert (context["disconnectStatusCode"], context["disconnectReason"]) == (
+        1006,
+        "Connection was closed abnormally",
+    )
+    api = management(stack)
+    with pytest.raises(api.exceptions.GoneException):
+        api.get_connection(ConnectionId=connection_id)
