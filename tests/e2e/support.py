@@ -136,8 +136,10 @@ class ChatClient:
     _reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, outputs: dict[str, str], token: str) -> ChatClient:
-        ws = await connect(f"{outputs['WebSocketUrl']}?idToken={quote(token, safe='')}", max_size=None)
+    async def open(cls, outputs: dict[str, str], token: str, *, open_timeout: float = 10.0) -> ChatClient:
+        """Connect; raises TimeoutError when the handshake is not done within `open_timeout` s."""
+        url = f"{outputs['WebSocketUrl']}?idToken={quote(token, safe='')}"
+        ws = await connect(url, max_size=None, open_timeout=open_timeout)
         client = cls(ws)
         client._reader = asyncio.create_task(client._read())
         return client
