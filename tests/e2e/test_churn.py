@@ -12,7 +12,10 @@ opened within ``OPEN_TIMEOUT`` is given up and tried again after a jittered, dou
 message is sent again with the same `clientMessageId` until it is acked. The suite's other worker
 runs beside this test on two cores, where the first handshakes of the churn wait for several cold
 starts at once (over 10 s seen); a real client retries them, and what a given-up handshake's
-`$connect` stored must be gone as well (its `$disconnect`, docs/LOCAL.md "Handshake").
+`$connect` stored must be gone as well (its `$disconnect`, docs/LOCAL.md "Handshake"). A busier
+machine has seen a worker's init outlive Lambda's 10 s: API Gateway answers such a request with
+`Internal server error`, which clients/js ignores (the send is retried), and so does a tab here.
+What was retried, and why, is printed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -34,6 +38,10 @@ pytestmark = pytest.mark.slow
 
 PEOPLE = 12
 CHURN_SECONDS = 20.0
+# Fewer acks than this prove nothing; on a machine so busy that CHURN_SECONDS did not get them, the
+# tabs go on until they do, for at most CHURN_AT_MOST s in all.
+ENOUGH_SAID = 2 * PEOPLE
+CHURN_AT_MOST = 60.0
 QUIET_WITHIN = 30.0  # the last `$disconnect`s and fan-outs finish within this
 HEARD_WITHIN = 2.0
 # clients/js: requestTimeoutMs (a handshake or a reply), DEFAULT_BACKOFF (500 ms doubling up to 30 s,
@@ -98,6 +106,13 @@ async def online_count(client: ChatClient, room_id: str) -> int:
     return int(room["onlineCount"])
 
 
+async def settled(condition: Callable[[], bool], within: float = QUIET_WITHIN) -> None:
+    """Wait until `condition()` holds, at most `within` s (the assertions after it say what did not)."""
+    give_up_at = time.monotonic() + within
+    while not condition() and time.monotonic() < give_up_at:
+        await asyncio.sleep(0.5)
+
+
 class Tabs:
     """Opens tabs and sends as clients/js does; counts what had to be retried, and why."""
 
@@ -109,7 +124,12 @@ class Tabs:
     async def open(self, person: User) -> ChatClient:
         for failed in range(ATTEMPTS):
             try:
-                return await ChatClient.open(self.outputs, person.id_token, open_timeout=OPEN_TIMEOUT)
+                return await ChatClient.open(
+                    self.outputs,
+                    person.id_token,
+                    open_timeout=OPEN_TIMEOUT,
+                    tolerate_failed_integrations=True,
+                )
             except TimeoutError:
                 self.retried["handshake timed out"] += 1
             except InvalidStatus as refused:  # only a server error is worth another try
@@ -127,6 +147,7 @@ class Tabs:
         """Send until acked (reopening the tab if it dropped): the tab it ended on, the messageId."""
         client_message_id = uuid.uuid4().hex
         for failed in range(ATTEMPTS):
+            failed_integrations = len(client.failed_integrations)
             try:
                 reply = await client.request(
                     "sendMessage",
@@ -136,7 +157,10 @@ class Tabs:
                     timeout=REPLY_TIMEOUT,
                 )
             except TimeoutError:
-                self.retried["no reply"] += 1
+                if len(client.failed_integrations) > failed_integrations:
+                    self.retried["Internal server error"] += 1
+                else:
+                    self.retried["no reply"] += 1
             except ConnectionClosed:
                 self.retried["connection lost"] += 1
                 client = await self.open(person)
@@ -173,10 +197,14 @@ def test_tabs_open_and_close_while_the_room_talks_and_nothing_is_left_behind(
             assert (await joiner.request("joinRoom", roomId=room_id))["type"] == "joined"
             await joiner.close()
         await first.close()
-        deadline = time.monotonic() + CHURN_SECONDS
+        churn_started = time.monotonic()
+
+        def churning() -> bool:
+            elapsed = time.monotonic() - churn_started
+            return elapsed < CHURN_SECONDS or (len(tabs.acked) <= ENOUGH_SAID and elapsed < CHURN_AT_MOST)
 
         async def tab(person: User) -> None:
-            while time.monotonic() < deadline:
+            while churning():
                 client = await tabs.open(person)
                 for _ in range(random.randint(0, 2)):
                     client, _ = await tabs.send(client, person, room_id, f"from {person.username}")
@@ -184,23 +212,22 @@ def test_tabs_open_and_close_while_the_room_talks_and_nothing_is_left_behind(
                 await client.close()
                 await asyncio.sleep(random.uniform(0.5, 2.0))
 
-        churn_started = time.monotonic()
         await asyncio.gather(*(tab(person) for person in people for _ in range(random.randint(1, 2))))
         print(
             f"churn: {time.monotonic() - churn_started:.1f} s, {len(tabs.acked)} messages acked, "
             f"retried: {dict(tabs.retried) or 'nothing'}"
         )
-        assert len(tabs.acked) > 2 * PEOPLE, f"too little was said to prove anything: {len(tabs.acked)} acks"
+        assert len(tabs.acked) > ENOUGH_SAID, f"too little was said to prove anything: {len(tabs.acked)} acks"
 
-        quiet_by = time.monotonic() + QUIET_WITHIN
-        while not clean(room_id) and time.monotonic() < quiet_by:
-            await asyncio.sleep(0.5)
+        await settled(lambda: clean(room_id))
         assert member_connections(outputs, room_id) == {person.user_id: [] for person in people}
         assert user_connections(outputs, people) == {person.user_id: [] for person in people}
         assert stored_online_count(outputs, room_id) == 0
 
         newcomer = await tabs.open(owner)
         assert await online_count(newcomer, room_id) == 1
+        # (a handshake of the newcomer's that timed out and was retried goes with its $disconnect)
+        await settled(lambda: sum(map(len, member_connections(outputs, room_id).values())) == 1)
         [(user_id, [connection_id])] = [
             (user, conns) for user, conns in member_connections(outputs, room_id).items() if conns
         ]
