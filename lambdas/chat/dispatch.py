@@ -24,7 +24,7 @@ _CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard",
 # A batch's invocation is answered when the batch has posted: up to the function's timeout (60 s).
 # One retry only (of a throttle or a lost answer): a second run re-posts, which clients de-duplicate.
 _WAIT_CONFIG = Config(connect_timeout=1, read_timeout=65, retries={"mode": "standard", "max_attempts": 2})
-_clients: dict[str, Any] = {}
+_clients: dict[tuple[str, Config], Any] = {}
 _client_lock = threading.Lock()
 
 
@@ -83,14 +83,12 @@ class FanoutJob:
 
 def invoke(function_name: str, job: FanoutJob) -> None:
     """Queue `job` for the fan-out function (one Lambda API request)."""
-    _client("lambda", _CONFIG).invoke(
-        FunctionName=function_name, InvocationType="Event", Payload=job.payload()
-    )
+    _client("lambda").invoke(FunctionName=function_name, InvocationType="Event", Payload=job.payload())
 
 
 def invoke_and_wait(function_name: str, job: FanoutJob) -> None:
     """Run `job` (a batch) in another invocation and wait for it; raises BatchFailed if it failed."""
-    answer = _client("lambda-wait", _WAIT_CONFIG).invoke(
+    answer = _client("lambda", _WAIT_CONFIG).invoke(
         FunctionName=function_name, InvocationType="RequestResponse", Payload=job.payload()
     )
     if answer.get("FunctionError"):
@@ -100,7 +98,7 @@ def invoke_and_wait(function_name: str, job: FanoutJob) -> None:
 def enqueue(queue_url: str, job: FanoutJob) -> None:
     """Queue a room job in the FIFO queue, in its room's message group (one SQS request)."""
     assert job.room_id is not None, "only room jobs are ordered"
-    _client("sqs", _CONFIG).send_message(
+    _client("sqs").send_message(
         QueueUrl=queue_url,
         MessageBody=job.payload().decode("utf-8"),
         MessageGroupId=job.room_id,
@@ -112,7 +110,7 @@ def retry_later(queue_url: str, receipt_handles: list[str], delay_seconds: int) 
     """Make failed records visible again after `delay_seconds` instead of the queue's visibility
     timeout (six times the function's timeout): their room waits seconds, not minutes."""
     for start in range(0, len(receipt_handles), 10):
-        _client("sqs", _CONFIG).change_message_visibility_batch(
+        _client("sqs").change_message_visibility_batch(
             QueueUrl=queue_url,
             Entries=[
                 {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": delay_seconds}
@@ -121,9 +119,10 @@ def retry_later(queue_url: str, receipt_handles: list[str], delay_seconds: int) 
         )
 
 
-def _client(kind: str, config: Config) -> Any:
-    """One client per kind per container (boto3 clients are safe to share by threads)."""
+def _client(service: str, config: Config = _CONFIG) -> Any:
+    """One client per service and configuration per container (boto3 clients are safe to share by
+    threads)."""
     with _client_lock:
-        if kind not in _clients:
-            _clients[kind] = boto3.client(kind.removesuffix("-wait"), config=config)
-        return _clients[kind]
+        if (service, config) not in _clients:
+            _clients[service, config] = boto3.client(service, config=config)
+        return _clients[service, config]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import metric_names
+from chat.dal import delivery
 from chat.dal.delivery import Watermark
 from chat.dispatch import FanoutJob
 from chat.logic import room_order
@@ -55,6 +56,7 @@ def _run_group(records: list[dict[str, Any]], run_job: RunJob) -> list[dict[str,
     """Run one group's records in order, its messages in seq order (room_order); return the failed
     one and the ones after it."""
     jobs = [FanoutJob.from_event(json.loads(record["body"])) for record in records]
+    queued = {int(job.frame["seq"]): job for job in jobs if room_order.is_message(job)}
     mark: Watermark | None = None  # read at the group's first message
     try:
         for index, (record, job) in enumerate(zip(records, jobs, strict=True)):
@@ -64,9 +66,8 @@ def _run_group(records: list[dict[str, Any]], run_job: RunJob) -> list[dict[str,
                 if not room_order.is_message(job):
                     run_job(job, request_id)
                     continue
-                mark = mark or room_order.load(job.room_id or "")
-                later = {int(j.frame["seq"]): j for j in jobs[index + 1 :] if room_order.is_message(j)}
-                room_order.deliver(mark, job, request_id, run_job, queued=later)
+                mark = mark or delivery.get(job.room_id or "")
+                room_order.deliver(mark, job, request_id, run_job, queued=queued)
             except Exception:
                 logger.exception(
                     "room job failed: it and its room's later jobs are retried",

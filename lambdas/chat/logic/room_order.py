@@ -42,10 +42,6 @@ def is_message(job: FanoutJob) -> bool:
     return job.room_id is not None and job.frame.get("type") == "message" and "seq" in job.frame
 
 
-def load(room_id: str) -> Watermark:
-    return delivery.get(room_id)
-
-
 def save(mark: Watermark) -> None:
     """Write the watermark; a failure is logged (the next batch re-posts from the older one)."""
     try:
@@ -61,9 +57,9 @@ def deliver(
     run_job: RunJob,
     *,
     queued: dict[int, FanoutJob],
-    gap_wait_seconds: float = GAP_WAIT_SECONDS,
 ) -> None:
-    """Post message `job` in its seq's place; `queued`: this batch's later message jobs by seq.
+    """Post message `job` in its seq's place; `queued`: this batch's message jobs by seq (those at or
+    below the watermark, posted already, are never looked up).
 
     `mark` is advanced as each seq is posted, so a failure leaves it at the last one done.
     """
@@ -76,7 +72,7 @@ def deliver(
             mark.changed = True
         return
     missing = range(mark.delivered + 1, seq)
-    stored = _stored(job.room_id or "", [k for k in missing if k not in queued], gap_wait_seconds)
+    stored = _stored(job.room_id or "", [k for k in missing if k not in queued])
     for k in missing:
         if k in queued:
             run_job(queued[k], f"{request_id}#{k}")
@@ -94,10 +90,10 @@ def deliver(
     mark.delivered, mark.changed = seq, True
 
 
-def _stored(room_id: str, wanted: list[int], wait_seconds: float) -> dict[int, Message]:
-    """The messages of `wanted` seqs in the history, waiting up to `wait_seconds` for all of them."""
+def _stored(room_id: str, wanted: list[int]) -> dict[int, Message]:
+    """The messages of `wanted` seqs in the history, waiting up to GAP_WAIT_SECONDS for all of them."""
     found: dict[int, Message] = {}
-    deadline = time.monotonic() + wait_seconds
+    deadline = time.monotonic() + GAP_WAIT_SECONDS
     while wanted:
         low, high = min(wanted), max(wanted)
         for message in messages.in_page_order(room_id, after=low - 1, before=high + 1, most=high - low + 1):
