@@ -67,6 +67,9 @@ FANOUT_RECORDS_RETRIED = Metric("FanoutRecordsRetried")
 # waiting for it; a message stored after a later one had been delivered, posted late.
 FANOUT_GAPS_SKIPPED = Metric("FanoutGapsSkipped")
 FANOUT_LATE_MESSAGES = Metric("FanoutLateMessages")
+# Member items the fan-out found out of step with the online index and put right: listed from before
+# the index, or left in it with no entry by a crash (chat.logic.fanout_job, dal/online.py).
+ONLINE_INDEX_REPAIRS = Metric("OnlineIndexRepairs")
 # Connections whose session (token) ended without a reauth (chat.logic.fanout_job).
 SESSIONS_EXPIRED_TOLD = Metric("SessionsExpiredTold")  # `sessionExpired` posted (once per expiry)
 SESSIONS_CLOSED = Metric("SessionsClosed")  # closed with DeleteConnection after the grace

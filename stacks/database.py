@@ -1,4 +1,5 @@
-"""The chat table: one DynamoDB table, `PK`/`SK` strings, on demand, TTL, encrypted."""
+"""The chat table: one DynamoDB table, `PK`/`SK` strings, on demand, TTL, encrypted, and its online
+index (a sparse global secondary index over the member items that list a connection)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from stacks.nag import acknowledge
 from stacks.settings import StackSettings
 
 TTL_ATTRIBUTE = "ttl"
+# The online index as lambdas/chat/dal/keys.py names it (tests/infrastructure holds the two equal):
+# keyed by `onlineKey` (a room and a shard) and `SK`, projecting what a fan-out reads of a member.
+ONLINE_INDEX = "Online"
+ONLINE_KEY = "onlineKey"
+ONLINE_PROJECTION = ("userId", "conns")
 
 
 class ChatTable(Construct):
@@ -30,6 +36,13 @@ class ChatTable(Construct):
             ),
             deletion_protection=settings.deletion_protection,
             removal_policy=RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY,
+        )
+        self.table.add_global_secondary_index(
+            index_name=ONLINE_INDEX,
+            partition_key=dynamodb.Attribute(name=ONLINE_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=list(ONLINE_PROJECTION),
         )
         if not settings.point_in_time_recovery:
             acknowledge(

@@ -24,6 +24,7 @@ from constructs import Construct
 
 from stacks.bundling import CodeRoot, bundled_code
 from stacks.constants import SERVICE_NAME, metrics_namespace
+from stacks.database import ONLINE_INDEX
 from stacks.fanout_queue import FanoutQueue
 from stacks.nag import acknowledge
 from stacks.settings import StackSettings
@@ -238,6 +239,12 @@ class ChatFunctions(Construct):
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=list(spec.table_actions), resources=[table.table_arn])
             )
+        # Only big rooms' message fan-outs read the online index.
+        self.fanout.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{ONLINE_INDEX}"]
+            )
+        )
         # The function itself, not its versions and aliases (`grant_invoke` would add `<arn>:*`).
         invoke_fanout = iam.PolicyStatement(
             actions=["lambda:InvokeFunction"], resources=[self.fanout.function_arn]

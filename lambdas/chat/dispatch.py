@@ -36,8 +36,9 @@ class BatchFailed(Exception):
 class FanoutJob:
     """What the fan-out function is asked to do: post `frame` to a room's members, or to `targets`.
 
-    A room job reads the room's member items and splits them into batches; a batch job (`targets`
-    set) posts to exactly those connections (connection id -> user id).
+    A room job reads the room's member items (or, for a message to a room of more than
+    `presence_max_members` members by `member_count`, its online index) and splits them into batches;
+    a batch job (`targets` set) posts to exactly those connections (connection id -> user id).
     """
 
     frame: dict[str, Any]
@@ -46,6 +47,7 @@ class FanoutJob:
     except_user: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     targets: dict[str, str] | None = None
+    member_count: int | None = None  # the room's, when the job was queued (a message's)
 
     def payload(self) -> bytes:
         body: dict[str, Any] = {"frame": self.frame}
@@ -54,6 +56,7 @@ class FanoutJob:
             ("exceptConnection", self.except_connection),
             ("exceptUser", self.except_user),
             ("targets", self.targets),
+            ("memberCount", self.member_count),
         ):
             if value is not None:
                 body[key] = value
@@ -78,6 +81,7 @@ class FanoutJob:
             except_user=event.get("exceptUser"),
             extra=dict(event.get("extra") or {}),
             targets=dict(event["targets"]) if event.get("targets") is not None else None,
+            member_count=int(event["memberCount"]) if event.get("memberCount") is not None else None,
         )
 
 

@@ -47,12 +47,14 @@ class Notifier:
         except_connection: str | None = None,
         except_user: str | None = None,
         extra: dict[str, str] | None = None,
+        member_count: int | None = None,
     ) -> None:
         """Post `frame` to every live connection of the room's members (minus the exceptions).
 
         `ordered` jobs reach every connection in the order they were queued (the room's message
         group). A failure to queue is logged and counted; with `must_queue` it raises NotQueued too,
-        for a caller whose client can retry (sendMessage with its clientMessageId).
+        for a caller whose client can retry (sendMessage with its clientMessageId). `member_count`
+        (the room's, if the caller knows it) lets a big room's job read only the online members.
         """
         job = FanoutJob(
             frame=frame,
@@ -60,6 +62,7 @@ class Notifier:
             except_connection=except_connection,
             except_user=except_user,
             extra=extra or {},
+            member_count=member_count,
         )
         if not ordered:
             self._start(job)

@@ -29,6 +29,12 @@ that makes it hold:
 - a `clientRoomId` record is written with its reservations and given back with them: while its
   room is not written, each user it names has a place reserved for it (counter above memberships).
 
+- a member item is in the online index (`onlineKey`, its room and the user's shard) whenever it
+  lists a connection: attach writes the entry and the key in one update, join and createRoom put
+  both. The key without any entry is the documented leftover of a disconnect that stopped between
+  its two updates (the next fan-out or connect puts it right); an entry without the key, or a key
+  naming another room or shard, is no documented state.
+
 Member items' connection maps and `onlineCount` are best effort (an entry may outlive its
 connection or miss a live one until the next connect or fan-out): beyond the entries' form and
 `ends`, nothing is checked there.
@@ -36,9 +42,12 @@ connection or miss a live one until the next connect or fan-out): beyond the ent
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
+
+from chat.dal import keys
 
 
 def violations(items: list[dict[str, Any]], now: float) -> list[str]:
@@ -50,6 +59,22 @@ def violations(items: list[dict[str, Any]], now: float) -> list[str]:
     found += _entries(by_key)
     found += _session_notices(by_key, now)
     found += _room_counters(by_key, now)
+    found += _online_index(by_key)
+    return found
+
+
+def _online_index(by_key: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    found = []
+    for (pk, sk), item in by_key.items():
+        if not (pk.startswith("ROOM#") and sk.startswith("MEMBER#")):
+            continue
+        room_id, user_id = pk.removeprefix("ROOM#"), sk.removeprefix("MEMBER#")
+        shard = zlib.crc32(user_id.encode("utf-8")) % keys.ONLINE_SHARDS
+        key = item.get(keys.ONLINE_KEY)
+        if item.get("conns") and key is None:
+            found.append(f"member {user_id} of {room_id}: lists connections but is not in the online index")
+        elif key is not None and key != f"ROOM#{room_id}#{shard}":
+            found.append(f"member {user_id} of {room_id}: in the online index under {key}, not shard {shard}")
     return found
 
 

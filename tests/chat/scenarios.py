@@ -24,6 +24,7 @@ import boto3
 import pytest
 from chat import dispatch
 from chat.dal import client as dal_client
+from chat.dal import keys
 from chat.dal import messages as messages_dal
 from chat.dispatch import FanoutJob
 from chat.handlers import broadcast, direct, lifecycle
@@ -148,6 +149,8 @@ def iam_actions(operation: str, params: dict[str, Any]) -> set[str]:
         }
     if operation == "TransactGetItems":
         return {"dynamodb:GetItem"}
+    if "IndexName" in params:  # allowed on the index's ARN, not the table's
+        return {f"dynamodb:{operation} index/{params['IndexName']}"}
     return {f"dynamodb:{operation}"}
 
 
@@ -363,7 +366,14 @@ def _disconnect_again(servers: Servers) -> Run:
     return Run(route_keys.DISCONNECT, lambda: deliver(b, route_keys.DISCONNECT, {}))
 
 
-def _room_job(servers: Servers, a: ClientConnection, b: ClientConnection, room_id: str) -> Run:
+def _room_job(
+    servers: Servers,
+    a: ClientConnection,
+    b: ClientConnection,
+    room_id: str,
+    *,
+    member_count: int | None = None,
+) -> Run:
     """A message's room job from Alice, which Bob (live) must receive."""
     frame = {
         "type": "message",
@@ -375,7 +385,9 @@ def _room_job(servers: Servers, a: ClientConnection, b: ClientConnection, room_i
         "createdAt": "2026-12-01T00:00:00.000Z",
         "displayName": "a",
     }
-    job = FanoutJob(frame=frame, room_id=room_id, except_connection=a.connection_id)
+    job = FanoutJob(
+        frame=frame, room_id=room_id, except_connection=a.connection_id, member_count=member_count
+    )
 
     def act() -> Outcome:
         """Queued as sendMessage queues it: in the FIFO queue, the room's group (room_order's reads
@@ -430,6 +442,25 @@ def _fanout_job_past_the_grace(servers: Servers) -> Run:
     return run
 
 
+def _fanout_job_big_room(servers: Servers) -> Run:
+    """A message's room job in a room it calls big (more members than PRESENCE_MAX_MEMBERS): it reads
+    the online index, whose shards list Bob, and Carol with no entry (a `$disconnect` that stopped
+    between its two updates), whom it takes out of the index."""
+    carol = User()
+    a, b, room_id = _pair(servers, carol)
+    table = admin_table(servers, dal_client.table_name())
+    table.put_item(
+        Item={"PK": f"ROOM#{room_id}", "SK": "DELIVERED", "seq": 0, "skipped": [], "indexed": True}
+    )
+    table.update_item(
+        Key={"PK": f"ROOM#{room_id}", "SK": f"MEMBER#{carol.user_id}"},
+        UpdateExpression="SET #k = :k",
+        ExpressionAttributeNames={"#k": keys.ONLINE_KEY},
+        ExpressionAttributeValues={":k": keys.online_key(room_id, carol.user_id)},
+    )
+    return _room_job(servers, a, b, room_id, member_count=int(BASELINE["PRESENCE_MAX_MEMBERS"]) + 1)
+
+
 def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Servers], Run]]:
     """Scenario name -> its preparation; every route key of the three route functions has one."""
     room = lambda room_id: {"roomId": room_id}  # noqa: E731
@@ -458,6 +489,7 @@ def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Server
         FANOUT_JOB: _fanout_job,
         "fanout job (a session ended: told)": _fanout_job_session_ended,
         "fanout job (past the grace: closed)": _fanout_job_past_the_grace,
+        "fanout job (a big room: the online index)": _fanout_job_big_room,
     }
 
 

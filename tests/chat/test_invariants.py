@@ -8,6 +8,7 @@ import pytest
 from tests.chat.invariants import violations
 
 NOW = 2_000_000_000
+ALICE_SHARD, BOB_SHARD = 3, 0  # CRC-32 of the user id, modulo the online index's 4 shards
 
 
 def consistent() -> list[dict]:
@@ -23,7 +24,7 @@ def consistent() -> list[dict]:
         {"PK": "USER#alice", "SK": "IDEMROOM#k", "roomId": "r", "memberIds": ["alice", "bob"],
          "ttl": NOW + 60},
         {"PK": "ROOM#r", "SK": "ROOM", "seq": 2, "memberCount": 2},
-        {"PK": "ROOM#r", "SK": "MEMBER#alice", "conns": {"c1": entry}},
+        {"PK": "ROOM#r", "SK": "MEMBER#alice", "conns": {"c1": entry}, "onlineKey": f"ROOM#r#{ALICE_SHARD}"},
         {"PK": "ROOM#r", "SK": "MEMBER#bob", "conns": {}},
         {"PK": "USER#alice", "SK": "ROOM#r", "lastReadSeq": 1},
         {"PK": "USER#bob", "SK": "ROOM#r", "lastReadSeq": 0},
@@ -43,10 +44,17 @@ def test_a_consistent_table_and_the_documented_leftovers_pass() -> None:
     assert violations(items, NOW) == []
     # a seq gap, a lost last-message write, member items of a room never made, an expired connection,
     # the previous version's bare entry; a createRoom (with a clientRoomId) that stopped after its
-    # reservations, and one (without) whose reservation was not given back
+    # reservations, and one (without) whose reservation was not given back; a member left in the
+    # online index with no entry (a disconnect that stopped between its two updates)
     leftovers = [
-        *without(items, "ROOM#r", "LAST"),
-        {"PK": "ROOM#gone", "SK": "MEMBER#alice", "conns": {"c1": NOW + 60, "old": NOW - 1}},
+        *without(without(items, "ROOM#r", "LAST"), "ROOM#r", "MEMBER#bob"),
+        {"PK": "ROOM#r", "SK": "MEMBER#bob", "conns": {}, "onlineKey": f"ROOM#r#{BOB_SHARD}"},
+        {
+            "PK": "ROOM#gone",
+            "SK": "MEMBER#alice",
+            "conns": {"c1": NOW + 60, "old": NOW - 1},
+            "onlineKey": f"ROOM#gone#{ALICE_SHARD}",
+        },
         {"PK": "CONN#old", "SK": "CONN", "userId": "alice", "ttl": NOW - 1},
         {
             "PK": "USER#alice",
@@ -99,6 +107,10 @@ def test_a_consistent_table_and_the_documented_leftovers_pass() -> None:
         (lambda items: [*items, {"PK": "USER#alice", "SK": "IDEMROOM#k2", "roomId": "unwritten",
                                  "memberIds": ["alice", "bob"], "ttl": NOW + 60}],
          "reserved for unwritten rooms"),
+        (lambda items: [{k: v for k, v in i.items() if k != "onlineKey"} for i in items],
+         "lists connections but is not in the online index"),
+        (lambda items: [{**i, "onlineKey": "ROOM#r#0"} if i["SK"] == "MEMBER#alice" else i for i in items],
+         "not shard 3"),
     ],
 )  # fmt: skip
 def test_each_state_no_crash_can_leave_is_found(broken, finding: str) -> None:

@@ -32,7 +32,7 @@ def taken_seq(room_id: str, sender: User, connection_id: str) -> Message:
     return Message(
         room_id=room_id,
         message_id=str(uuid.uuid4()),
-        seq=room_store.allocate_seq(room_id),
+        seq=room_store.allocate_seq(room_id).seq,
         sender_id=sender.user_id,
         content="the slow one",
         created_at=iso(time.time()),

@@ -12,6 +12,7 @@ the same in every environment), function by function, not as a union.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def table_actions_of_roles(template: dict[str, Any]) -> dict[str, set[str]]:
-    """Function construct id -> the DynamoDB actions its role's statements allow on the table."""
+    """Function construct id -> the DynamoDB actions its role's statements allow on the table (an
+    action on one of its indexes as `<action> index/<name>`, as scenarios.iam_actions names them)."""
     resources = template["Resources"]
     [table_id] = [key for key, value in resources.items() if value["Type"] == "AWS::DynamoDB::Table"]
     role_of: dict[str, str] = {}
@@ -57,7 +59,9 @@ def table_actions_of_roles(template: dict[str, Any]) -> dict[str, set[str]]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if any(json.dumps(target).find(f'"{table_id}"') >= 0 for target in targets):
                 assert statement["Effect"] == "Allow"
-                allowed[role_of[role_id]].update(actions)
+                for target in targets:  # the table's ARN, or `<its ARN>/index/<name>`
+                    index = re.search(r'"/(index/[^"]+)"', json.dumps(target))
+                    allowed[role_of[role_id]].update(f"{a} {index[1]}" if index else a for a in actions)
             else:
                 assert not [a for a in actions if a.startswith("dynamodb:")], (role_id, statement)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from aws_cdk.assertions import Match
+from chat.dal import keys
 
 from tests.infrastructure.conftest import Synth
 
 
-def test_table_has_string_keys_ttl_encryption_and_on_demand_billing(each_env: Synth) -> None:
+def test_table_has_string_keys_ttl_encryption_on_demand_billing_and_the_online_index(each_env: Synth) -> None:
     each_env.template.resource_count_is("AWS::DynamoDB::Table", 1)
     each_env.template.has_resource_properties(
         "AWS::DynamoDB::Table",
@@ -18,14 +19,28 @@ def test_table_has_string_keys_ttl_encryption_and_on_demand_billing(each_env: Sy
                 {"AttributeName": "PK", "KeyType": "HASH"},
                 {"AttributeName": "SK", "KeyType": "RANGE"},
             ],
-            "AttributeDefinitions": [
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
+            "AttributeDefinitions": Match.array_equals(
+                [
+                    {"AttributeName": "PK", "AttributeType": "S"},
+                    {"AttributeName": "SK", "AttributeType": "S"},
+                    {"AttributeName": keys.ONLINE_KEY, "AttributeType": "S"},
+                ]
+            ),
             "BillingMode": "PAY_PER_REQUEST",
             "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
             "SSESpecification": {"SSEEnabled": True},
-            "GlobalSecondaryIndexes": Match.absent(),
+            # The one index: named as the code that reads it names it (chat.dal.keys), keyed by the
+            # attribute the code writes, projecting what the fan-out reads (and nothing else).
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": keys.ONLINE_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": keys.ONLINE_KEY, "KeyType": "HASH"},
+                        {"AttributeName": "SK", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["userId", "conns"]},
+                }
+            ],
         },
     )
 

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import boto3
+from chat.dal import keys
 from chat.timeutil import iso
 
 
@@ -17,15 +18,25 @@ def dynamodb(endpoint: str) -> Any:
 
 
 def create_table(endpoint: str, name: str) -> None:
-    """The table as the stack deploys it: PK/SK strings, on-demand, TTL on `ttl`."""
+    """The table as the stack deploys it: PK/SK strings, on-demand, TTL on `ttl`, the online index
+    (tests/infrastructure/test_data_and_identity.py holds the stack's index to the same names)."""
     client = dynamodb(endpoint)
     client.create_table(
         TableName=name,
         AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
+            {"AttributeName": attribute, "AttributeType": "S"} for attribute in ("PK", "SK", keys.ONLINE_KEY)
         ],
         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": keys.ONLINE_INDEX,
+                "KeySchema": [
+                    {"AttributeName": keys.ONLINE_KEY, "KeyType": "HASH"},
+                    {"AttributeName": "SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["userId", "conns"]},
+            }
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     client.update_time_to_live(

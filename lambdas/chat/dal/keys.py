@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 Key = dict[str, Any]
@@ -11,6 +12,12 @@ MEMBER_PREFIX = "MEMBER#"
 ROOM_SK = "ROOM"
 LAST_SK = "LAST"
 DELIVERED_SK = "DELIVERED"
+# The online index (dal/online.py): a global secondary index over the member items that have an
+# entry. Its partition key is this attribute, a room and one of ONLINE_SHARDS shards, so a room's
+# online members spread over that many index partitions (docs/DATA_MODEL.md, "The online index").
+ONLINE_INDEX = "Online"
+ONLINE_KEY = "onlineKey"
+ONLINE_SHARDS = 4
 
 
 def connection(connection_id: str) -> Key:
@@ -59,6 +66,15 @@ def delivered(room_id: str) -> Key:
 
 def room_member(room_id: str, user_id: str) -> Key:
     return {"PK": room_partition(room_id), "SK": f"{MEMBER_PREFIX}{user_id}"}
+
+
+def online_key(room_id: str, user_id: str) -> str:
+    """The member's shard of the room's online index: a stable hash of the user id (CRC-32)."""
+    return online_shard(room_id, zlib.crc32(user_id.encode("utf-8")) % ONLINE_SHARDS)
+
+
+def online_shard(room_id: str, shard: int) -> str:
+    return f"ROOM#{room_id}#{shard}"
 
 
 def room_partition(room_id: str) -> str:

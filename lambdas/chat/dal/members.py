@@ -3,9 +3,10 @@
 - `USER#<userId> / ROOM#<roomId>` (Membership): the user's rooms for listRooms, its read position;
   the membership check of every room action reads it.
 - `ROOM#<roomId> / MEMBER#<userId>` (Member): who is in the room, under which name, with which
-  open connections (id -> when it ends and when its session ends, dal/entries.py). The fan-out and
-  getMembers Query these; a member's item stays small (at most the per-user connection cap of live
-  entries), whatever the room's size.
+  open connections (id -> when it ends and when its session ends, dal/entries.py). getMembers and
+  small rooms' fan-outs Query these; a member's item stays small (at most the per-user connection
+  cap of live entries), whatever the room's size. An item with entries is in the online index
+  (dal/online.py), which big rooms' message fan-outs read instead.
 
 Both sides are written in one transaction on join and leave, with the user's rooms counter
 (dal/room_counts.py). createRoom writes the room's side
@@ -20,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chat.dal import entries, keys, room_counts, rooms
+from chat.dal import entries, keys, online, room_counts, rooms
 from chat.dal.client import (
     ConditionFailed,
     TransactionCancelled,
@@ -209,9 +210,10 @@ def attach(
 ) -> bool:
     """Add a connection to the user's member item (only while a member); True when it came online.
 
-    Also renames the member (its display name is kept current on each connect), and drops the
-    entries of connections that expired without `$disconnect`, so the item never outgrows what a
-    user can hold open at once.
+    The item is in the online index from then on (`onlineKey`, set in the same update). Also renames
+    the member (its display name is kept current on each connect), and drops the entries of
+    connections that expired without `$disconnect`, so the item never outgrows what a user can hold
+    open at once.
     """
     try:
         old = (
@@ -219,10 +221,14 @@ def attach(
             .update_item(
                 TableName=table_name(),
                 Key=keys.room_member(room_id, user_id),
-                UpdateExpression="SET conns.#c = :e, displayName = :n",
+                UpdateExpression="SET conns.#c = :e, displayName = :n, #k = :k",
                 ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames={"#c": connection_id},
-                ExpressionAttributeValues={":e": entries.item(entry), ":n": display_name},
+                ExpressionAttributeNames={"#c": connection_id, "#k": keys.ONLINE_KEY},
+                ExpressionAttributeValues={
+                    ":e": entries.item(entry),
+                    ":n": display_name,
+                    ":k": keys.online_key(room_id, user_id),
+                },
                 ReturnValues="ALL_OLD",
             )
             .get("Attributes", {})
@@ -276,7 +282,12 @@ def _forget_expired(room_id: str, user_id: str, connection_ids: list[str]) -> No
 
 
 def detach(room_id: str, user_id: str, connection_id: str, now: float) -> bool:
-    """Remove a connection from the user's member item; True when that took the member offline."""
+    """Remove a connection from the user's member item; True when that took the member offline.
+
+    The last entry gone, the member leaves the online index (a second update, conditioned on the
+    item still listing none: a crash in between leaves it indexed with no entry, which the next
+    fan-out that reads it, or the member's next connect, puts right).
+    """
     try:
         new = low_level().update_item(
             TableName=table_name(),
@@ -290,7 +301,10 @@ def detach(room_id: str, user_id: str, connection_id: str, now: float) -> bool:
         if is_condition_failure(exc):
             return False  # not a member, or that connection was not (or no longer) listed
         raise
-    return not any(entry.open(now) for entry in entries.parse_map(new.get("conns")).values())
+    left = entries.parse_map(new.get("conns"))
+    if not left:
+        online.forget_if_empty(room_id, user_id)
+    return not any(entry.open(now) for entry in left.values())
 
 
 def room_and_membership(room_id: str, user_id: str) -> tuple[Room | None, Membership | None]:
@@ -355,7 +369,7 @@ def mark_read(user_id: str, room_id: str, seq: int) -> tuple[int, bool] | None:
 
 
 def member_item(room_id: str, value: Member) -> dict[str, Any]:
-    return {
+    item = {
         **keys.room_member(room_id, value.user_id),
         "userId": value.user_id,
         "displayName": value.display_name,
@@ -363,6 +377,9 @@ def member_item(room_id: str, value: Member) -> dict[str, Any]:
         # always a map, so `SET conns.#c` has a parent
         "conns": {cid: entries.item(entry) for cid, entry in value.connections.items()},
     }
+    if value.connections:
+        item[keys.ONLINE_KEY] = keys.online_key(room_id, value.user_id)
+    return item
 
 
 def _member(found: dict[str, Any]) -> Member:
@@ -371,6 +388,7 @@ def _member(found: dict[str, Any]) -> Member:
         display_name=str(found.get("displayName", "")),
         joined_at=str(found["joinedAt"]),
         connections=entries.parse_map(found.get("conns")),
+        indexed=keys.ONLINE_KEY in found,
     )
 
 

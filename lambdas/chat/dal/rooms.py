@@ -61,21 +61,22 @@ def listed(memberships: list[Membership]) -> Iterator[tuple[Membership, Room | N
             yield (membership, *current.get(membership.room_id, (None, None)))
 
 
-def allocate_seq(room_id: str) -> int:
-    """Take the room's next seq. Raises ConditionFailed when the room does not exist."""
+def allocate_seq(room_id: str) -> Room:
+    """Take the room's next seq: the room as it is now (its `seq` the one taken). Raises
+    ConditionFailed when the room does not exist."""
     try:
         updated = table().update_item(
             Key=keys.room(room_id),
             UpdateExpression="ADD seq :one",
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeValues={":one": 1},
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",  # no more units than UPDATED_NEW: an update is billed by item size
         )["Attributes"]
     except ClientError as exc:
         if is_condition_failure(exc):
             raise ConditionFailed(room_id) from exc
         raise
-    return int(updated["seq"])
+    return from_item(updated)
 
 
 def cache_last_message(message: Message) -> None:

@@ -1,7 +1,12 @@
-"""What the fan-out function does with a job: read the room's members, split, post.
+"""What the fan-out function does with a job: read the room's audience, split, post.
 
-A room job Queries the room's member items page by page and collects their live connections; each
-time `fanout_batch_size` of them are collected, they are handed to another invocation of the
+A room job reads who is listening: for a message to a room of more than `presence_max_members`
+members, the room's online index (dal/online.py: only members with a connection, its shards in
+parallel); otherwise the member items, page by page (strongly consistent, and as cheap as the index
+in a small room). Reading the member items also puts into the index a member listed from before
+the index existed, and the index's reader takes out a member left in it with no entry (a crash
+between a disconnect's two updates). It collects their live connections; each time
+`fanout_batch_size` of them are collected, they are handed to another invocation of the
 fan-out function (`RequestResponse` on a thread, so the batches post in parallel while the next page
 is read); the last batch is posted here. The job returns only once every batch has posted, and
 raises if one failed: the room's next ordered job never overtakes this one at any connection, and a
@@ -21,6 +26,7 @@ frame, posted by whichever fan-out wins the record's conditional write; after th
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import Any
@@ -28,10 +34,12 @@ from typing import Any
 import metric_names
 from chat import fanout
 from chat.config import ChatSettings
-from chat.dal import members
+from chat.dal import members, online
+from chat.dal.client import in_parallel
 from chat.dispatch import FanoutJob
 from chat.logic import sessions
 from chat.models import frames
+from chat.models.domain import Member
 from chat.notify import Notifier
 from chat.observability import count, count_by, logger, milliseconds
 from chat.timeutil import iso
@@ -54,8 +62,11 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
     expired: dict[str, str] = {}
     ended: dict[str, str] = {}
     dispatched: list[Future[None]] = []
-    for page in members.pages(job.room_id, MEMBER_PAGE):
+    misindexed: list[Member] = []
+    for page in _audience(job, settings):
         for member in page:
+            if member.indexed != bool(member.connections):
+                misindexed.append(member)
             if member.user_id == job.except_user:
                 continue
             for connection_id in member.in_session(now):
@@ -78,8 +89,32 @@ def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: floa
         _ended_sessions(ended, job.frame, settings=settings, notifier=notifier, now=now, claimant=request_id)
     for connection_id, user_id in expired.items():
         _forget(connection_id, user_id, notifier=notifier, now=now)
+    _reindex(job.room_id, misindexed)
     for running in dispatched:
         running.result()  # a failed batch raises: the whole job is retried, in its place in the room
+
+
+def _audience(job: FanoutJob, settings: ChatSettings) -> Iterator[list[Member]]:
+    assert job.room_id is not None
+    if job.member_count is not None and job.member_count > settings.presence_max_members:
+        return online.pages(job.room_id)
+    return members.pages(job.room_id, MEMBER_PAGE)
+
+
+def _reindex(room_id: str, found: list[Member]) -> None:
+    """Index the listed members that are not (written before the index), unindex the indexed ones
+    with no entry; a failure is logged (the next fan-out meets them again)."""
+    try:
+        in_parallel(
+            lambda member: (online.add_listed if member.connections else online.forget_if_empty)(
+                room_id, member.user_id
+            ),
+            found,
+        )
+    except Exception:
+        logger.exception("could not put the online index right", extra={"members": len(found)})
+    if found:
+        count(metric_names.ONLINE_INDEX_REPAIRS, len(found))
 
 
 def post(

@@ -61,13 +61,13 @@ def send(
             else RoomNotFound(request.room_id)
         )
     try:
-        seq = room_store.allocate_seq(request.room_id)
+        room = room_store.allocate_seq(request.room_id)
     except ConditionFailed as exc:
         raise RoomNotFound(request.room_id) from exc
     message = Message(
         room_id=request.room_id,
         message_id=str(uuid.uuid4()),
-        seq=seq,
+        seq=room.seq,
         sender_id=caller.user_id,
         content=request.content,
         created_at=iso(now),
@@ -82,13 +82,16 @@ def send(
     except message_store.NoLongerMember as exc:
         raise NotAMember(request.room_id) from exc
     count(metric_names.MESSAGES_STORED)
-    _deliver(message, caller, notifier)
+    _deliver(message, caller, notifier, member_count=room.member_count)
     return message.ack()
 
 
-def _deliver(message: Message, caller: Caller, notifier: Notifier) -> None:
+def _deliver(
+    message: Message, caller: Caller, notifier: Notifier, *, member_count: int | None = None
+) -> None:
     """After the store: cache it for listRooms and queue its fan-out. A failed cache is not raised;
-    a fan-out not queued is an INTERNAL_ERROR, which the client retries with its clientMessageId."""
+    a fan-out not queued is an INTERNAL_ERROR, which the client retries with its clientMessageId.
+    Without `member_count` (a retry's), the fan-out reads the member items, whatever the room's size."""
     try:
         room_store.cache_last_message(message)
     except Exception:
@@ -96,7 +99,11 @@ def _deliver(message: Message, caller: Caller, notifier: Notifier) -> None:
         count(metric_names.LAST_MESSAGE_FAILURES)
     try:
         notifier.room(
-            message.room_id, frames.message(message), must_queue=True, except_connection=caller.connection_id
+            message.room_id,
+            frames.message(message),
+            must_queue=True,
+            except_connection=caller.connection_id,
+            member_count=member_count,
         )
     except NotQueued as exc:
         raise InternalError() from exc

@@ -78,7 +78,10 @@ def deliver(
             run_job(queued[k], f"{request_id}#{k}")
         elif k in stored:
             from_history = FanoutJob(
-                frame=frames.message(stored[k]), room_id=job.room_id, except_connection=stored[k].sent_from
+                frame=frames.message(stored[k]),
+                room_id=job.room_id,
+                except_connection=stored[k].sent_from,
+                member_count=job.member_count,
             )
             run_job(from_history, f"{request_id}#{k}")
         else:

@@ -130,6 +130,7 @@ class Member:
     display_name: str
     joined_at: str
     connections: dict[str, ConnectionEntry] = field(default_factory=dict)
+    indexed: bool = False  # in the online index (its item carries the key; dal/online.py)
 
     def live_connections(self, now: float) -> list[str]:
         """Open connections, in session or not (they make the member online)."""
