@@ -23,7 +23,15 @@ from botocore.config import Config
 _CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
 # A batch's invocation is answered when the batch has posted: up to the function's timeout (60 s).
 # One retry only (of a throttle or a lost answer): a second run re-posts, which clients de-duplicate.
-_WAIT_CONFIG = Config(connect_timeout=1, read_timeout=65, retries={"mode": "standard", "max_attempts": 2})
+# Batch invocations waited for at once, one pooled HTTP connection each: 32 batches of 500 are
+# 16,000 connections posting in parallel, above a 10,000-member room with one connection each.
+WAITS_IN_FLIGHT = 32
+_WAIT_CONFIG = Config(
+    connect_timeout=1,
+    read_timeout=65,
+    retries={"mode": "standard", "max_attempts": 2},
+    max_pool_connections=WAITS_IN_FLIGHT,
+)
 _clients: dict[tuple[str, Config], Any] = {}
 _client_lock = threading.Lock()
 

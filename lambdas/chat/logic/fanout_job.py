@@ -32,7 +32,7 @@ from itertools import islice
 from typing import Any
 
 import metric_names
-from chat import fanout
+from chat import dispatch, fanout
 from chat.config import ChatSettings
 from chat.dal import members, online
 from chat.dal.client import in_parallel
@@ -46,9 +46,10 @@ from chat.timeutil import iso
 
 # Member items read per Query page (well under DynamoDB's 1 MB page at a few hundred bytes each).
 MEMBER_PAGE = 1000
-# Invoke requests of batches in flight at once (one boto3 client is safe across threads).
-DISPATCH_THREADS = 8
-_dispatcher = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="dispatch")
+# Batches in flight at once: each thread waits for its batch's invocation to answer, so this bounds
+# how many batches of a room post in parallel (the rest follow as threads come free; one boto3
+# client is safe across threads).
+_dispatcher = ThreadPoolExecutor(max_workers=dispatch.WAITS_IN_FLIGHT, thread_name_prefix="dispatch")
 
 
 def run(job: FanoutJob, *, settings: ChatSettings, notifier: Notifier, now: float, request_id: str) -> None:
