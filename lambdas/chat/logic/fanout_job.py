@@ -105,15 +105,18 @@ def _audience(job: FanoutJob, settings: ChatSettings) -> Iterator[list[Member]]:
 def _reindex(room_id: str, found: list[Member]) -> None:
     """Index the listed members that are not (written before the index), unindex the indexed ones
     with no entry; a failure is logged (the next fan-out meets them again)."""
+
+    def put_right(member: Member) -> None:
+        if member.connections:
+            online.add_listed(room_id, member.user_id)
+        else:
+            online.forget_if_empty(room_id, member.user_id)
+
     try:
-        in_parallel(
-            lambda member: (online.add_listed if member.connections else online.forget_if_empty)(
-                room_id, member.user_id
-            ),
-            found,
-        )
+        in_parallel(put_right, found)
     except Exception:
         logger.exception("could not put the online index right", extra={"members": len(found)})
+        return
     if found:
         count(metric_names.ONLINE_INDEX_REPAIRS, len(found))
 
