@@ -3,8 +3,8 @@
 Read units by DynamoDB's documented rules (`tests/support/read_units.py`: 4 KB units, strongly
 consistent 1, eventually consistent 0.5, a Query summing its items before rounding). Each room is
 seeded through the data-access layer in a table of its own (moto Queries an index by walking its
-table), a share of its members with one live connection each, its first message already fanned
-out (its watermark says `indexed`).
+table), its first message already fanned out (its watermark says `indexed`); then 1%, 10% and 100%
+of its members have one live connection each, written as `$connect` writes it.
 
 A message's fan-out reads the room's watermark (one `GetItem`) and its audience, nothing else
 (`test_a_big_rooms_fanout_reads_its_watermark_and_the_index_shards_only` meters the whole fan-out
@@ -16,6 +16,8 @@ item, strongly consistent), without posting the frames.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -26,9 +28,10 @@ from chat.dal import client as dal_client
 from chat.dal import delivery, keys, members, online
 from chat.dal.delivery import Watermark
 from chat.logic.fanout_job import MEMBER_PAGE
+from chat.models.domain import ConnectionEntry, Member
 
 from tests.chat.baseline import BASELINE
-from tests.chat.harness import User
+from tests.chat.harness import User, new_connection_id
 from tests.chat.test_request_counts import seeded_room
 from tests.support.chat_table import create_table, dynamodb
 from tests.support.read_units import ReadRecord, metered_reads
@@ -61,12 +64,21 @@ def own_table(moto_server, function_env, monkeypatch) -> Iterator[Callable[[], N
         dynamodb(moto_server.endpoint).delete_table(TableName=name)
 
 
-def indexed_room(size: int, online_members: int) -> str:
-    """A room of `size` members, `online_members` of them (the sender first) connected once."""
+def indexed_room(size: int) -> tuple[str, list[Member]]:
+    """A room of `size` members, only its sender connected, its first message fanned out; and the
+    other members."""
     sender = User().connect()
-    room_id, _ = seeded_room(sender, size, online=online_members - 1)
-    delivery.put(Watermark(room_id, 1, indexed=True))  # its first message was fanned out
-    return room_id
+    room_id, others = seeded_room(sender, size, online=0)
+    delivery.put(Watermark(room_id, 1, indexed=True))
+    return room_id, others
+
+
+def connect(room_id: str, offline: list[Member]) -> None:
+    """Give each of these members one live connection, as their `$connect` writes it."""
+    now = int(time.time())
+    entry = ConnectionEntry(now + 3600, now + 3600)
+    online_now = [dataclasses.replace(member, connections={new_connection_id(): entry}) for member in offline]
+    dal_client.batch_put([members.member_item(room_id, member) for member in online_now])
 
 
 def fanout_reads(room_id: str, *, index: bool) -> ReadRecord:
@@ -79,31 +91,34 @@ def fanout_reads(room_id: str, *, index: bool) -> ReadRecord:
     return record
 
 
-def test_a_big_rooms_fanout_reads_its_watermark_and_the_index_shards_only(own_table, lambda_server) -> None:
+def test_a_big_rooms_fanout_reads_its_watermark_and_the_index_shards_only(own_table) -> None:
     own_table()
     sender = User().connect()
-    room_id, connections = seeded_room(sender, 1000, online=99)
+    room_id, others = seeded_room(sender, 1000, online=99)
     sender.send("sendMessage", roomId=room_id, content="first")  # reads the member items, indexes
 
-    with lambda_server.held():
-        ack = sender.send("sendMessage", roomId=room_id, content="second", settle=False)
-    with metered_reads(dal_client.low_level()) as whole:
-        lambda_server.drain()
+    with metered_reads(dal_client.low_level()) as whole:  # the route's reads, then its fan-out's
+        ack = sender.send("sendMessage", roomId=room_id, content="second")
 
-    assert ack["type"] == "ack" and len(connections) == 99
-    assert [(r.operation, r.index, r.consistent) for r in whole.requests] == [("GetItem", None, True)] + [
+    assert ack["type"] == "ack" and sum(len(member.connections) for member in others) == 99
+    route, *fanout = whole.requests
+    assert (route.operation, route.consistent) == ("BatchGetItem", True)  # the membership
+    assert [(r.operation, r.index, r.consistent) for r in fanout] == [("GetItem", None, True)] + [
         ("Query", keys.ONLINE_INDEX, False)
     ] * keys.ONLINE_SHARDS
-    assert whole.total == fanout_reads(room_id, index=True).total
+    assert sum(r.units for r in fanout) == fanout_reads(room_id, index=True).total
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_read_units_per_message_follow_the_online_members(own_table, size: int, capsys) -> None:
     figures = []
-    for share in SHARES:
-        online_members = max(1, round(size * share))
-        own_table()
-        room_id = indexed_room(size, online_members)
+    own_table()
+    room_id, others = indexed_room(size)
+    online_members = 1  # the sender
+    for share in SHARES:  # one room, more of it online at each step
+        wanted = max(1, round(size * share))
+        connect(room_id, others[online_members - 1 : wanted - 1])
+        online_members = wanted
         big = size > PRESENCE_MAX_MEMBERS
         now, before = fanout_reads(room_id, index=big), fanout_reads(room_id, index=False)
         figures.append((share, online_members, now, before))

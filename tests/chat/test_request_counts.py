@@ -30,9 +30,9 @@ UNITS_PER_ITEM = {"ROOM": 1, "LAST": 1, "MSG#": 2, "IDEM#": 2, "ROOM#": 2}
 
 def seeded_room(
     sender: ClientConnection, size: int, *, online: int | None = None, open_: bool = False
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[Member]]:
     """A room of `size` members (the sender included); `online` of the others (default: all) have
-    one live connection each. Returns the room id and the other members' connection ids."""
+    one live connection each, the first ones. Returns the room id and the other members."""
     online = size - 1 if online is None else online
     now = time.time()
     created_at = "2026-11-23T00:00:00.000Z"
@@ -46,7 +46,7 @@ def seeded_room(
     membership = Membership(room.room_id, room.name, open_, joined_at=created_at, last_read_seq=0)
     members.create_room(room, [me], membership)
     dal_client.batch_put([members.member_item(room.room_id, member) for member in others])
-    return room.room_id, [cid for member in others for cid in member.connections]
+    return room.room_id, others
 
 
 def send_counting(
@@ -63,7 +63,8 @@ def test_send_message_costs_four_dynamodb_requests_and_one_fan_out(
     chat_env, lambda_server, size, client_message_id
 ):
     sender = User().connect()
-    room_id, audience = seeded_room(sender, size)
+    room_id, others = seeded_room(sender, size)
+    audience = [cid for member in others for cid in member.connections]
     fields = {"clientMessageId": client_message_id} if client_message_id else {}
     delivered_before = chat_env.delivered_count()
     invoked_before = len(lambda_server.invocations)
