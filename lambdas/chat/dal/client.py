@@ -168,6 +168,18 @@ def _back_off(attempt: int) -> None:
         time.sleep(random.uniform(0, UNPROCESSED_BACKOFF_SECONDS * 2**attempt))
 
 
+def update_if(**request: Any) -> bool:
+    """UpdateItem (the low-level client's parameters, the table named here); False, and nothing
+    written, when its condition did not hold."""
+    try:
+        low_level().update_item(TableName=table_name(), **request)
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def is_condition_failure(exc: ClientError) -> bool:
     code: str = exc.response["Error"]["Code"]
     return code == "ConditionalCheckFailedException"

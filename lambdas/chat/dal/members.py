@@ -33,6 +33,7 @@ from chat.dal.client import (
     table,
     table_name,
     transact,
+    update_if,
 )
 from chat.models.domain import ConnectionEntry, Member, Membership, Room
 
@@ -250,35 +251,25 @@ def renew(room_id: str, user_id: str, connection_id: str, entry: ConnectionEntry
     The whole entry is written, not its `auth` alone, so an entry of the previous version (a bare
     number) is converted too.
     """
-    try:
-        low_level().update_item(
-            TableName=table_name(),
-            Key=keys.room_member(room_id, user_id),
-            UpdateExpression="SET conns.#c = :e",
-            ConditionExpression="attribute_exists(conns.#c)",
-            ExpressionAttributeNames={"#c": connection_id},
-            ExpressionAttributeValues={":e": entries.item(entry)},
-        )
-    except ClientError as exc:
-        if not is_condition_failure(exc):  # not a member any more, or the connection was dropped
-            raise
+    update_if(  # False: not a member any more, or the connection was dropped
+        Key=keys.room_member(room_id, user_id),
+        UpdateExpression="SET conns.#c = :e",
+        ConditionExpression="attribute_exists(conns.#c)",
+        ExpressionAttributeNames={"#c": connection_id},
+        ExpressionAttributeValues={":e": entries.item(entry)},
+    )
 
 
 def _forget_expired(room_id: str, user_id: str, connection_ids: list[str]) -> None:
     """REMOVE the entries of expired connections (API Gateway never reuses a connection id)."""
     names = {f"#e{i}": cid for i, cid in enumerate(connection_ids)}
     removals = ", ".join(f"conns.{name}" for name in names)
-    try:
-        low_level().update_item(
-            TableName=table_name(),
-            Key=keys.room_member(room_id, user_id),
-            UpdateExpression=f"REMOVE {removals}",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeNames=names,
-        )
-    except ClientError as exc:
-        if not is_condition_failure(exc):
-            raise
+    update_if(
+        Key=keys.room_member(room_id, user_id),
+        UpdateExpression=f"REMOVE {removals}",
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeNames=names,
+    )
 
 
 def detach(room_id: str, user_id: str, connection_id: str, now: float) -> bool:

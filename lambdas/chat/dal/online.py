@@ -22,10 +22,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chat.dal import entries, keys
-from chat.dal.client import is_condition_failure, low_level, table_name
+from chat.dal.client import low_level, table_name, update_if
 from chat.models.domain import Member
 
 _shards = ThreadPoolExecutor(max_workers=keys.ONLINE_SHARDS, thread_name_prefix="online")
@@ -79,35 +77,25 @@ def _shard_pages(name: str, shard_key: str) -> Iterator[list[Member]]:
 def forget_if_empty(room_id: str, user_id: str) -> None:
     """Take the member out of the index once its item lists no connection at all (a connection
     attached since keeps it in)."""
-    try:
-        low_level().update_item(
-            TableName=table_name(),
-            Key=keys.room_member(room_id, user_id),
-            UpdateExpression="REMOVE #k",
-            ConditionExpression="attribute_exists(#k) AND size(conns) = :zero",
-            ExpressionAttributeNames={"#k": keys.ONLINE_KEY},
-            ExpressionAttributeValues={":zero": 0},
-        )
-    except ClientError as exc:
-        if not is_condition_failure(exc):
-            raise
+    update_if(
+        Key=keys.room_member(room_id, user_id),
+        UpdateExpression="REMOVE #k",
+        ConditionExpression="attribute_exists(#k) AND size(conns) = :zero",
+        ExpressionAttributeNames={"#k": keys.ONLINE_KEY},
+        ExpressionAttributeValues={":zero": 0},
+    )
 
 
 def add_listed(room_id: str, user_id: str) -> None:
     """Put a member whose item lists connections but is not in the index (written before the index
     existed) into it; nothing if it lists none by now, or is gone."""
-    try:
-        low_level().update_item(
-            TableName=table_name(),
-            Key=keys.room_member(room_id, user_id),
-            UpdateExpression="SET #k = :k",
-            ConditionExpression="attribute_not_exists(#k) AND size(conns) > :zero",
-            ExpressionAttributeNames={"#k": keys.ONLINE_KEY},
-            ExpressionAttributeValues={":k": keys.online_key(room_id, user_id), ":zero": 0},
-        )
-    except ClientError as exc:
-        if not is_condition_failure(exc):
-            raise
+    update_if(
+        Key=keys.room_member(room_id, user_id),
+        UpdateExpression="SET #k = :k",
+        ConditionExpression="attribute_not_exists(#k) AND size(conns) > :zero",
+        ExpressionAttributeNames={"#k": keys.ONLINE_KEY},
+        ExpressionAttributeValues={":k": keys.online_key(room_id, user_id), ":zero": 0},
+    )
 
 
 def _online_member(found: dict[str, Any]) -> Member:
