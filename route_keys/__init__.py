@@ -20,6 +20,8 @@ JOIN_ROOM = "joinRoom"
 LEAVE_ROOM = "leaveRoom"
 LIST_ROOMS = "listRooms"
 SEND_MESSAGE = "sendMessage"
+EDIT_MESSAGE = "editMessage"
+DELETE_MESSAGE = "deleteMessage"
 GET_MESSAGES = "getMessages"
 GET_MEMBERS = "getMembers"
 MARK_READ = "markRead"
@@ -35,6 +37,8 @@ ACTIONS: tuple[str, ...] = (
     LEAVE_ROOM,
     LIST_ROOMS,
     SEND_MESSAGE,
+    EDIT_MESSAGE,
+    DELETE_MESSAGE,
     GET_MESSAGES,
     GET_MEMBERS,
     MARK_READ,
@@ -48,7 +52,16 @@ ACTIONS: tuple[str, ...] = (
 LIFECYCLE_ROUTES: tuple[str, ...] = (CONNECT, DISCONNECT)
 DIRECT_ACTIONS: tuple[str, ...] = (PING, WHOAMI, REAUTH, LIST_ROOMS, GET_MESSAGES, GET_MEMBERS)
 DIRECT_ROUTES: tuple[str, ...] = (DEFAULT, *DIRECT_ACTIONS)
-BROADCAST_ROUTES: tuple[str, ...] = (CREATE_ROOM, JOIN_ROOM, LEAVE_ROOM, SEND_MESSAGE, MARK_READ, TYPING)
+BROADCAST_ROUTES: tuple[str, ...] = (
+    CREATE_ROOM,
+    JOIN_ROOM,
+    LEAVE_ROOM,
+    SEND_MESSAGE,
+    EDIT_MESSAGE,
+    DELETE_MESSAGE,
+    MARK_READ,
+    TYPING,
+)
 # Routes whose frames are served even after the connection's token expired (so a client can renew).
 EXPIRY_EXEMPT: frozenset[str] = frozenset({DEFAULT, PING, REAUTH})
 

@@ -169,6 +169,8 @@ class ChatFunctions(Construct):
         }
         broadcast = {
             **_rate_limit(settings, "send"),
+            **_rate_limit(settings, "edit_message"),
+            **_rate_limit(settings, "delete_message"),
             **_rate_limit(settings, "create_room"),
             **_rate_limit(settings, "join_room"),
             **_rate_limit(settings, "leave_room"),

@@ -34,7 +34,16 @@ MAX_RESERVED_CONCURRENCY = 900
 # Rooms one user may be in: a user's `$connect` costs one request per room (tested at 500).
 MAX_ROOMS_PER_USER = 500
 # Per-connection rate limits (docs/PROTOCOL.md), `<action>_rate_per_second` and `<action>_burst`.
-RATE_LIMITED = ("send", "create_room", "join_room", "leave_room", "mark_read", "reauth")
+RATE_LIMITED = (
+    "send",
+    "edit_message",
+    "delete_message",
+    "create_room",
+    "join_room",
+    "leave_room",
+    "mark_read",
+    "reauth",
+)
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -89,6 +98,10 @@ class StackSettings:
     message_max_length: int
     send_rate_per_second: float
     send_burst: int
+    edit_message_rate_per_second: float
+    edit_message_burst: int
+    delete_message_rate_per_second: float
+    delete_message_burst: int
     require_verified_sender: bool
     # Floods (docs/PROTOCOL.md, "Rate limits"): per-connection buckets of the other actions that
     # write or fan out, one `typing` per room per interval, and the rooms one user may be in.

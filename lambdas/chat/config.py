@@ -40,6 +40,8 @@ RATE_LIMITED_ACTIONS: dict[str, tuple[str, RateLimit]] = {
     route_keys.JOIN_ROOM: ("JOIN_ROOM", RateLimit(rate_per_second=2, burst=20)),
     route_keys.LEAVE_ROOM: ("LEAVE_ROOM", RateLimit(rate_per_second=2, burst=20)),
     route_keys.SEND_MESSAGE: ("SEND", RateLimit(rate_per_second=5, burst=10)),
+    route_keys.EDIT_MESSAGE: ("EDIT_MESSAGE", RateLimit(rate_per_second=1, burst=5)),
+    route_keys.DELETE_MESSAGE: ("DELETE_MESSAGE", RateLimit(rate_per_second=2, burst=10)),
     route_keys.MARK_READ: ("MARK_READ", RateLimit(rate_per_second=5, burst=20)),
     route_keys.REAUTH: ("REAUTH", RateLimit(rate_per_second=0.2, burst=5)),
 }

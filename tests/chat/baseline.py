@@ -13,7 +13,15 @@ import uuid
 from tests.support.tokens import DEFAULT_CLIENT_ID, DEFAULT_POOL_ID, DEFAULT_REGION
 
 # The per-connection limits besides sendMessage's (chat.config.RATE_LIMITED_ACTIONS).
-RATE_LIMITED = ("CREATE_ROOM", "JOIN_ROOM", "LEAVE_ROOM", "MARK_READ", "REAUTH")
+RATE_LIMITED = (
+    "EDIT_MESSAGE",
+    "DELETE_MESSAGE",
+    "CREATE_ROOM",
+    "JOIN_ROOM",
+    "LEAVE_ROOM",
+    "MARK_READ",
+    "REAUTH",
+)
 TABLE_NAME = f"chat-{uuid.uuid4().hex[:8]}"
 FANOUT_FUNCTION = "chat-test-fanout"
 # The stack's defaults (cdk.json), except rate limits high enough for tests that act fast

@@ -16,7 +16,10 @@ that makes it hold:
 - the room's `seq` is taken before the message is stored: it is at least every message's `seq`
   (gaps are allowed);
 - the last-message item is written after the message and never moved back: it is absent or a copy
-  of a stored message (possibly not the newest);
+  of a stored message (possibly not the newest), of its version or an older one;
+- a delete replaces the message by its tombstone and, in the same transaction, the last-message
+  item when that is the message or an older one: a tombstone holds no content (nor `version` or
+  `editedAt`), and the last-message item of a deleted message is its tombstone too;
 - a connection entry (`conns` maps) is `{ends, auth}` (or the previous version's bare `ends`); its
   `ends` is its record's `ttl` wherever it is listed (connect writes both from one value, reauth
   copies the record's): an entry is live while `ends` is ahead;
@@ -165,6 +168,14 @@ def _messages(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> list
             message = by_key.get((pk, f"MSG#{int(last['seq']):015d}"))
             if message is None or message["messageId"] != last["messageId"]:
                 found.append(f"{pk}: the last-message item is no stored message")
+            elif "deletedAt" in message and "deletedAt" not in last:
+                found.append(f"{pk}: the last-message item still holds a deleted message's content")
+            elif int(last.get("version", 1)) > int(message.get("version", 1)):
+                found.append(f"{pk}: the last-message item is a version its message never had")
+    for (pk, sk), item in by_key.items():
+        tombstone = (sk.startswith("MSG#") or sk == "LAST") and "deletedAt" in item
+        if tombstone and {"content", "version", "editedAt"} & item.keys():
+            found.append(f"{pk} {sk}: a tombstone that kept its content")
     return found
 
 

@@ -241,6 +241,24 @@ def _send_message(servers: Servers) -> Run:
     )
 
 
+def _message_change(route_key: str, frame_type: str, fields: dict[str, Any], *, later: bool = False):
+    """Alice changes her message (seq 1; with `later`, a second message is the room's last): Bob hears it."""
+
+    def prepare(servers: Servers) -> Run:
+        a, b, room_id = _pair(servers, message=True)
+        if later:
+            a.send("sendMessage", roomId=room_id, content="after", clientMessageId="m-2")
+
+        def delivery(outcome: Outcome):
+            return b.connection_id, lambda frame: frame.get("type") == frame_type and frame["seq"] == 1
+
+        return Run(
+            route_key, lambda: deliver(a, route_key, {"roomId": room_id, "seq": 1, **fields}), delivery
+        )
+
+    return prepare
+
+
 def _create_room(servers: Servers) -> Run:
     a, b, _ = _pair(servers)
     fields = {"name": "new", "memberIds": [b.user.user_id, User().user_id]}
@@ -484,6 +502,13 @@ def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Server
         route_keys.JOIN_ROOM: _join_room,
         route_keys.LEAVE_ROOM: _frame_run(route_keys.LEAVE_ROOM, room),
         route_keys.SEND_MESSAGE: _send_message,
+        route_keys.EDIT_MESSAGE: _message_change(
+            route_keys.EDIT_MESSAGE, "messageEdited", {"content": "fixed"}
+        ),
+        route_keys.DELETE_MESSAGE: _message_change(route_keys.DELETE_MESSAGE, "messageDeleted", {}),
+        "deleteMessage (a later message is the last)": _message_change(
+            route_keys.DELETE_MESSAGE, "messageDeleted", {}, later=True
+        ),
         route_keys.MARK_READ: _mark_read,
         route_keys.TYPING: _frame_run(route_keys.TYPING, room),
         FANOUT_JOB: _fanout_job,

@@ -26,6 +26,8 @@ SETTING = {
     "joinRoom": "join_room",
     "leaveRoom": "leave_room",
     "sendMessage": "send",
+    "editMessage": "edit_message",
+    "deleteMessage": "delete_message",
     "markRead": "mark_read",
     "reauth": "reauth",
 }

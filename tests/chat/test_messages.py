@@ -37,6 +37,7 @@ def test_send_stores_then_acks_and_fans_out_to_everyone_but_the_sending_connecti
         "content": "hello",
         "createdAt": ack["createdAt"],
         "displayName": alice.username,
+        "version": 1,
     }
     assert frames_of(chat_env, b, "message") == [expected]
     assert frames_of(chat_env, a_other, "message") == [expected]

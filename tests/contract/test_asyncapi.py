@@ -183,7 +183,25 @@ def test_frames_on_the_contract_validate() -> None:
         "senderId": "u-1",
         "content": "hi",
         "createdAt": "2026-11-23T10:15:30.123Z",
+        "version": 1,
     }
+    edited = {**message, "version": 2, "editedAt": "2026-11-23T10:16:00.000Z"}
+    tombstone = {
+        **{k: v for k, v in message.items() if k not in ("content", "version")},
+        "deleted": True,
+        "deletedAt": "2026-11-23T10:17:00.000Z",
+        "deletedBy": "u-1",
+    }
+    contract.check_client_frame({"action": "editMessage", "roomId": "r-1", "seq": 1, "content": "fixed"})
+    contract.check_client_frame({"action": "deleteMessage", "roomId": "r-1", "seq": 1})
+    contract.check_server_frame(
+        {"type": "messages", "roomId": "r-1", "items": [edited, tombstone], "hasMore": False}
+    )
+    for half_deleted in ({**tombstone, "content": "kept"}, {**message, "deleted": True}):
+        with pytest.raises(contract.ContractViolation):
+            contract.check_server_frame(
+                {"type": "messages", "roomId": "r-1", "items": [half_deleted], "hasMore": False}
+            )
     contract.check_client_frame({"action": "createRoom", "name": "team", "memberIds": ["u-2"], "open": True})
     contract.check_client_frame({"action": "ping", "requestId": "42", "unknown": "ignored"})
     contract.check_server_frame({"type": "message", **message, "clientMessageId": "c-1"})

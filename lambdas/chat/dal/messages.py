@@ -171,6 +171,12 @@ def message_item(message: Message) -> dict[str, Any]:
         item["clientMessageId"] = message.client_message_id
     if message.sent_from is not None:
         item["sentFrom"] = message.sent_from
+    if message.deleted_at is not None:  # a tombstone: no content, no version, nothing else of it
+        del item["content"]
+        item.update(deletedAt=message.deleted_at, deletedBy=message.deleted_by or message.sender_id)
+        return item
+    if message.version > 1:
+        item.update(version=message.version, editedAt=message.edited_at)
     return item
 
 
@@ -180,11 +186,15 @@ def message_from_item(item: dict[str, Any]) -> Message:
         message_id=str(item["messageId"]),
         seq=int(item["seq"]),
         sender_id=str(item["senderId"]),
-        content=str(item["content"]),
+        content=str(item.get("content", "")),
         created_at=str(item["createdAt"]),
         client_message_id=item.get("clientMessageId"),
         sender_name=str(item.get("senderName", "")),
         sent_from=item.get("sentFrom"),
+        version=int(item.get("version", 1)),
+        edited_at=item.get("editedAt"),
+        deleted_at=item.get("deletedAt"),
+        deleted_by=item.get("deletedBy"),
     )
 
 

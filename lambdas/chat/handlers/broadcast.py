@@ -1,5 +1,5 @@
-"""BroadcastFunction: createRoom, joinRoom, leaveRoom, sendMessage, markRead, typing (these fan out,
-through the fan-out function)."""
+"""BroadcastFunction: createRoom, joinRoom, leaveRoom, sendMessage, editMessage, deleteMessage,
+markRead, typing (these fan out, through the fan-out function)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 import metric_names
 import route_keys
 from chat.handlers.pipeline import Call, load_settings, serve
-from chat.logic import messages, ratelimit, room_creation, rooms
+from chat.logic import message_changes, messages, ratelimit, room_creation, rooms
 from chat.models import frames, requests
 from chat.observability import count, logger, metrics
 
@@ -53,6 +53,23 @@ def send_message(call: Call) -> frames.ServerFrame:
     return frames.ack(ack)
 
 
+def edit_message(call: Call) -> frames.ServerFrame:
+    request = requests.edit_message(call.frame, call.settings.message_max_length)
+    edited = message_changes.edit(
+        call.caller,
+        request,
+        notifier=call.notifier,
+        verified_only=call.settings.require_verified_sender,
+        now=call.now,
+    )
+    return frames.edited(edited)
+
+
+def delete_message(call: Call) -> frames.ServerFrame:
+    request = requests.message_request(call.frame)
+    return frames.deleted(message_changes.delete(call.caller, request, notifier=call.notifier, now=call.now))
+
+
 def mark_read(call: Call) -> frames.ServerFrame:
     request = requests.mark_read(call.frame)
     position = rooms.mark_read(call.caller, request.room_id, request.seq, notifier=call.notifier)
@@ -81,6 +98,8 @@ ROUTES = {
     route_keys.JOIN_ROOM: join_room,
     route_keys.LEAVE_ROOM: leave_room,
     route_keys.SEND_MESSAGE: send_message,
+    route_keys.EDIT_MESSAGE: edit_message,
+    route_keys.DELETE_MESSAGE: delete_message,
     route_keys.MARK_READ: mark_read,
     route_keys.TYPING: typing,
 }

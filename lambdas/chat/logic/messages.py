@@ -113,7 +113,7 @@ def _deliver_again(ack: Ack, caller: Caller, notifier: Notifier) -> Ack:
     """A retry of a stored message: deliver it again (the first attempt may have stopped after the
     store), from the stored item, not the retry's content. A failed read raises: the client retries."""
     stored = message_store.get(ack.room_id, ack.seq)
-    if stored is not None:
+    if stored is not None and not stored.deleted:  # a deleted one's room was told of its delete
         _deliver(stored, caller, notifier)
     return ack
 

@@ -15,13 +15,15 @@ can keep a watermark (dal.delivery): every seq up to it has been posted. A messa
   docs/PROTOCOL.md) and is skipped.
 
 A message posted from the history leaves out the connection it was sent from, as its own job does
-(the message item keeps that connection's id, never shown on the wire).
+(the message item keeps that connection's id, never shown on the wire); it is posted as it is now:
+its newest version, or `messageDeleted` once it was deleted.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import metric_names
 from chat.dal import delivery, messages
@@ -78,7 +80,7 @@ def deliver(
             run_job(queued[k], f"{request_id}#{k}")
         elif k in stored:
             from_history = FanoutJob(
-                frame=frames.message(stored[k]),
+                frame=_as_posted(stored[k]),
                 room_id=job.room_id,
                 except_connection=stored[k].sent_from,
                 member_count=job.member_count,
@@ -91,6 +93,12 @@ def deliver(
         mark.delivered, mark.changed = k, True
     run_job(job, request_id)
     mark.delivered, mark.changed = seq, True
+
+
+def _as_posted(message: Message) -> dict[str, Any]:
+    """A message read from the history, as its seq's place in the room's order is filled: its newest
+    version, or its tombstone once deleted (no content is posted after its delete)."""
+    return frames.message_deleted(message) if message.deleted else frames.message(message)
 
 
 def _stored(room_id: str, wanted: list[int]) -> dict[int, Message]:

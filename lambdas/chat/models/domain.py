@@ -71,12 +71,28 @@ class Message:
     # The connection it was sent from (never on the wire): a fan-out that posts it from the history
     # leaves that connection out, as the message's own job does (chat.logic.room_order).
     sent_from: str | None = None
+    version: int = 1  # 1 until edited; each edit adds one
+    edited_at: str | None = None
+    # A deleted message is a tombstone: its seq stays, its content is gone from the table.
+    deleted_at: str | None = None
+    deleted_by: str | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def wire(self) -> dict[str, Any]:
-        """The message as the `message` frame and `lastMessage` carry it: its ack, its sender and content."""
-        body = {**self.ack().wire(), "senderId": self.sender_id, "content": self.content}
+        """The message as the `message` frame, history and `lastMessage` carry it: its ack, its sender
+        and its newest version; a tombstone instead of the content once it is deleted."""
+        body: dict[str, Any] = {**self.ack().wire(), "senderId": self.sender_id}
         if self.sender_name:
             body["displayName"] = self.sender_name
+        if self.deleted_at is not None:
+            body.update(deleted=True, deletedAt=self.deleted_at, deletedBy=self.deleted_by or self.sender_id)
+            return body
+        body.update(content=self.content, version=self.version)
+        if self.edited_at is not None:
+            body["editedAt"] = self.edited_at
         return body
 
 

@@ -40,6 +40,15 @@ class NotAMember(ChatError):
         super().__init__(f"you are not a member of room {room_id!r}")
 
 
+class MessageNotFound(ChatError):
+    """No message with that seq in the room, or it is deleted: not retryable."""
+
+    code = "MESSAGE_NOT_FOUND"
+
+    def __init__(self, room_id: str, seq: int) -> None:
+        super().__init__(f"no message with seq {seq} in room {room_id!r} (or it was deleted)")
+
+
 class Forbidden(ChatError):
     code = "FORBIDDEN"
 

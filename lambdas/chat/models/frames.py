@@ -84,6 +84,49 @@ def message(value: Message) -> ServerFrame:
     return {"type": "message", **value.wire()}
 
 
+def edited(value: Message) -> ServerFrame:
+    """The editor's reply: the version its edit made."""
+    return {
+        "type": "edited",
+        "roomId": value.room_id,
+        "seq": value.seq,
+        "messageId": value.message_id,
+        "version": value.version,
+        "editedAt": value.edited_at,
+    }
+
+
+def message_edited(value: Message) -> ServerFrame:
+    """A message's new version, for every member's connections (a client keeps the highest version)."""
+    return {
+        "type": "messageEdited",
+        "roomId": value.room_id,
+        "seq": value.seq,
+        "messageId": value.message_id,
+        "senderId": value.sender_id,
+        "displayName": value.sender_name,
+        "content": value.content,
+        "version": value.version,
+        "editedAt": value.edited_at,
+    }
+
+
+def deleted(value: Message) -> ServerFrame:
+    return {"type": "deleted", "roomId": value.room_id, "seq": value.seq, "messageId": value.message_id}
+
+
+def message_deleted(value: Message) -> ServerFrame:
+    """A tombstone, for every member's connections: final (a later frame for its seq is ignored)."""
+    return {
+        "type": "messageDeleted",
+        "roomId": value.room_id,
+        "seq": value.seq,
+        "messageId": value.message_id,
+        "deletedAt": value.deleted_at,
+        "deletedBy": value.deleted_by,
+    }
+
+
 def messages(room_id: str, items: list[Message], has_more: bool) -> ServerFrame:
     return {"type": "messages", "roomId": room_id, "items": [m.wire() for m in items], "hasMore": has_more}
 

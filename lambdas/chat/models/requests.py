@@ -84,6 +84,21 @@ class SendMessage:
 
 
 @dataclass(frozen=True)
+class EditMessage:
+    room_id: str
+    seq: int
+    content: str
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    """deleteMessage: a stored message, named by its room and seq."""
+
+    room_id: str
+    seq: int
+
+
+@dataclass(frozen=True)
 class GetMessages:
     room_id: str
     after: int | None
@@ -154,14 +169,18 @@ def room_request(frame: ClientFrame) -> RoomRequest:
 def send_message(frame: ClientFrame, max_length: int) -> SendMessage:
     fields = frame.fields
     room_id = _room_id(fields)
-    content = fields.get("content")
-    if not isinstance(content, str):
-        raise BadRequest("content is required and must be a string")
-    if len(content) > max_length:
-        raise MessageTooLong(f"content is at most {max_length} characters")
-    _check_string("content", content, 1, max_length)
+    content = _content(fields, max_length)
     client_message_id = _optional_string(fields, "clientMessageId", MAX_CLIENT_MESSAGE_ID_CHARS)
     return SendMessage(room_id=room_id, content=content, client_message_id=client_message_id)
+
+
+def edit_message(frame: ClientFrame, max_length: int) -> EditMessage:
+    fields = frame.fields
+    return EditMessage(room_id=_room_id(fields), seq=_seq(fields), content=_content(fields, max_length))
+
+
+def message_request(frame: ClientFrame) -> MessageRequest:
+    return MessageRequest(room_id=_room_id(frame.fields), seq=_seq(frame.fields))
 
 
 def get_messages(frame: ClientFrame) -> GetMessages:
@@ -225,6 +244,23 @@ def _reject_constant(name: str) -> Any:
 
 def _room_id(fields: dict[str, Any]) -> str:
     return _string(fields, "roomId", MAX_ROOM_ID_CHARS)
+
+
+def _seq(fields: dict[str, Any]) -> int:
+    """A stored message's seq (required)."""
+    seq = _optional_int(fields, "seq", 1, MAX_SEQ)
+    if seq is None:
+        raise BadRequest("seq is required")
+    return seq
+
+
+def _content(fields: dict[str, Any], max_length: int) -> str:
+    content = fields.get("content")
+    if not isinstance(content, str):
+        raise BadRequest("content is required and must be a string")
+    if len(content) > max_length:
+        raise MessageTooLong(f"content is at most {max_length} characters")
+    return _check_string("content", content, 1, max_length)
 
 
 def _string(fields: dict[str, Any], name: str, max_chars: int) -> str:
