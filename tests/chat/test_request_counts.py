@@ -1,4 +1,5 @@
-"""sendMessage costs 4 DynamoDB requests, 1 Lambda request and at most 8 write units, whatever the room.
+"""sendMessage costs 4 DynamoDB requests, 1 Lambda request and at most 8 write units, whatever the
+room; editMessage and deleteMessage cost what docs/DATA_MODEL.md lists, whatever the room too.
 
 The rooms are seeded through the data-access layer (a 10,000-member room built by joins would take
 minutes); the message is then sent through the real handler. Every HTTP request to DynamoDB is
@@ -119,8 +120,10 @@ def test_the_requests_of_one_send_are_the_documented_ones(chat_env, lambda_serve
 
 
 @pytest.mark.parametrize("size", [2, 1000, 10_000])
-def test_a_send_writes_at_most_eight_units_whatever_the_room(chat_env, lambda_server, size):
-    """Every item one send writes, with its units: the same at 2, 1,000 and 10,000 members."""
+def test_a_send_an_edit_and_a_delete_write_constant_units_whatever_the_room(chat_env, lambda_server, size):
+    """Every item one send writes, with its units: the same at 2, 1,000 and 10,000 members; and an
+    edit (the message, LAST) and a delete (a tombstone for each, in a transaction; only the message's
+    when a later one is the last), the same there too (one seeded room per size serves all three)."""
     sender = User().connect()
     room_id, _ = seeded_room(sender, size, online=min(size - 1, 20))
 
@@ -139,6 +142,33 @@ def test_a_send_writes_at_most_eight_units_whatever_the_room(chat_env, lambda_se
     by_kind = {_kind(sk): units for (sk, _), units in written.items()}
     assert by_kind == UNITS_PER_ITEM, written
     assert record.total == sum(UNITS_PER_ITEM.values()) <= MAX_WRITE_UNITS
+
+    sender.send("sendMessage", roomId=room_id, content="the last one")
+    for action, fields, requests, units in CHANGES:
+        with (
+            lambda_server.held(),
+            metered_writes(dal_client.low_level()) as record,
+            dynamodb_requests() as sent,
+        ):
+            reply = sender.send(action, roomId=room_id, settle=False, **fields)
+        lambda_server.drain()
+        assert reply["type"] in ("edited", "deleted"), reply
+        assert sent == requests, (action, fields)
+        assert [(item.key["SK"]["S"][:4], item.units) for r in record.requests for item in r.items] == units
+
+
+# (action, fields, the route's DynamoDB requests, the (item kind, write units) written), in this
+# order on a room whose messages are seq 1 and 2 (both short): docs/DATA_MODEL.md's rows.
+CHANGES = [
+    (
+        "editMessage",
+        {"seq": 2, "content": "the last one!"},
+        ["BatchGetItem", "UpdateItem", "PutItem"],
+        [("MSG#", 1), ("LAST", 1)],
+    ),
+    ("deleteMessage", {"seq": 1}, ["BatchGetItem", "PutItem"], [("MSG#", 1)]),
+    ("deleteMessage", {"seq": 2}, ["BatchGetItem", "TransactWriteItems"], [("MSG#", 2), ("LAST", 2)]),
+]
 
 
 def _kind(sort_key: str) -> str:

@@ -4,6 +4,7 @@ A message keeps only its newest version (no edit history is stored). A delete re
 tombstone (its seq, messageId, sender and times; no content) and, in the same transaction, the room's
 `LAST` item when that is this message or an older one: no crash leaves the content in either, and a
 send's late copy of the message into `LAST` (which never moves it backwards) cannot bring it back.
+When a later message is the room's last (read with the message), the tombstone is a plain put.
 """
 
 from __future__ import annotations
@@ -37,10 +38,16 @@ class Target:
     is_member: bool
     message: Message | None
     sender_approved: bool | None
+    last_seq: int | None  # the seq of the room's `LAST` item (None: there is none)
 
 
 def target(room_id: str, seq: int, user_id: str, *, want_profile: bool) -> Target:
-    wanted = [keys.room(room_id), keys.membership(user_id, room_id), keys.message(room_id, seq)]
+    wanted = [
+        keys.room(room_id),
+        keys.membership(user_id, room_id),
+        keys.message(room_id, seq),
+        keys.last_message(room_id),
+    ]
     if want_profile:
         wanted.append(keys.profile(user_id))
     found = {(str(item["PK"]), str(item["SK"])): item for item in batch_get(wanted)}
@@ -48,7 +55,7 @@ def target(room_id: str, seq: int, user_id: str, *, want_profile: bool) -> Targe
     def get(key: dict[str, Any]) -> dict[str, Any] | None:
         return found.get((str(key["PK"]), str(key["SK"])))
 
-    room, message, profile = get(wanted[0]), get(wanted[2]), get(keys.profile(user_id))
+    room, message, last, profile = get(wanted[0]), get(wanted[2]), get(wanted[3]), get(keys.profile(user_id))
     return Target(
         room=rooms.from_item(room) if room else None,
         is_member=get(wanted[1]) is not None,
@@ -56,6 +63,7 @@ def target(room_id: str, seq: int, user_id: str, *, want_profile: bool) -> Targe
         sender_approved=(profile is not None and profile.get("verificationStatus") == APPROVED)
         if want_profile
         else None,
+        last_seq=int(last["seq"]) if last else None,
     )
 
 
@@ -94,10 +102,10 @@ def cache_edit(message: Message) -> None:
             raise
 
 
-def delete(message: Message, *, deleted_by: str, deleted_at: str) -> Message:
+def delete(message: Message, *, last_seq: int | None, deleted_by: str, deleted_at: str) -> Message:
     """Replace the message by its tombstone, and the room's `LAST` item too when it holds this message
-    or an older one, in one transaction. Returns the tombstone; raises ConditionFailed when the
-    message was deleted meanwhile (nothing written)."""
+    or an older one (`last_seq`, as read before), in one transaction. Returns the tombstone; raises
+    ConditionFailed when the message was deleted meanwhile (nothing written)."""
     tombstone = replace(message, content="", deleted_at=deleted_at, deleted_by=deleted_by, edited_at=None)
     stored = message_item(tombstone)
     name = table_name()
@@ -119,18 +127,21 @@ def delete(message: Message, *, deleted_by: str, deleted_at: str) -> Message:
         },
     ]
     try:
-        transact(writes)
+        if last_seq is None or last_seq <= message.seq:
+            transact(writes)
+            return tombstone
     except TransactionCancelled as exc:
         if exc.reasons[:1] == ["ConditionalCheckFailed"]:
             raise ConditionFailed(message.room_id, message.seq) from exc
         if exc.reasons[1:2] != ["ConditionalCheckFailed"]:
             raise
-        # A later message is the room's last: only the message item becomes the tombstone.
-        put = writes[0]["Put"]
-        try:
-            table().put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"])
-        except ClientError as again:
-            if is_condition_failure(again):
-                raise ConditionFailed(message.room_id, message.seq) from again
-            raise
+    # A later message is the room's last (or became it since it was read): only the message item
+    # becomes the tombstone.
+    put = writes[0]["Put"]
+    try:
+        table().put_item(Item=put["Item"], ConditionExpression=put["ConditionExpression"])
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            raise ConditionFailed(message.room_id, message.seq) from exc
+        raise
     return tombstone

@@ -9,6 +9,8 @@ stored, and history and a resume show it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import metric_names
 from chat.dal import message_changes
 from chat.dal.client import ConditionFailed
@@ -20,6 +22,14 @@ from chat.notify import Notifier
 from chat.observability import count, logger
 from chat.timeutil import epoch, iso
 
+
+@dataclass(frozen=True)
+class Known:
+    room: Room
+    message: Message | None  # None: no message with that seq
+    last_seq: int | None  # the seq of the room's last-message item
+
+
 # A delete repeated by its deleter this soon after it is taken for a retry whose answer was lost.
 RETRY_WINDOW_SECONDS = 300
 
@@ -28,7 +38,8 @@ def edit(
     caller: Caller, request: EditMessage, *, notifier: Notifier, verified_only: bool, now: float
 ) -> Message:
     """The message's next version, by its sender; every member's connections but the sending one hear it."""
-    room, message = _target(caller, request.room_id, request.seq, verified_only=verified_only)
+    found = _target(caller, request.room_id, request.seq, verified_only=verified_only)
+    room, message = found.room, found.message
     if message is None or message.deleted:
         raise MessageNotFound(request.room_id, request.seq)
     if message.sender_id != caller.user_id:
@@ -62,14 +73,17 @@ def delete(caller: Caller, request: MessageRequest, *, notifier: Notifier, now: 
     may have stopped after the write, before the room was told). A second `messageDeleted` changes
     nothing for a client: a tombstone is final.
     """
-    room, message = _target(caller, request.room_id, request.seq, verified_only=False)
+    found = _target(caller, request.room_id, request.seq, verified_only=False)
+    room, message = found.room, found.message
     if message is None:
         raise MessageNotFound(request.room_id, request.seq)
     if message.sender_id != caller.user_id:
         raise Forbidden("only its sender may delete a message")
     if not message.deleted:
         try:
-            message = message_changes.delete(message, deleted_by=caller.user_id, deleted_at=iso(now))
+            message = message_changes.delete(
+                message, last_seq=found.last_seq, deleted_by=caller.user_id, deleted_at=iso(now)
+            )
             count(metric_names.MESSAGES_DELETED)
         except ConditionFailed:  # a concurrent delete did it: its own attempt tells the room
             return message
@@ -79,9 +93,9 @@ def delete(caller: Caller, request: MessageRequest, *, notifier: Notifier, now: 
     return message
 
 
-def _target(caller: Caller, room_id: str, seq: int, *, verified_only: bool) -> tuple[Room, Message | None]:
-    """The room and the message (None: no such seq), once the caller is known to be a member (and,
-    with `verified_only`, an approved sender: checked first, as docs/PROTOCOL.md orders the checks)."""
+def _target(caller: Caller, room_id: str, seq: int, *, verified_only: bool) -> Known:
+    """What the change reads, once the caller is known to be a member (and, with `verified_only`, an
+    approved sender: checked first, as docs/PROTOCOL.md orders the checks)."""
     found = message_changes.target(room_id, seq, caller.user_id, want_profile=verified_only)
     if verified_only and not found.sender_approved:
         raise VerificationRequired()
@@ -89,7 +103,7 @@ def _target(caller: Caller, room_id: str, seq: int, *, verified_only: bool) -> t
         raise RoomNotFound(room_id)
     if not found.is_member:
         raise NotAMember(room_id)
-    return found.room, found.message
+    return Known(found.room, found.message, found.last_seq)
 
 
 def _retried_by(tombstone: Message, caller: Caller, now: float) -> bool:
