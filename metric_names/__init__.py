@@ -48,6 +48,8 @@ ACK_LATENCY = Metric("AckLatency", unit=MILLISECONDS)
 
 # sendMessage and the fan-out to a room (chat.logic).
 MESSAGES_STORED = Metric("MessagesStored")
+# A stored message whose mentioned members' unread-mention counts could not all be written.
+MENTION_COUNT_FAILURES = Metric("MentionCountFailures")
 MESSAGES_EDITED = Metric("MessagesEdited")  # editMessage stored a new version
 MESSAGES_DELETED = Metric("MessagesDeleted")  # deleteMessage replaced a message by its tombstone
 # A stored message whose last-message item (listRooms) could not be written; the ack still goes.

@@ -20,6 +20,9 @@ that makes it hold:
 - a delete replaces the message by its tombstone and, in the same transaction, the last-message
   item when that is the message or an older one: a tombstone holds no content (nor `version` or
   `editedAt`), and the last-message item of a deleted message is its tombstone too;
+- a send adds its seq to each mentioned member's `mentionSeqs` after the store, a delete takes it
+  out after the tombstone: each seq there names a stored message of the room (one that mentions the
+  member, or a tombstone: a delete that stopped before uncounting); a mention may be missing;
 - a connection entry (`conns` maps) is `{ends, auth}` (or the previous version's bare `ends`); its
   `ends` is its record's `ttl` wherever it is listed (connect writes both from one value, reauth
   copies the record's): an entry is live while `ends` is ahead;
@@ -172,6 +175,13 @@ def _messages(by_key: dict[tuple[str, str], dict[str, Any]], now: float) -> list
                 found.append(f"{pk}: the last-message item still holds a deleted message's content")
             elif int(last.get("version", 1)) > int(message.get("version", 1)):
                 found.append(f"{pk}: the last-message item is a version its message never had")
+    for (pk, sk), membership in by_key.items():
+        if pk.startswith("USER#") and sk.startswith("ROOM#"):
+            for seq in membership.get("mentionSeqs", ()):
+                message = by_key.get((f"ROOM#{sk.removeprefix('ROOM#')}", f"MSG#{int(seq):015d}"))
+                named = message is not None and pk.removeprefix("USER#") in message.get("mentions", ())
+                if not named and (message is None or "deletedAt" not in message):
+                    found.append(f"{pk} {sk}: a mention of seq {seq} that no message makes")
     for (pk, sk), item in by_key.items():
         tombstone = (sk.startswith("MSG#") or sk == "LAST") and "deletedAt" in item
         if tombstone and {"content", "version", "editedAt"} & item.keys():

@@ -259,6 +259,43 @@ def _message_change(route_key: str, frame_type: str, fields: dict[str, Any], *, 
     return prepare
 
 
+def _send_reply_with_mentions(servers: Servers) -> Run:
+    """Bob answers Alice's message and names her: the parent and her membership are read with his,
+    and her unread-mention count is written after the store."""
+    a, b, room_id = _pair(servers, message=True)
+    fields = {"roomId": room_id, "content": "yes", "replyTo": 1, "mentions": [a.user.user_id]}
+
+    def delivery(outcome: Outcome):
+        seq = (outcome.reply or {}).get("seq")
+        return a.connection_id, lambda frame: frame.get("type") == "message" and frame["seq"] == seq
+
+    fields["clientMessageId"] = "m-1"
+    return Run(route_keys.SEND_MESSAGE, lambda: deliver(b, route_keys.SEND_MESSAGE, fields), delivery)
+
+
+def _delete_mentioning(servers: Servers) -> Run:
+    """Alice deletes her message that named Bob: his unread-mention count loses it."""
+    a, b, room_id = _pair(servers)
+    a.send("sendMessage", roomId=room_id, content="@bob", mentions=[b.user.user_id], clientMessageId="m-0")
+
+    def delivery(outcome: Outcome):
+        return b.connection_id, lambda frame: frame.get("type") == "messageDeleted" and frame["seq"] == 1
+
+    fields = {"roomId": room_id, "seq": 1}
+    return Run(route_keys.DELETE_MESSAGE, lambda: deliver(a, route_keys.DELETE_MESSAGE, fields), delivery)
+
+
+def _replies_read(route_key: str):
+    def prepare(servers: Servers) -> Run:
+        """A page whose messages (or the room's last one) answer another: the parents are read."""
+        a, b, room_id = _pair(servers, message=True)
+        b.send("sendMessage", roomId=room_id, content="yes", replyTo=1, clientMessageId="m-1")
+        fields = {"roomId": room_id} if route_key == route_keys.GET_MESSAGES else {}
+        return Run(route_key, lambda: deliver(a, route_key, fields))
+
+    return prepare
+
+
 def _create_room(servers: Servers) -> Run:
     a, b, _ = _pair(servers)
     fields = {"name": "new", "memberIds": [b.user.user_id, User().user_id]}
@@ -502,6 +539,10 @@ def _scenarios(issue_token: Callable[[User], str]) -> dict[str, Callable[[Server
         route_keys.JOIN_ROOM: _join_room,
         route_keys.LEAVE_ROOM: _frame_run(route_keys.LEAVE_ROOM, room),
         route_keys.SEND_MESSAGE: _send_message,
+        "sendMessage (a reply with mentions)": _send_reply_with_mentions,
+        "deleteMessage (its mentions uncounted)": _delete_mentioning,
+        "getMessages (replies)": _replies_read(route_keys.GET_MESSAGES),
+        "listRooms (a reply last)": _replies_read(route_keys.LIST_ROOMS),
         route_keys.EDIT_MESSAGE: _message_change(
             route_keys.EDIT_MESSAGE, "messageEdited", {"content": "fixed"}
         ),

@@ -172,6 +172,7 @@ def test_list_rooms_shows_last_message_read_position_and_unread_count(chat_env):
         "lastMessage": None,
         "lastReadSeq": 0,
         "unreadCount": 0,
+        "mentionCount": 0,
         "memberCount": 2,
         "onlineCount": 2,
     }

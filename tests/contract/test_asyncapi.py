@@ -192,6 +192,29 @@ def test_frames_on_the_contract_validate() -> None:
         "deletedAt": "2026-11-23T10:17:00.000Z",
         "deletedBy": "u-1",
     }
+    reply = {
+        **message,
+        "seq": 2,
+        "messageId": "m-2",
+        "replyTo": {"seq": 1, "messageId": "m-1", "senderId": "u-1", "displayName": "ann", "excerpt": "hi"},
+        "mentions": ["u-1"],
+    }
+    orphan = {**reply, "replyTo": {"seq": 1, "messageId": "m-1", "deleted": True}}
+    contract.check_server_frame(
+        {"type": "messages", "roomId": "r-1", "items": [reply, orphan], "hasMore": False}
+    )
+    with pytest.raises(contract.ContractViolation):
+        contract.check_server_frame(
+            {
+                "type": "messages",
+                "roomId": "r-1",
+                "items": [{**tombstone, "mentions": ["u-1"]}],
+                "hasMore": False,
+            }
+        )
+    contract.check_client_frame(
+        {"action": "sendMessage", "roomId": "r-1", "content": "yes", "replyTo": 1, "mentions": ["u-1"]}
+    )
     contract.check_client_frame({"action": "editMessage", "roomId": "r-1", "seq": 1, "content": "fixed"})
     contract.check_client_frame({"action": "deleteMessage", "roomId": "r-1", "seq": 1})
     contract.check_server_frame(
@@ -217,6 +240,7 @@ def test_frames_on_the_contract_validate() -> None:
                     "lastMessage": message,
                     "lastReadSeq": 0,
                     "unreadCount": 1,
+                    "mentionCount": 1,
                     "memberCount": 2,
                     "onlineCount": 1,
                 },
@@ -227,6 +251,7 @@ def test_frames_on_the_contract_validate() -> None:
                     "lastMessage": None,
                     "lastReadSeq": 0,
                     "unreadCount": 0,
+                    "mentionCount": 0,
                     "memberCount": 40,
                     "onlineCount": 0,
                 },

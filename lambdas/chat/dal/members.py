@@ -338,17 +338,25 @@ def membership(user_id: str, room_id: str) -> Membership | None:
     return _membership(found) if found else None
 
 
-def mark_read(user_id: str, room_id: str, seq: int) -> tuple[int, bool] | None:
-    """Move the user's read position forward to `seq`.
+def mark_read(
+    user_id: str, room_id: str, seq: int, *, read_mentions: frozenset[int] = frozenset()
+) -> tuple[int, bool] | None:
+    """Move the user's read position forward to `seq`, and drop the mentions now read (seqs at or
+    below it, dal/mentions.py) from the membership.
 
     Returns the position now and whether it moved; None when the user is not a member.
     """
+    update = "SET lastReadSeq = :s"
+    values: dict[str, Any] = {":s": seq}
+    if read_mentions:
+        update += " DELETE mentionSeqs :read"
+        values[":read"] = set(read_mentions)
     try:
         table().update_item(
             Key=keys.membership(user_id, room_id),
-            UpdateExpression="SET lastReadSeq = :s",
+            UpdateExpression=update,
             ConditionExpression="attribute_exists(PK) AND lastReadSeq < :s",
-            ExpressionAttributeValues={":s": seq},
+            ExpressionAttributeValues=values,
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
@@ -401,4 +409,5 @@ def _membership(found: dict[str, Any]) -> Membership:
         open=bool(found["open"]),
         joined_at=str(found["joinedAt"]),
         last_read_seq=int(found["lastReadSeq"]),
+        mention_seqs=frozenset(int(seq) for seq in found.get("mentionSeqs", ())),
     )

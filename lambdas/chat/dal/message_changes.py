@@ -106,7 +106,15 @@ def delete(message: Message, *, last_seq: int | None, deleted_by: str, deleted_a
     """Replace the message by its tombstone, and the room's `LAST` item too when it holds this message
     or an older one (`last_seq`, as read before), in one transaction. Returns the tombstone; raises
     ConditionFailed when the message was deleted meanwhile (nothing written)."""
-    tombstone = replace(message, content="", deleted_at=deleted_at, deleted_by=deleted_by, edited_at=None)
+    tombstone = replace(
+        message,
+        content="",
+        deleted_at=deleted_at,
+        deleted_by=deleted_by,
+        edited_at=None,
+        reply_to=None,
+        mentions=(),
+    )
     stored = message_item(tombstone)
     name = table_name()
     writes: list[dict[str, Any]] = [

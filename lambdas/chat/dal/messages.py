@@ -9,7 +9,7 @@ from typing import Any
 from chat.dal import keys
 from chat.dal.client import TransactionCancelled, alive, batch_get, table, table_name, transact
 from chat.dal.profiles import APPROVED
-from chat.models.domain import Ack, Message
+from chat.models.domain import Ack, Message, Quote
 
 # Items the first Query of a history page asks for (16 of the longest messages are about 2.6 times
 # the reply's byte budget); the next Query asks for the rest.
@@ -23,6 +23,8 @@ class SendContext:
     is_member: bool
     previous_ack: Ack | None
     sender_approved: bool | None
+    parent: Message | None = None  # the message replied to, when asked and stored
+    members_mentioned: tuple[str, ...] = ()  # the mentioned ids that are members, in order
 
 
 class Duplicate(Exception):
@@ -34,14 +36,24 @@ class NoLongerMember(Exception):
 
 
 def send_context(
-    room_id: str, sender_id: str, client_message_id: str | None, *, want_profile: bool
+    room_id: str,
+    sender_id: str,
+    client_message_id: str | None,
+    *,
+    want_profile: bool,
+    reply_to: int | None = None,
+    mentions: tuple[str, ...] = (),
 ) -> SendContext:
-    """One BatchGetItem: the sender's membership, and the idempotency record and profile if asked."""
+    """One BatchGetItem: the sender's membership, and if asked the idempotency record, the profile,
+    the message replied to and the memberships of the people mentioned (at most 24 keys)."""
     wanted = [keys.membership(sender_id, room_id)]
     if client_message_id is not None:
         wanted.append(keys.idempotency(room_id, sender_id, client_message_id))
     if want_profile:
         wanted.append(keys.profile(sender_id))
+    if reply_to is not None:
+        wanted.append(keys.message(room_id, reply_to))
+    wanted += [keys.membership(user_id, room_id) for user_id in mentions if user_id != sender_id]
     items = {_key_id(item): item for item in batch_get(wanted)}
     ack = None
     if client_message_id is not None:
@@ -53,7 +65,19 @@ def send_context(
         profile = items.get(_key_id(keys.profile(sender_id)))
         approved = profile is not None and profile.get("verificationStatus") == APPROVED
     is_member = _key_id(keys.membership(sender_id, room_id)) in items
-    return SendContext(is_member=is_member, previous_ack=ack, sender_approved=approved)
+    parent = items.get(_key_id(keys.message(room_id, reply_to))) if reply_to is not None else None
+    mentioned = tuple(
+        user_id
+        for user_id in mentions
+        if user_id == sender_id or _key_id(keys.membership(user_id, room_id)) in items
+    )
+    return SendContext(
+        is_member=is_member,
+        previous_ack=ack,
+        sender_approved=approved,
+        parent=message_from_item(parent) if parent is not None else None,
+        members_mentioned=mentioned,
+    )
 
 
 def store(message: Message, *, idempotency_ttl: int, now: float) -> None:
@@ -177,6 +201,10 @@ def message_item(message: Message) -> dict[str, Any]:
         return item
     if message.version > 1:
         item.update(version=message.version, editedAt=message.edited_at)
+    if message.reply_to is not None:  # the parent's place only: its quote is read from it
+        item["replyTo"] = {"seq": message.reply_to.seq, "messageId": message.reply_to.message_id}
+    if message.mentions:
+        item["mentions"] = list(message.mentions)
     return item
 
 
@@ -195,6 +223,10 @@ def message_from_item(item: dict[str, Any]) -> Message:
         edited_at=item.get("editedAt"),
         deleted_at=item.get("deletedAt"),
         deleted_by=item.get("deletedBy"),
+        reply_to=Quote(int(item["replyTo"]["seq"]), str(item["replyTo"]["messageId"]))
+        if "replyTo" in item
+        else None,
+        mentions=tuple(str(user_id) for user_id in item.get("mentions", ())),
     )
 
 

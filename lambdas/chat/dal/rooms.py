@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chat.dal import keys
+from chat.dal import keys, quotes
 from chat.dal.client import ConditionFailed, batch_get, is_condition_failure, low_level, table, table_name
 from chat.dal.messages import message_from_item, message_item
 from chat.models.domain import Membership, Message, Room
@@ -43,11 +43,13 @@ def get(room_id: str) -> Room | None:
 
 
 def with_last_messages(room_ids: list[str]) -> dict[str, tuple[Room, Message | None]]:
-    """Rooms by id with their last message (one BatchGetItem per 50 rooms); missing rooms are left out."""
+    """Rooms by id with their last message (one BatchGetItem per 50 rooms, and one more for the
+    parents of those that are replies); missing rooms are left out."""
     wanted = [key for room_id in room_ids for key in (keys.room(room_id), keys.last_message(room_id))]
     found = batch_get(wanted)
     rooms = {str(i["roomId"]): from_item(i) for i in found if i["SK"] == keys.ROOM_SK}
-    lasts = {str(i["roomId"]): message_from_item(i) for i in found if i["SK"] == keys.LAST_SK}
+    last_messages = quotes.resolved([message_from_item(i) for i in found if i["SK"] == keys.LAST_SK])
+    lasts = {message.room_id: message for message in last_messages}
     return {room_id: (room, lasts.get(room_id)) for room_id, room in rooms.items()}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import metric_names
-from chat.dal import message_changes
+from chat.dal import mentions, message_changes
 from chat.dal.client import ConditionFailed
 from chat.models import frames
 from chat.models.domain import Caller, Message, Room
@@ -40,10 +40,12 @@ def edit(
     """The message's next version, by its sender; every member's connections but the sending one hear it."""
     found = _target(caller, request.room_id, request.seq, verified_only=verified_only)
     room, message = found.room, found.message
-    if message is None or message.deleted:
+    if message is None:
         raise MessageNotFound(request.room_id, request.seq)
     if message.sender_id != caller.user_id:
         raise Forbidden("only its sender may edit a message")
+    if message.deleted:
+        raise MessageNotFound(request.room_id, request.seq)
     try:
         edited = message_changes.edit(
             request.room_id,
@@ -81,10 +83,12 @@ def delete(caller: Caller, request: MessageRequest, *, notifier: Notifier, now: 
         raise Forbidden("only its sender may delete a message")
     if not message.deleted:
         try:
-            message = message_changes.delete(
+            tombstone = message_changes.delete(
                 message, last_seq=found.last_seq, deleted_by=caller.user_id, deleted_at=iso(now)
             )
             count(metric_names.MESSAGES_DELETED)
+            _forget_mentions(message)
+            message = tombstone
         except ConditionFailed:  # a concurrent delete did it: its own attempt tells the room
             return message
     elif not _retried_by(message, caller, now):
@@ -112,6 +116,19 @@ def _retried_by(tombstone: Message, caller: Caller, now: float) -> bool:
         and tombstone.deleted_at is not None
         and now - epoch(tombstone.deleted_at) <= RETRY_WINDOW_SECONDS
     )
+
+
+def _forget_mentions(message: Message) -> None:
+    """A deleted message no longer counts in its mentioned members' `mentionCount`; a failure is
+    logged and counted (the count is off until those members read past it)."""
+    others = tuple(user_id for user_id in message.mentions if user_id != message.sender_id)
+    if not others:
+        return
+    try:
+        mentions.forget(message.room_id, message.seq, others)
+    except Exception:
+        logger.exception("could not uncount the message's mentions", extra={"room_id": message.room_id})
+        count(metric_names.MENTION_COUNT_FAILURES)
 
 
 def _cache_last(edited: Message) -> None:

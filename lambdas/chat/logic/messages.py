@@ -25,13 +25,14 @@ import uuid
 
 import metric_names
 from chat.config import ChatSettings
+from chat.dal import mentions, quotes
 from chat.dal import messages as message_store
 from chat.dal import rooms as room_store
 from chat.dal.client import ConditionFailed
 from chat.logic.rooms import ensure_member
 from chat.models import budget, frames
-from chat.models.domain import Ack, Caller, Message
-from chat.models.errors import InternalError, NotAMember, RoomNotFound, VerificationRequired
+from chat.models.domain import Ack, Caller, Message, Quote
+from chat.models.errors import InternalError, MessageNotFound, NotAMember, RoomNotFound, VerificationRequired
 from chat.models.requests import GetMessages, SendMessage
 from chat.notify import Notifier, NotQueued
 from chat.observability import count, logger
@@ -49,6 +50,8 @@ def send(
         caller.user_id,
         request.client_message_id,
         want_profile=settings.require_verified_sender,
+        reply_to=request.reply_to,
+        mentions=request.mentions,
     )
     if settings.require_verified_sender and not context.sender_approved:
         raise VerificationRequired()
@@ -60,6 +63,8 @@ def send(
             if room_store.get(request.room_id) is not None
             else RoomNotFound(request.room_id)
         )
+    if request.reply_to is not None and (context.parent is None or context.parent.deleted):
+        raise MessageNotFound(request.room_id, request.reply_to)
     try:
         room = room_store.allocate_seq(request.room_id)
     except ConditionFailed as exc:
@@ -74,6 +79,8 @@ def send(
         client_message_id=request.client_message_id,
         sender_name=caller.name,
         sent_from=caller.connection_id,
+        reply_to=Quote.of(context.parent) if context.parent is not None else None,
+        mentions=context.members_mentioned,
     )
     try:
         message_store.store(message, idempotency_ttl=int(now) + IDEMPOTENCY_TTL_SECONDS, now=now)
@@ -82,8 +89,22 @@ def send(
     except message_store.NoLongerMember as exc:
         raise NotAMember(request.room_id) from exc
     count(metric_names.MESSAGES_STORED)
+    _note_mentions(message)
     _deliver(message, caller, notifier, member_count=room.member_count)
     return message.ack()
+
+
+def _note_mentions(message: Message) -> None:
+    """The mentioned members' unread-mention counts; a failure is logged and counted, not returned
+    (the message is stored and carries its mentions; only `mentionCount` misses it)."""
+    others = tuple(user_id for user_id in message.mentions if user_id != message.sender_id)
+    if not others:
+        return
+    try:
+        mentions.note(message.room_id, message.seq, others)
+    except Exception:
+        logger.exception("could not count the message's mentions", extra={"room_id": message.room_id})
+        count(metric_names.MENTION_COUNT_FAILURES)
 
 
 def _deliver(
@@ -114,7 +135,7 @@ def _deliver_again(ack: Ack, caller: Caller, notifier: Notifier) -> Ack:
     store), from the stored item, not the retry's content. A failed read raises: the client retries."""
     stored = message_store.get(ack.room_id, ack.seq)
     if stored is not None and not stored.deleted:  # a deleted one's room was told of its delete
-        _deliver(stored, caller, notifier)
+        _deliver(quotes.resolved([stored])[0], caller, notifier)
     return ack
 
 
@@ -130,8 +151,14 @@ def history(caller: Caller, request: GetMessages) -> tuple[list[Message], bool]:
     found = message_store.in_page_order(
         request.room_id, after=request.after, before=request.before, most=request.limit + 1
     )
-    page, has_more = budget.take(found, request.limit, Message.wire)
+    page, has_more = budget.take(found, request.limit, Message.wire, reserve=_quote_room)
+    page = quotes.resolved(page)
     return (page if request.after is not None else page[::-1]), has_more
+
+
+def _quote_room(message: Message) -> int:
+    """Bytes the page keeps for a reply's quote, which is read once the page is cut."""
+    return budget.QUOTE_RESERVE_BYTES if message.reply_to is not None else 0
 
 
 def _stored_ack(request: SendMessage, caller: Caller) -> Ack:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import metric_names
-from chat.dal import delivery, messages
+from chat.dal import delivery, messages, quotes
 from chat.dal.delivery import Watermark
 from chat.dispatch import FanoutJob
 from chat.models import frames
@@ -114,4 +114,4 @@ def _stored(room_id: str, wanted: list[int]) -> dict[int, Message]:
         if not wanted or time.monotonic() >= deadline:
             break
         time.sleep(GAP_POLL_SECONDS)
-    return found
+    return {message.seq: message for message in quotes.resolved(list(found.values()))}

@@ -117,7 +117,8 @@ def mark_read(caller: Caller, room_id: str, seq: int, *, notifier: Notifier) -> 
         raise NotAMember(room_id)
     if seq > room.seq:
         raise BadRequest(f"seq {seq} is beyond the room's last message ({room.seq})")
-    result = members.mark_read(caller.user_id, room_id, seq)
+    read_mentions = frozenset(s for s in membership.mention_seqs if s <= seq)
+    result = members.mark_read(caller.user_id, room_id, seq, read_mentions=read_mentions)
     if result is None:
         raise NotAMember(room_id)
     position, moved = result

@@ -20,6 +20,10 @@ MESSAGE_LIMIT_BYTES = 128 * 1024
 # 6-byte `\u` escape (tests/chat/test_budgets.py builds it); 8 KB is a margin of more than 4x.
 ENVELOPE_RESERVE_BYTES = 8 * 1024
 ITEMS_BUDGET_BYTES = MESSAGE_LIMIT_BYTES - ENVELOPE_RESERVE_BYTES  # 122,880
+# A reply's quote, read after its page is cut: its largest encoding (a 15-digit seq, a 36-character
+# messageId, a 128-character senderId, a 64-character displayName and a 100-character excerpt, all of
+# 4-byte characters) is about 1,300 bytes (tests/chat/test_replies_and_mentions.py builds it).
+QUOTE_RESERVE_BYTES = 1536
 _SEPARATOR_BYTES = len(", ")  # between the items of a JSON array, as `encode` writes it
 
 
@@ -32,9 +36,12 @@ def encoded_size(value: Any) -> int:
     return len(encode(value).encode("utf-8"))
 
 
-def take(items: Iterable[T], limit: int, wire: Callable[[T], Any]) -> tuple[list[T], bool]:
-    """The first items, up to `limit`, whose `wire` forms fit in the budget as one JSON array, and
-    whether any item was left out.
+def take(
+    items: Iterable[T], limit: int, wire: Callable[[T], Any], *, reserve: Callable[[T], int] = lambda _: 0
+) -> tuple[list[T], bool]:
+    """The first items, up to `limit`, whose `wire` forms (and the bytes `reserve` keeps for what an
+    item gains once the page is cut) fit in the budget as one JSON array, and whether any item was
+    left out.
 
     `items` is consumed lazily and at most one past the page, so a reader that fetches as it is
     iterated stops near the budget. A page holds at least one item when there is one: a single
@@ -45,7 +52,7 @@ def take(items: Iterable[T], limit: int, wire: Callable[[T], Any]) -> tuple[list
     for item in items:
         if len(taken) == limit:
             return taken, True
-        size = encoded_size(wire(item)) + (_SEPARATOR_BYTES if taken else 0)
+        size = encoded_size(wire(item)) + reserve(item) + (_SEPARATOR_BYTES if taken else 0)
         if taken and used + size > ITEMS_BUDGET_BYTES:
             return taken, True
         taken.append(item)

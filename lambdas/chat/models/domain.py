@@ -54,6 +54,45 @@ class Ack:
         return body
 
 
+# A quote carries the first characters of its parent's current version.
+EXCERPT_CHARS = 100
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a reply shows of its parent: read from the parent as it is now (never stored in the reply,
+    so an edit of the parent shows in its quotes, and a delete leaves no copy of its content)."""
+
+    seq: int
+    message_id: str
+    sender_id: str = ""
+    display_name: str = ""
+    excerpt: str | None = None  # None: not read yet (a stored reply names only seq and messageId)
+    deleted: bool = False
+
+    @classmethod
+    def of(cls, parent: Message) -> Quote:
+        if parent.deleted:
+            return cls(parent.seq, parent.message_id, deleted=True)
+        excerpt = parent.content[:EXCERPT_CHARS]
+        return cls(parent.seq, parent.message_id, parent.sender_id, parent.sender_name, excerpt)
+
+    @property
+    def resolved(self) -> bool:
+        return self.deleted or self.excerpt is not None
+
+    def wire(self) -> dict[str, Any]:
+        if self.deleted or self.excerpt is None:
+            return {"seq": self.seq, "messageId": self.message_id, "deleted": True}
+        return {
+            "seq": self.seq,
+            "messageId": self.message_id,
+            "senderId": self.sender_id,
+            "displayName": self.display_name,
+            "excerpt": self.excerpt,
+        }
+
+
 @dataclass(frozen=True)
 class Message:
     room_id: str
@@ -76,6 +115,8 @@ class Message:
     # A deleted message is a tombstone: its seq stays, its content is gone from the table.
     deleted_at: str | None = None
     deleted_by: str | None = None
+    reply_to: Quote | None = None
+    mentions: tuple[str, ...] = ()  # user ids, members when it was sent
 
     @property
     def deleted(self) -> bool:
@@ -93,6 +134,10 @@ class Message:
         body.update(content=self.content, version=self.version)
         if self.edited_at is not None:
             body["editedAt"] = self.edited_at
+        if self.reply_to is not None:
+            body["replyTo"] = self.reply_to.wire()
+        if self.mentions:
+            body["mentions"] = list(self.mentions)
         return body
 
 
@@ -178,3 +223,9 @@ class Membership:
     open: bool
     joined_at: str
     last_read_seq: int
+    # Seqs of messages that mention the user (those at or below the read position are pruned by markRead).
+    mention_seqs: frozenset[int] = frozenset()
+
+    @property
+    def mention_count(self) -> int:
+        return sum(1 for seq in self.mention_seqs if seq > self.last_read_seq)

@@ -56,6 +56,7 @@ def room_listing(membership: Membership, current: Room | None, last: Message | N
         "lastMessage": last.wire() if last is not None else None,
         "lastReadSeq": membership.last_read_seq,
         "unreadCount": max(0, last.seq - membership.last_read_seq) if last is not None else 0,
+        "mentionCount": membership.mention_count,
         "memberCount": current.member_count if current is not None else 0,
         "onlineCount": current.online_count if current is not None else 0,
     }

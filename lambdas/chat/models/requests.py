@@ -31,6 +31,8 @@ MAX_ID_TOKEN_CHARS = 16 * 1024
 # createRoom writes the room and one membership per member in one transaction (100 items at most):
 # the room item + the creator + 98 others.
 MAX_INITIAL_MEMBER_IDS = 98
+# A message names at most this many people (each costs one write: docs/DATA_MODEL.md).
+MAX_MENTIONS = 20
 # Sequence numbers are stored in 15 digits (dal/keys.py); `after + 1` must still fit.
 MAX_SEQ = 10**15 - 2
 DEFAULT_PAGE = 50
@@ -81,6 +83,8 @@ class SendMessage:
     room_id: str
     content: str
     client_message_id: str | None
+    reply_to: int | None = None  # the seq of the message it answers, in the same room
+    mentions: tuple[str, ...] = ()  # distinct user ids, in the order given
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,13 @@ def send_message(frame: ClientFrame, max_length: int) -> SendMessage:
     room_id = _room_id(fields)
     content = _content(fields, max_length)
     client_message_id = _optional_string(fields, "clientMessageId", MAX_CLIENT_MESSAGE_ID_CHARS)
-    return SendMessage(room_id=room_id, content=content, client_message_id=client_message_id)
+    return SendMessage(
+        room_id=room_id,
+        content=content,
+        client_message_id=client_message_id,
+        reply_to=_optional_int(fields, "replyTo", 1, MAX_SEQ),
+        mentions=_mentions(fields),
+    )
 
 
 def edit_message(frame: ClientFrame, max_length: int) -> EditMessage:
@@ -244,6 +254,18 @@ def _reject_constant(name: str) -> Any:
 
 def _room_id(fields: dict[str, Any]) -> str:
     return _string(fields, "roomId", MAX_ROOM_ID_CHARS)
+
+
+def _mentions(fields: dict[str, Any]) -> tuple[str, ...]:
+    mentions = fields.get("mentions", [])
+    if not isinstance(mentions, list):
+        raise BadRequest("mentions must be an array of user ids")
+    for user_id in mentions:
+        _check_string("mentions[]", user_id, 1, MAX_USER_ID_CHARS)
+    unique = tuple(dict.fromkeys(mentions))
+    if len(unique) > MAX_MENTIONS:
+        raise BadRequest(f"mentions holds at most {MAX_MENTIONS} distinct user ids")
+    return unique
 
 
 def _seq(fields: dict[str, Any]) -> int:
