@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shlex
+import sys
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 REMEMBERED_IDS = 1000  # message ids remembered per room, to show each message once (as clients/js)
 HISTORY_PAGE = 100  # the server's largest getMessages page
+DELETED = sys.maxsize  # the version a tombstone is held at: above every edit, so nothing replaces it
 
 HELP = """\
 Commands (anything else is sent as a message to the current room):
@@ -17,11 +19,13 @@ Commands (anything else is sent as a message to the current room):
   /room ROOM          enter a room you are a member of    /rooms           list your rooms
   /history [N]        page back through the current room's history (N messages, default 20)
   /after SEQ          messages after SEQ (resume after a gap)
+  /edit SEQ TEXT      new text for your message #SEQ      /delete SEQ      delete your #SEQ
   /typing             tell the room you are typing        /read            mark everything read
   /members            who is in the current room, and who is online
   /whoami             your identity                       /ping            keep-alive
   /quit               leave the chat
-ROOM is a room id, a unique prefix of one, or a room name you have seen."""
+ROOM is a room id, a unique prefix of one, or a room name you have seen.
+SEQ is a message's number in its room, shown as #SEQ after the room's name."""
 
 
 @dataclass
@@ -34,10 +38,11 @@ class State:
     last_seq: dict[str, int] = field(default_factory=dict)
     oldest_seq: dict[str, int] = field(default_factory=dict)
     people: dict[str, str] = field(default_factory=dict)  # user id -> display name, as frames tell
-    # Rendering by seq (clients/js/src/timeline.js is the model): the ids shown per room (oldest
-    # first, at most REMEMBERED_IDS), live messages held back past a gap (room -> seq -> frame),
-    # the catch-up pages asked for (requestId -> room) and frames render wants sent (the session sends them).
-    shown: dict[str, dict[str, None]] = field(default_factory=dict)
+    # Rendering by seq (clients/js/src/timeline.js is the model): the ids shown per room with the
+    # version shown (oldest first, at most REMEMBERED_IDS), live messages held back past a gap
+    # (room -> seq -> frame), the catch-up pages asked for (requestId -> room) and frames render
+    # wants sent (the session sends them).
+    shown: dict[str, dict[str, int]] = field(default_factory=dict)
     held: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     catching_up: dict[str, str] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
@@ -58,18 +63,27 @@ class State:
     def shown_before(self, room_id: str, message_id: str) -> bool:
         return message_id in self.shown.get(room_id, {})
 
-    def remember(self, room_id: str, message_id: str) -> None:
+    def version_shown(self, room_id: str, message_id: str) -> int:
+        """The highest version of the message shown (DELETED for its tombstone), 0 if none was."""
+        return self.shown.get(room_id, {}).get(message_id, 0)
+
+    def remember(self, room_id: str, message_id: str, version: int = 1) -> None:
         ids = self.shown.setdefault(room_id, {})
-        ids[message_id] = None
+        ids[message_id] = max(version, ids.get(message_id, 0))
         if len(ids) > REMEMBERED_IDS:
             del ids[next(iter(ids))]
 
-    def catch_up(self, room_id: str) -> dict[str, Any]:
-        """The request for what the room has after the last seq shown; its page continues the timeline."""
+    def catch_up(self, room_id: str, *, reread: bool = False) -> dict[str, Any]:
+        """The request for what the room has after the last seq shown; its page continues the timeline.
+
+        With `reread` (a resume), from up to a page of shown messages before it: a change made while
+        the client was away is not a new seq, and the page shows each message as it is now."""
+        last = self.last_seq.get(room_id, 0)
+        oldest = self.oldest_seq.get(room_id, 1)
         frame: dict[str, Any] = {
             "action": "getMessages",
             "roomId": room_id,
-            "after": self.last_seq.get(room_id, 0),
+            "after": max(last - HISTORY_PAGE, oldest - 1, 0) if reread else last,
             "limit": HISTORY_PAGE,
             "requestId": request_id(),
         }
@@ -94,6 +108,8 @@ def parse(line: str, state: State) -> dict[str, Any] | None:
             "content": line,
             "clientMessageId": request_id(),
         }
+    if line.split(maxsplit=1)[0] == "/edit":  # the new text as typed, as a message is (no shell quoting)
+        return _edit(line.split(maxsplit=2)[1:], state)
     words = shlex.split(line[1:])
     if not words:
         raise UsageError(HELP)
@@ -126,6 +142,10 @@ def parse(line: str, state: State) -> dict[str, Any] | None:
         if len(args) != 1 or not args[0].isdigit():
             raise UsageError("usage: /after SEQ")
         return {"action": "getMessages", "roomId": _current(state), "after": int(args[0])}
+    if command == "delete":
+        if len(args) != 1 or not args[0].isdigit():
+            raise UsageError("usage: /delete SEQ")
+        return {"action": "deleteMessage", "roomId": _current(state), "seq": int(args[0])}
     if command == "members":
         return {"action": "getMembers", "roomId": _current(state)}
     if command == "typing":
@@ -137,6 +157,12 @@ def parse(line: str, state: State) -> dict[str, Any] | None:
     if command in simple:
         return {"action": simple[command]}
     raise UsageError(HELP)
+
+
+def _edit(args: list[str], state: State) -> dict[str, Any]:
+    if len(args) != 2 or not args[0].isdigit():
+        raise UsageError("usage: /edit SEQ TEXT")
+    return {"action": "editMessage", "roomId": _current(state), "seq": int(args[0]), "content": args[1]}
 
 
 def _current(state: State) -> str:

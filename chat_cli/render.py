@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat_cli.commands import State
+from chat_cli.commands import DELETED, State
 
 
 def _time(stamp: str) -> str:
@@ -20,37 +20,96 @@ def _who(state: State, user_id: str, display_name: str | None = None) -> str:
     return state.people.get(user_id) or user_id[:8]
 
 
+def _version(item: dict[str, Any]) -> int:
+    """The version of its message a frame or history item carries; a tombstone's is DELETED (final)."""
+    if item.get("deleted") or item.get("type") == "messageDeleted":
+        return DELETED
+    return int(item.get("version", 1))
+
+
 def _message(state: State, message: dict[str, Any]) -> str:
-    room = state.label(message["roomId"])
+    """A message's line: its newest text, a placeholder once deleted."""
+    if message.get("type") == "messageDeleted":  # a tombstone filling its seq's place: who deleted it
+        return _change(state, message)
+    where = f"#{state.label(message['roomId'])} #{message['seq']}"
     sender = _who(state, message["senderId"], message.get("displayName"))
-    return f"[{_time(message['createdAt'])}] #{room} {sender}: {message['content']}"
+    if message.get("deleted"):
+        text = "(message deleted)"
+    else:
+        text = message["content"] + ("  (edited)" if message.get("editedAt") else "")
+    return f"[{_time(message['createdAt'])}] {where} {sender}: {text}"
+
+
+def _change(state: State, change: dict[str, Any]) -> str:
+    """The line for a newer version or the tombstone of a message (a printed line cannot be rewritten)."""
+    where = f"#{state.label(change['roomId'])} #{change['seq']}"
+    if _version(change) == DELETED:
+        return f"[{_time(change['deletedAt'])}] {where} deleted by {_who(state, change['deletedBy'])}"
+    editor = _who(state, change["senderId"], change.get("displayName"))
+    return f"[{_time(change['editedAt'])}] {where} edited by {editor}: {change['content']}"
 
 
 # Rendering by seq. A terminal cannot move a printed line, so each message is printed once, in seq
 # order where the client can manage it: a duplicate (same messageId) prints nothing, a message past
 # a gap is held until the history (getMessages after the last seq shown) fills the gap, and one that
-# arrives after later ones did is printed marked as earlier.
+# arrives after later ones did is printed marked as earlier. A message changes under its seq: a
+# newer version (or the tombstone) of one printed already prints a line saying so, one held back is
+# replaced by it; a frame whose version is at most the one shown prints nothing.
 
 
 def _in_order(state: State, message: dict[str, Any]) -> str | None:
-    """A message continuing the room's timeline: None if already shown, marked if it belongs above."""
+    """A message continuing the room's timeline: a change if already shown, marked if it belongs above."""
     room, seq = message["roomId"], message["seq"]
     if state.shown_before(room, message["messageId"]):
-        return None
-    state.remember(room, message["messageId"])
+        return _update(state, message)
+    state.remember(room, message["messageId"], _version(message))
     late = seq < state.last_seq.get(room, seq)
     state.seen(room, seq)
     line = _message(state, message)
-    return f"{line}  (#{seq}, earlier)" if late else line
+    return f"{line}  (earlier)" if late else line
+
+
+def _newer(state: State, change: dict[str, Any], version: int) -> bool:
+    """Whether a change is newer than the version shown, remembering it where the timeline has passed
+    its seq (not ahead of it: the history that fills the gap shows the message as it is then)."""
+    room, message_id = change["roomId"], change["messageId"]
+    if version <= state.version_shown(room, message_id):
+        return False
+    if change["seq"] <= state.last_seq.get(room, 0):
+        state.remember(room, message_id, version)
+    return True
+
+
+def _update(state: State, change: dict[str, Any]) -> str | None:
+    """A change to a message the timeline has passed: its line, once per version."""
+    return _change(state, change) if _newer(state, change, _version(change)) else None
+
+
+def _hold(state: State, message: dict[str, Any]) -> None:
+    """Hold a message (or its tombstone, or a newer version of one held) back until its gap is filled."""
+    held = state.held.setdefault(message["roomId"], {})
+    before = held.get(message["seq"])
+    if before is None or message["type"] == "messageDeleted":
+        held[message["seq"]] = message
+    elif _version(message) > _version(before):  # a newer text, and the time and sender held already
+        held[message["seq"]] = {**before, **message, "type": before["type"]}
 
 
 def _live(state: State, message: dict[str, Any]) -> list[str | None]:
+    """A live `message`, `messageEdited` or `messageDeleted`: printed in seq order, or held back."""
     room, seq = message["roomId"], message["seq"]
-    if state.shown_before(room, message["messageId"]):
-        return []
     last = state.last_seq.get(room)
+    kind = message["type"]
+    if seq in state.held.get(room, {}):
+        _hold(state, message)
+        return []
+    passed = last is None or seq <= last  # a change does not start a room's timeline: a message does
+    if state.shown_before(room, message["messageId"]) or (kind != "message" and passed):
+        return [_update(state, message)]  # a change to a message shown or from before the timeline
+    if kind == "messageEdited":  # of a message not shown yet: the history will show its newest text
+        return [_change(state, message)]
     if last is not None and seq > last + 1:  # a gap: hold it back, ask the history once
-        state.held.setdefault(room, {})[seq] = message
+        _hold(state, message)
         if room not in state.catching_up.values():
             state.outbox.append(state.catch_up(room))
         return []
@@ -81,6 +140,12 @@ def _catch_up(frame: dict[str, Any], state: State, room: str) -> list[str | None
     return [*lines, *_release(state, room, everything=True)]
 
 
+def _changed_yours(reply: dict[str, Any], state: State) -> str | None:
+    """`edited` or `deleted`, said once (the room's `messageDeleted` reaches the deleting connection too)."""
+    now = reply["version"] if reply["type"] == "edited" else DELETED
+    return f"  ({reply['type']} #{reply['seq']})" if _newer(state, reply, now) else None
+
+
 def _joined(lines: list[str | None]) -> str | None:
     return "\n".join(line for line in lines if line is not None) or None
 
@@ -92,16 +157,18 @@ def render(frame: dict[str, Any], state: State) -> str | None:
     kind = frame.get("type")
     if frame.get("requestId") in state.catching_up:
         return _joined(_catch_up(frame, state, state.catching_up.pop(frame["requestId"])))
-    if kind == "message":
+    if kind in {"message", "messageEdited", "messageDeleted"}:
         return _joined(_live(state, frame))
     if kind == "ack":
         state.seen(frame["roomId"], frame["seq"])
         state.remember(frame["roomId"], frame["messageId"])
         return _joined([f"  (sent #{frame['seq']})", *_release(state, frame["roomId"])])
+    if kind in {"edited", "deleted"}:  # your change (your other connections hear it as a change)
+        return _changed_yours(frame, state)
     if kind == "messages":  # a page asked for by a command: shown as the listing it is
         for item in frame["items"]:
             state.seen(item["roomId"], item["seq"])
-            state.remember(item["roomId"], item["messageId"])
+            state.remember(item["roomId"], item["messageId"], _version(item))
         lines = [_message(state, item) for item in frame["items"]]
         more = "  (older messages: /history)" if frame.get("hasMore") else "  (start of the room)"
         return "\n".join([*lines, more]) if lines else "  (no messages)"

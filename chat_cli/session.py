@@ -131,12 +131,12 @@ class ChatSession:
                 self.show(f"* reconnect failed ({error}); retrying in {delay}s")
                 await asyncio.sleep(delay)
                 continue
-            # Resume: whatever was sent while we were away, in the current room and in any room
-            # waiting for a gap to be filled (the old connection's replies will never come).
+            # Resume: whatever was sent, edited or deleted while we were away, in the current room
+            # and in any room waiting for a gap to be filled (the old connection's replies will never come).
             rooms = {self.state.current, *self.state.held, *self.state.catching_up.values()}
             self.state.catching_up.clear()
             for room in sorted(room for room in rooms if room is not None):
-                await self.send(self.state.catch_up(room))
+                await self.send(self.state.catch_up(room, reread=True))
             return
         raise ConnectionError("could not reconnect")
 
@@ -157,7 +157,10 @@ class ChatSession:
         quiet = frame.get("requestId") in self._quiet
         room = self.state.current
         read_before = self.state.last_seq.get(room, 0) if room is not None else 0
-        continues = frame.get("type") == "message" or frame.get("requestId") in self.state.catching_up
+        continues = (
+            frame.get("type") in {"message", "messageDeleted"}  # a tombstone may fill its seq's place
+            or frame.get("requestId") in self.state.catching_up
+        )
         text = render(frame, self.state)
         if text is not None and not quiet:
             self.show(text)

@@ -74,7 +74,7 @@ class Person:
                 self.process.wait()
 
 
-def test_two_people_chat_with_typing_and_read_receipts(chat_stack: LocalStackProcess) -> None:
+def test_two_people_chat_with_typing_read_receipts_edits_and_deletes(chat_stack: LocalStackProcess) -> None:
     alice = Person(chat_stack, "alice@example.com")
     bob = Person(chat_stack, "bob@example.com")
     try:
@@ -88,11 +88,12 @@ def test_two_people_chat_with_typing_and_read_receipts(chat_stack: LocalStackPro
         bob.type("/typing")
         alice.expect(r"is typing in #cli-room")
         bob.type("hi alice")
-        alice.expect(r"#cli-room \w+: hi alice")
+        alice.expect(r"#cli-room #1 \w+: hi alice")
         bob.expect(r"\(sent #1\)")
         bob.expect(r"✓ \w+ read #cli-room up to #1")  # alice's client marked it read
         alice.type("hello bob")
-        bob.expect(r"#cli-room \w+: hello bob")
+        bob.expect(r"#cli-room #2 \w+: hello bob")
+        edit_and_delete(alice, bob, room_id)
         alice.type("/history")
         alice.type("/rooms")
         alice.expect(r"#cli-room " + room_id)
@@ -103,6 +104,25 @@ def test_two_people_chat_with_typing_and_read_receipts(chat_stack: LocalStackPro
             if person.process.poll() is None:
                 person.process.kill()
                 person.process.wait()
+
+
+def edit_and_delete(alice: Person, bob: Person, room_id: str) -> None:
+    """Bob edits, then deletes his #1 (alice sees both); only alice may change her #2."""
+    bob.type("/edit 1 hi again alice")
+    bob.expect(r"\(edited #1\)")
+    alice.expect(r"#cli-room #1 edited by \w+: hi again alice")
+    bob.type("/delete 2")
+    bob.expect(r"! FORBIDDEN: ")
+    bob.type("/delete 1")
+    bob.expect(r"\(deleted #1\)|#1 deleted by you")  # the reply, or the room's notice if it came first
+    alice.expect(r"#cli-room #1 deleted by \w+")
+    bob.type("/edit 1 never mind")
+    bob.expect(r"! MESSAGE_NOT_FOUND: ")
+    alice.type("/edit 2 hello again bob")
+    bob.expect(r"#cli-room #2 edited by \w+: hello again bob")
+    bob.type(f"/room {room_id}")  # the history shows each message as it is now
+    bob.expect(r"#cli-room #1 \w+: \(message deleted\)")
+    bob.expect(r"#cli-room #2 \w+: hello again bob  \(edited\)")
 
 
 def test_the_room_listing_shows_every_page(chat_stack: LocalStackProcess) -> None:
