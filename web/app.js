@@ -12,9 +12,15 @@ import { renderLog, renderMembers, renderRooms, renderTyping } from "./view.js";
 /** @typedef {import("./auth.js").Session} Session */
 /** @typedef {import("./config.js").ChatConfig} ChatConfig */
 /** @typedef {import("./store.js").Room} Room */
+/** @typedef {import("./store.js").Message} Message */
+/** @typedef {import("./store.js").Edit} Edit */
+/** @typedef {import("./store.js").Tombstone} Tombstone */
 
 const HISTORY_PAGE = 50;
-/** Send `typing` at most this often while the user types (the server drops more than one per room every 2 s). */
+/**
+ * Send `typing` at most this often while the user types (the server drops more than one per room every
+ * 2 s): at once, or at the end of the window when one was sent within it.
+ */
 const TYPING_EVERY_MS = 2_500;
 /** Show "… is typing" this long after the last `typing` frame. */
 const TYPING_SHOWN_MS = 4_000;
@@ -50,7 +56,11 @@ const ui = {
   older: /** @type {HTMLButtonElement} */ (byId("older")),
   log: byId("log"),
   typing: byId("typing"),
+  editing: byId("editing"),
+  cancelEdit: byId("cancel-edit"),
   compose: /** @type {HTMLFormElement} */ (byId("compose")),
+  content: /** @type {HTMLInputElement} */ (byId("content")),
+  send: /** @type {HTMLButtonElement} */ (byId("send")),
   members: /** @type {HTMLUListElement} */ (byId("members")),
 };
 
@@ -64,6 +74,12 @@ class ChatPage {
   /** @type {Map<string, ReturnType<typeof setTimeout>>} userId -> when their typing line goes */
   typists = new Map();
   lastTypingSent = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} the `typing` due at the end of the window */
+  trailingTyping;
+  /** @type {{roomId: string, seq: number, draft: string} | undefined} the message in the compose box, and what it replaced */
+  editing;
+  /** @type {import("./view.js").MessageActions} */
+  actions = { edit: (message) => this.startEditing(message), remove: (message) => this.remove(message) };
   /** Removes the page's form listeners when it is given up (a failed start). */
   #listeners = new AbortController();
 
@@ -103,6 +119,8 @@ class ChatPage {
       if (client.state !== "open") ui.status.textContent = `${STATES[client.state]} (${error.message})`;
     });
     client.on("message", (message) => this.onMessage(message));
+    client.on("messageEdited", (edit) => this.onChange(edit));
+    client.on("messageDeleted", (tombstone) => this.onChange(tombstone));
     client.on("room", ({ room }) => {
       store.upsert(room);
       this.renderRooms();
@@ -140,6 +158,7 @@ class ChatPage {
   /** Stops everything this page started. */
   dispose() {
     this.#listeners.abort();
+    this.cancelTyping();
     this.client.close();
   }
 
@@ -174,15 +193,20 @@ class ChatPage {
       });
     }, options);
     ui.older.addEventListener("click", () => this.guard(ui.roomError, () => this.loadOlder()), options);
-    const content = /** @type {HTMLInputElement} */ (ui.compose.elements.namedItem("content"));
-    content.addEventListener("input", () => {
-      if (this.currentId === undefined || Date.now() - this.lastTypingSent < TYPING_EVERY_MS) return;
-      this.lastTypingSent = Date.now();
-      this.client.typing(this.currentId);
+    const { content } = ui;
+    content.addEventListener("input", () => this.onTyping(), options);
+    content.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.stopEditing();
     }, options);
+    ui.cancelEdit.addEventListener("click", () => this.stopEditing(), options);
     ui.compose.addEventListener("submit", (event) => {
       event.preventDefault();
       if (this.currentId === undefined || content.value.trim() === "") return;
+      this.cancelTyping(); // what was typed goes now: no `typing` after it
+      if (this.editing !== undefined) {
+        void this.saveEdit(this.editing, content.value);
+        return;
+      }
       this.send(this.currentId, content.value);
       content.value = "";
     }, options);
@@ -227,6 +251,8 @@ class ChatPage {
   async open(roomId) {
     const room = this.store.rooms.get(roomId);
     if (room === undefined) return;
+    this.stopEditing();
+    this.cancelTyping();
     this.currentId = roomId;
     history.replaceState(null, "", `#room=${encodeURIComponent(roomId)}`);
     for (const timer of this.typists.values()) clearTimeout(timer);
@@ -287,7 +313,7 @@ class ChatPage {
     this.client.sendMessage(roomId, content, { clientMessageId }).then(
       (ack) => {
         this.pending.delete(clientMessageId);
-        this.onMessage({ roomId, messageId: ack.messageId, seq: ack.seq, senderId: this.store.me ?? "", content, createdAt: ack.createdAt, clientMessageId });
+        this.onMessage({ roomId, messageId: ack.messageId, seq: ack.seq, senderId: this.store.me ?? "", content, createdAt: ack.createdAt, version: 1, clientMessageId });
       },
       (error) => {
         const entry = this.pending.get(clientMessageId);
@@ -318,6 +344,83 @@ class ChatPage {
       this.renderLog();
       this.renderMembers();
     }
+  }
+
+  /**
+   * A message's new version or its tombstone; the one being edited stops being edited once deleted.
+   * @param {Edit | Tombstone} change
+   */
+  onChange(change) {
+    const room = this.store.rooms.get(change.roomId);
+    if (room === undefined || !this.store.change(room, change)) return;
+    if ("deleted" in change && this.editing?.roomId === change.roomId && this.editing.seq === change.seq) {
+      this.stopEditing();
+    }
+    if (room.roomId === this.currentId) this.renderLog();
+  }
+
+  /**
+   * Puts one of your messages in the compose box: Enter saves it, Escape cancels.
+   * @param {Message} message
+   */
+  startEditing(message) {
+    this.cancelTyping();
+    this.editing = { roomId: message.roomId, seq: message.seq, draft: this.editing?.draft ?? ui.content.value };
+    ui.content.value = message.content;
+    this.renderCompose();
+    ui.content.focus();
+  }
+
+  /** Leaves editing: the compose box gets back what was typed before. */
+  stopEditing() {
+    if (this.editing === undefined) return;
+    ui.content.value = this.editing.draft;
+    this.editing = undefined;
+    this.renderCompose();
+  }
+
+  /**
+   * Saves an edit; on a refusal (e.g. the message was deleted meanwhile) it stays in the compose box.
+   * @param {{roomId: string, seq: number}} editing
+   * @param {string} content
+   */
+  async saveEdit(editing, content) {
+    await this.guard(ui.roomError, async () => {
+      await this.client.editMessage(editing.roomId, editing.seq, content);
+      if (this.editing === editing) this.stopEditing();
+    });
+  }
+
+  /** @param {Message} message */
+  async remove(message) {
+    await this.guard(ui.roomError, async () => {
+      await this.client.deleteMessage(message.roomId, message.seq);
+    });
+  }
+
+  /** The user typed in the compose box: `typing` now, or once the server's interval allows it. */
+  onTyping() {
+    if (this.currentId === undefined || this.editing !== undefined || this.trailingTyping !== undefined) return;
+    const wait = this.lastTypingSent + TYPING_EVERY_MS - Date.now();
+    if (wait <= 0) {
+      this.sendTyping(this.currentId);
+      return;
+    }
+    this.trailingTyping = setTimeout(() => {
+      this.trailingTyping = undefined;
+      if (this.currentId !== undefined && ui.content.value.trim() !== "") this.sendTyping(this.currentId);
+    }, wait);
+  }
+
+  /** @param {string} roomId */
+  sendTyping(roomId) {
+    this.lastTypingSent = Date.now();
+    this.client.typing(roomId);
+  }
+
+  cancelTyping() {
+    clearTimeout(this.trailingTyping);
+    this.trailingTyping = undefined;
   }
 
   /**
@@ -368,7 +471,12 @@ class ChatPage {
     const room = this.currentRoom();
     if (room === undefined) return;
     ui.older.hidden = !room.hasOlder;
-    renderLog(ui.log, this.store, room, this.pending);
+    renderLog(ui.log, this.store, room, this.pending, this.actions);
+  }
+
+  renderCompose() {
+    ui.editing.hidden = this.editing === undefined;
+    ui.send.textContent = this.editing === undefined ? "Send" : "Save";
   }
 
   renderMembers() {

@@ -1,19 +1,17 @@
 /**
- * What the page knows about the user's rooms: messages (each once, in seq order), unread counts,
- * members with their names and presence, and how far each member has read. No DOM here.
+ * What the page knows about the user's rooms: messages (each once, in seq order, each as it is now:
+ * its newest version or its tombstone), unread counts, members with their names and presence, and
+ * how far each member has read. No DOM here.
  */
 
+import { newest } from "@serverless-chat/client";
+
+/** @typedef {import("@serverless-chat/client").Message} Message */
+/** @typedef {import("@serverless-chat/client").Tombstone} Tombstone */
+/** @typedef {import("@serverless-chat/client").Edit} Edit */
+/** @typedef {import("@serverless-chat/client").Entry} Entry */
+
 /**
- * @typedef {object} Message
- * @property {string} roomId
- * @property {string} messageId
- * @property {number} seq
- * @property {string} senderId
- * @property {string} content
- * @property {string} createdAt
- * @property {string} [clientMessageId]
- * @property {string} [displayName]
- *
  * @typedef {object} Member
  * @property {string} userId
  * @property {boolean | undefined} online undefined until a `presence` frame says
@@ -25,7 +23,7 @@
  * @property {number} unreadCount
  * @property {number} lastReadSeq
  * @property {number} lastSeq
- * @property {Map<string, Message>} messages by messageId
+ * @property {Map<string, Entry>} messages by messageId
  * @property {boolean} historyLoaded
  * @property {boolean} hasOlder
  * @property {Map<string, Member>} members by userId
@@ -45,7 +43,7 @@ export class RoomStore {
   /**
    * A room from `listRooms` items, a `room` frame's room, or a `createRoom` reply.
    * @param {{roomId: string, name: string, open?: boolean, unreadCount?: number, lastReadSeq?: number,
-   *   lastMessage?: Message | null, memberIds?: string[], memberCount?: number, onlineCount?: number}} item
+   *   lastMessage?: Entry | null, memberIds?: string[], memberCount?: number, onlineCount?: number}} item
    * @returns {Room}
    */
   upsert(item) {
@@ -81,23 +79,51 @@ export class RoomStore {
   }
 
   /**
-   * Adds messages (live or from history); returns those that were new.
+   * Adds messages (live or from history; a page may hold newer versions of known ones, or their
+   * tombstones); returns those that were new.
    * @param {Room} room
-   * @param {Message[]} messages
+   * @param {Entry[]} messages
    */
   addMessages(room, messages) {
     const added = [];
     for (const message of messages) {
-      if (room.messages.has(message.messageId)) continue;
+      const known = room.messages.get(message.messageId);
+      if (known !== undefined) {
+        room.messages.set(message.messageId, newest(known, message));
+        continue;
+      }
       room.messages.set(message.messageId, message);
       room.lastSeq = Math.max(room.lastSeq, message.seq);
-      this.learnName(message.senderId, message.displayName);
-      this.addMember(room, message.senderId);
-      // Sending moves the sender's read position to their message, with no `read` frame for it.
-      this.markReader(room, message.senderId, message.seq);
+      if (message.senderId !== undefined) {
+        this.learnName(message.senderId, message.displayName);
+        this.addMember(room, message.senderId);
+        // Sending moves the sender's read position to their message, with no `read` frame for it.
+        this.markReader(room, message.senderId, message.seq);
+      }
       added.push(message);
     }
     return added;
+  }
+
+  /**
+   * A message's new version or its tombstone (the client's `messageEdited` and `messageDeleted`);
+   * a tombstone of a message not shown takes its place when that is within what is shown, or new.
+   * @param {Room} room
+   * @param {Edit | Tombstone} change
+   * @returns {boolean} whether the log changed
+   */
+  change(room, change) {
+    const known = room.messages.get(change.messageId);
+    if (known !== undefined) {
+      const next = newest(known, change);
+      room.messages.set(change.messageId, next);
+      return next !== known;
+    }
+    if (!("deleted" in change)) return false; // a message not shown: its history page has the new version
+    if (change.seq < this.firstSeq(room) && change.seq <= room.lastSeq) return false; // older than shown
+    room.messages.set(change.messageId, change);
+    room.lastSeq = Math.max(room.lastSeq, change.seq);
+    return true;
   }
 
   /**
@@ -110,7 +136,7 @@ export class RoomStore {
     room.readers.set(userId, Math.max(seq, room.readers.get(userId) ?? 0));
   }
 
-  /** @param {Room} room @returns {Message[]} ascending seq */
+  /** @param {Room} room @returns {Entry[]} ascending seq */
   timeline(room) {
     return [...room.messages.values()].sort((a, b) => a.seq - b.seq);
   }
@@ -146,7 +172,8 @@ export class RoomStore {
   }
 
   /**
-   * For each other member, the last message of someone else's they have read: messageId -> names.
+   * For each other member, the last message of someone else's they have read (not a deleted one):
+   * messageId -> names.
    * @param {Room} room
    * @returns {Map<string, string[]>}
    */
@@ -156,7 +183,9 @@ export class RoomStore {
     const byMessage = new Map();
     for (const [userId, seq] of room.readers) {
       if (userId === this.me) continue;
-      const last = messages.findLast((message) => message.seq <= seq && message.senderId !== userId);
+      const last = messages.findLast(
+        (message) => message.seq <= seq && message.senderId !== userId && !("deleted" in message),
+      );
       if (last === undefined) continue;
       byMessage.set(last.messageId, [...(byMessage.get(last.messageId) ?? []), this.nameOf(userId)]);
     }

@@ -3,6 +3,13 @@
 /** @typedef {import("./store.js").RoomStore} RoomStore */
 /** @typedef {import("./store.js").Room} Room */
 /** @typedef {import("./store.js").Message} Message */
+/** @typedef {import("./store.js").Entry} Entry */
+/**
+ * What the buttons on your own messages do.
+ * @typedef {object} MessageActions
+ * @property {(message: Message) => void} edit
+ * @property {(message: Message) => void} remove
+ */
 
 /**
  * @template {keyof HTMLElementTagNameMap} K
@@ -60,19 +67,54 @@ function memberCount(room) {
 }
 
 /**
- * @param {Message} message
+ * A message: its content, "(edited)" once edited, and Edit and Delete on your own; a deleted one is
+ * a placeholder in its place.
+ * @param {Entry} message
+ * @param {RoomStore} store
+ * @param {MessageActions} actions
+ */
+function messageNode(message, store, actions) {
+  const mine = message.senderId !== undefined && message.senderId === store.me;
+  const classes = ["message", ...(mine ? ["mine"] : []), ...("deleted" in message ? ["deleted"] : [])];
+  const node = element("article", { class: classes.join(" "), "data-seq": String(message.seq) }, [
+    messageHeader(message, store),
+  ]);
+  if ("deleted" in message) {
+    node.append(element("p", { class: "placeholder" }, ["Message deleted"]));
+    return node;
+  }
+  node.append(element("p", { class: "content" }, [message.content]));
+  if (mine) node.append(ownActions(message, actions));
+  return node;
+}
+
+/**
+ * Who sent it and when (what is known of a deleted one), and the edited mark.
+ * @param {Entry} message
  * @param {RoomStore} store
  */
-function messageNode(message, store) {
-  const mine = message.senderId === store.me;
-  return element("article", { class: mine ? "message mine" : "message", "data-seq": String(message.seq) }, [
-    element("header", {}, [
-      element("span", { class: "sender" }, [store.nameOf(message.senderId)]),
-      " ",
-      element("time", { datetime: message.createdAt }, [clock(message.createdAt)]),
-    ]),
-    element("p", { class: "content" }, [message.content]),
-  ]);
+function messageHeader(message, store) {
+  const header = element("header");
+  if (message.senderId !== undefined) header.append(element("span", { class: "sender" }, [store.nameOf(message.senderId)]));
+  if (message.createdAt !== undefined) {
+    header.append(" ", element("time", { datetime: message.createdAt }, [clock(message.createdAt)]));
+  }
+  if (!("deleted" in message) && message.editedAt !== undefined) {
+    header.append(" ", element("span", { class: "edited", title: `Edited at ${clock(message.editedAt)}` }, ["(edited)"]));
+  }
+  return header;
+}
+
+/**
+ * @param {Message} message
+ * @param {MessageActions} actions
+ */
+function ownActions(message, actions) {
+  const edit = element("button", { type: "button" }, ["Edit"]);
+  edit.addEventListener("click", () => actions.edit(message));
+  const remove = element("button", { type: "button" }, ["Delete"]);
+  remove.addEventListener("click", () => actions.remove(message));
+  return element("p", { class: "actions" }, [edit, remove]);
 }
 
 /**
@@ -81,12 +123,13 @@ function messageNode(message, store) {
  * @param {RoomStore} store
  * @param {Room} room
  * @param {Map<string, {roomId: string, content: string, error?: string}>} pending by clientMessageId
+ * @param {MessageActions} actions
  */
-export function renderLog(log, store, room, pending) {
+export function renderLog(log, store, room, pending, actions) {
   const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const receipts = store.receipts(room);
   const nodes = store.timeline(room).map((message) => {
-    const node = messageNode(message, store);
+    const node = messageNode(message, store, actions);
     const readers = receipts.get(message.messageId);
     if (readers) node.append(element("p", { class: "receipt" }, [`Read by ${readers.join(", ")}`]));
     return node;

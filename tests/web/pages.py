@@ -115,6 +115,14 @@ class ChatPage:
     def message(self, text: str) -> Locator:
         return self.log.get_by_text(text, exact=True)
 
+    def article(self, text: str) -> Locator:
+        """The whole message holding `text`: sender, time, content, its buttons and receipt."""
+        return self.log.locator("article", has_text=text)
+
+    @property
+    def message_box(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Message")
+
     def unread(self, name: str) -> Locator:
         named = self.page.get_by_role("button", name=name, exact=True)  # relative to each list item
         return self.rooms.get_by_role("listitem").filter(has=named).locator(".unread")

@@ -17,7 +17,7 @@ from tests.web.pages import ChatPage
 pytestmark = pytest.mark.slow
 
 
-def test_two_people_chat_reload_and_come_back_from_offline(
+def test_two_people_chat_reload_come_back_from_offline_and_edit(
     browser: Browser, chat_stack: LocalStackProcess, outputs: dict[str, str], screenshots: Path
 ) -> None:
     alice_user, bob_user = new_user(outputs), new_user(outputs)
@@ -83,6 +83,44 @@ def test_two_people_chat_reload_and_come_back_from_offline(
         expect(chat.log.locator(".content")).to_have_text(everything)
         seqs = chat.log.locator("article").evaluate_all("(nodes) => nodes.map((node) => node.dataset.seq)")
         assert seqs == [str(seq) for seq in range(1, len(everything) + 1)]
+
+    # A short reply typed right after a send, within the 2.5 s after the last `typing` (the server
+    # drops a second one within 2 s): the page sends `typing` once the window ends, and Bob sees it
+    alice.send("quick one")
+    alice.message_box.press_sequentially("ok")
+    expect(bob.message("quick one")).to_be_visible()
+    expect(bob.page.get_by_text("is typing")).to_be_visible()
+    sent = [frame.get("action") for frame in alice.sent]
+    after_send = sent[max(i for i, action in enumerate(sent) if action == "sendMessage") :]
+    assert after_send.count("typing") == 1, "the trailing `typing`, not one within the window"
+    alice.message_box.fill("")
+
+    # Alice edits her first message (Edit puts it in the compose box, Enter saves): Bob sees the new
+    # text marked edited. Escape cancels an edit, back to what was typed before.
+    alice.article("Hello Bob").get_by_role("button", name="Edit").click()
+    expect(alice.message_box).to_have_value("Hello Bob")
+    alice.message_box.fill("Hello Bob, edited")
+    alice.message_box.press("Enter")
+    expect(alice.message_box).to_have_value("")
+    for chat in (alice, bob):
+        expect(chat.message("Hello Bob, edited")).to_be_visible()
+        expect(chat.article("Hello Bob, edited")).to_contain_text("(edited)")
+    alice.message_box.fill("a draft")
+    alice.article(away[0]).get_by_role("button", name="Edit").click()
+    expect(alice.message_box).to_have_value(away[0])
+    alice.message_box.press("Escape")
+    expect(alice.message_box).to_have_value("a draft")
+    # She deletes another: a placeholder takes its place on both pages
+    alice.article(away[1]).get_by_role("button", name="Delete").click()
+    for chat in (alice, bob):
+        expect(chat.log.get_by_text("Message deleted")).to_be_visible()
+        expect(chat.message(away[1])).to_have_count(0)
+    # Only the sender gets the buttons: none on Alice's messages in Bob's page, both on his own
+    expect(bob.article("Hello Bob, edited").get_by_role("button")).to_have_count(0)
+    expect(bob.article(away[0]).get_by_role("button")).to_have_count(0)
+    expect(bob.article("Hi Alice").get_by_role("button", name="Edit")).to_be_visible()
+    expect(bob.article("Hi Alice").get_by_role("button", name="Delete")).to_be_visible()
+    expect(alice.article("Hi Alice").get_by_role("button")).to_have_count(0)
 
     alice_context.close()
     bob_context.close()

@@ -5,7 +5,9 @@
  * 2-hour limit, pings inside the 10-minute idle timeout, reauthenticates before the ID token
  * expires, matches replies by `requestId`, keeps unsent messages in an outbox until they are
  * acknowledged (the server de-duplicates them by `clientMessageId`), and after every reconnect
- * catches up each room from its history, so that `message` events arrive once each, in seq order.
+ * catches up each room from its history, so that `message` events arrive once each, in seq order,
+ * and `messageEdited` / `messageDeleted` events bring every change to the messages it holds, also
+ * the changes made while it was offline.
  */
 
 import { backoffDelay, checkBackoff, DEFAULT_BACKOFF } from "./backoff.js";
@@ -14,6 +16,9 @@ import { HISTORY_PAGE, RoomTimeline } from "./timeline.js";
 import { claimsOf } from "./token.js";
 
 /** @typedef {import("./timeline.js").Message} Message */
+/** @typedef {import("./timeline.js").Tombstone} Tombstone */
+/** @typedef {import("./timeline.js").Edit} Edit */
+/** @typedef {import("./timeline.js").Entry} Entry */
 /** @typedef {import("./backoff.js").BackoffOptions} BackoffOptions */
 /** @typedef {"connecting" | "open" | "reconnecting" | "closed"} ConnectionState */
 /** @typedef {Record<string, any>} Frame a decoded server frame */
@@ -23,7 +28,7 @@ import { claimsOf } from "./token.js";
  * @property {string} roomId
  * @property {string} name
  * @property {boolean} open
- * @property {Message | null} lastMessage
+ * @property {Entry | null} lastMessage
  * @property {number} lastReadSeq
  * @property {number} unreadCount
  * @property {number} memberCount
@@ -58,6 +63,9 @@ import { claimsOf } from "./token.js";
  * @typedef {object} ChatEvents
  * @property {ConnectionState} state
  * @property {Message} message
+ * @property {Edit} messageEdited a message the client holds has a new version (with `createdAt` when
+ *   the client held it; an edit of an older message is passed on as it came: compare `version`)
+ * @property {Tombstone} messageDeleted a message was deleted, or a deleted one takes its seq's place
  * @property {Frame} room
  * @property {Frame} memberJoined
  * @property {Frame} memberLeft
@@ -105,6 +113,8 @@ const CREATE_ROOM_ATTEMPTS = 5;
 const CREATE_ROOM_BACKOFF = Object.freeze({ initialDelayMs: 500, maxDelayMs: 8_000, factor: 2, jitter: 0.5 });
 /** Replies to these never trigger a reauth-and-retry. */
 const EXPIRY_EXEMPT = new Set(["ping", "reauth"]);
+/** The frames the room timelines take in. */
+const TIMELINE_FRAMES = new Set(["message", "messageEdited", "messageDeleted"]);
 
 export class ChatClient {
   /** @type {Required<Omit<ChatClientOptions, "reconnect" | "WebSocket">> & {reconnect: BackoffOptions}} */
@@ -301,10 +311,12 @@ export class ChatClient {
    */
   async getMessages(roomId, page = {}) {
     const reply = await this.request("getMessages", { roomId, ...page });
+    const { items } = reply;
+    const timeline = this.#timeline(roomId);
     if (page.after === undefined && page.before === undefined) {
-      const { items } = reply;
-      this.#timeline(roomId).startAt(items.length > 0 ? items[items.length - 1].seq : 0);
+      timeline.startAt(items.length > 0 ? items[items.length - 1].seq : 0);
     }
+    void timeline.remember(items); // kept up to date from now on, and re-read on resume
     return reply;
   }
 
@@ -358,6 +370,42 @@ export class ChatClient {
     const reply = await this.request("leaveRoom", { roomId });
     this.#timelines.delete(roomId); // no more messages, and nothing to resume
     return reply;
+  }
+
+  /**
+   * Edits one of your messages; resolves with the `edited` frame. The server tells your other
+   * connections, not this one: the client applies the edit itself (a `messageEdited` event).
+   * @param {string} roomId
+   * @param {number} seq
+   * @param {string} content
+   * @returns {Promise<Frame>}
+   */
+  async editMessage(roomId, seq, content) {
+    const reply = await this.request("editMessage", { roomId, seq, content });
+    const { messageId, version, editedAt } = reply;
+    const senderId = this.#userId ?? "";
+    void this.#timeline(roomId).applyEdit({ roomId, messageId, seq, senderId, content, version, editedAt });
+    return reply;
+  }
+
+  /**
+   * Deletes one of your messages; resolves with the `deleted` frame. The `messageDeleted` event
+   * follows when the server's notice arrives (it tells every connection, this one included).
+   * @param {string} roomId
+   * @param {number} seq
+   */
+  deleteMessage(roomId, seq) {
+    return this.request("deleteMessage", { roomId, seq });
+  }
+
+  /**
+   * The room's messages the client holds (its newest, at most TIMELINE_SIZE), each as it is now: its
+   * newest version, or its tombstone. Ascending seq.
+   * @param {string} roomId
+   * @returns {Entry[]}
+   */
+  messages(roomId) {
+    return this.#timelines.get(roomId)?.messages ?? [];
   }
 
   /**
@@ -656,7 +704,8 @@ export class ChatClient {
       }
       return; // a reply nobody waits for any more (it timed out)
     }
-    if (socket !== this.#socket && frame.type !== "message") return; // the replaced connection's events are doubles
+    // The replaced connection's events are doubles, except those of the timelines (which drop doubles).
+    if (socket !== this.#socket && !TIMELINE_FRAMES.has(frame.type)) return;
     this.#onEvent(frame);
   }
 
@@ -666,6 +715,16 @@ export class ChatClient {
       case "message": {
         const { type: _type, ...message } = frame;
         void this.#timeline(frame.roomId).receive(/** @type {Message} */ (message));
+        return;
+      }
+      case "messageEdited": {
+        const { type: _type, ...edit } = frame;
+        void this.#timeline(frame.roomId).applyEdit(/** @type {Edit} */ (edit));
+        return;
+      }
+      case "messageDeleted": {
+        const { type: _type, ...tombstone } = frame;
+        void this.#timeline(frame.roomId).applyDelete(/** @type {Tombstone} */ ({ ...tombstone, deleted: true }));
         return;
       }
       case "room":
@@ -701,6 +760,10 @@ export class ChatClient {
           return { items: reply.items, hasMore: reply.hasMore };
         },
         deliver: (message) => this.#emit("message", message),
+        change: (change) => {
+          if ("deleted" in change) this.#emit("messageDeleted", change);
+          else this.#emit("messageEdited", change);
+        },
         report: (error) => {
           const failure = asChatError(error, "INTERNAL_ERROR");
           // Removed from the room (left elsewhere, or the room is gone): stop following it.
@@ -808,7 +871,7 @@ export class ChatClient {
  */
 function ownMessage(ack, senderId, content) {
   const { roomId, messageId, seq, createdAt, clientMessageId } = ack;
-  return { roomId, messageId, seq, senderId, content, createdAt, ...(clientMessageId ? { clientMessageId } : {}) };
+  return { roomId, messageId, seq, senderId, content, createdAt, version: 1, ...(clientMessageId ? { clientMessageId } : {}) };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The client on the real local stack, through the faults of a real network: a connection dropped
  * without a close frame, a token that expires on a live connection, messages written while offline,
- * a frame lost in transit, the 2-hour limit, requests that fail or get no reply.
+ * messages edited and deleted while offline, a frame lost in transit, the 2-hour limit, requests
+ * that fail or get no reply.
  */
 
 import assert from "node:assert/strict";
@@ -26,6 +27,8 @@ function record(client) {
 const seqs = (messages) => messages.map((message) => message.seq);
 /** @param {number} n */
 const oneTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
+/** What a timeline holds, one string per seq. @param {import("../src/index.js").Entry[]} entries */
+const shown = (entries) => entries.map((entry) => ("deleted" in entry ? `${entry.seq} deleted` : entry.content));
 
 /** Two users, each with a connected client, in a room they share. */
 async function pair(options = {}) {
@@ -329,4 +332,53 @@ test("createRoom rejects a refusal retrying cannot fix at once, without a retry"
   } finally {
     a.close();
   }
+});
+
+test("edits and deletes: live ones at once, those made while offline from the history on resume", needsStack, async () => {
+  const alice = await takeUser();
+  const bob = await takeUser();
+  /** @type {(value?: unknown) => void} */
+  let goOnline = () => {};
+  const online = new Promise((resolve) => (goOnline = resolve));
+  let tokenCalls = 0;
+  const wire = /** @type {Record<string, any>[]} */ ([]);
+  const a = clientFor(async () => (tokenCalls++ === 0 ? alice.idToken : (await online, alice.idToken)), {
+    WebSocket: wireTap((frame) => wire.push(frame) > 0),
+  });
+  const b = clientFor(() => bob.idToken);
+  const changes = /** @type {string[]} */ ([]);
+  a.on("messageEdited", (edit) => changes.push(`${edit.seq} v${edit.version}`));
+  a.on("messageDeleted", (tombstone) => changes.push(`${tombstone.seq} deleted`));
+  await a.connect();
+  await b.connect();
+  const { roomId } = await b.createRoom({ name: "changes", memberIds: [alice.userId] });
+  await a.listRooms();
+  for (const text of ["one", "two", "three", "four"]) await b.sendMessage(roomId, text);
+  await until(() => a.messages(roomId).length === 4, "alice's four messages");
+  await b.editMessage(roomId, 4, "four, edited");
+  await until(() => changes.length === 1, "the live edit");
+
+  await vanish((await a.whoami()).connectionId);
+  await until(() => a.state === "reconnecting", "the drop to be noticed");
+  const offlineFrom = wire.length;
+  assert.equal((await b.editMessage(roomId, 1, "one, edited")).version, 2);
+  await b.editMessage(roomId, 3, "three, edited");
+  assert.equal((await b.deleteMessage(roomId, 2)).type, "deleted");
+  // The room is told in its order and bob hears his own delete: once he has, the room heard all three.
+  await until(() => "deleted" in b.messages(roomId)[1], "bob's own delete");
+  goOnline();
+  await until(() => changes.length === 4, "the changes made offline");
+
+  assert.deepEqual(changes, ["4 v2", "1 v2", "2 deleted", "3 v2"], "in seq order, from the re-read");
+  const now = ["one, edited", "2 deleted", "three, edited", "four, edited"];
+  assert.deepEqual(shown(a.messages(roomId)), now);
+  assert.deepEqual(shown(b.messages(roomId)), now, "bob: his edits from his replies, his delete from the room");
+  const live = wire.slice(offlineFrom).filter((frame) => frame.type === "messageEdited" || frame.type === "messageDeleted");
+  assert.deepEqual(live, [], "none of them reached alice live");
+  await assert.rejects(a.editMessage(roomId, 1, "not mine"), { code: "FORBIDDEN", retryable: false });
+  await assert.rejects(a.deleteMessage(roomId, 3), { code: "FORBIDDEN" });
+  await assert.rejects(b.editMessage(roomId, 2, "deleted"), { code: "MESSAGE_NOT_FOUND", retryable: false });
+  await assert.rejects(b.deleteMessage(roomId, 99), { code: "MESSAGE_NOT_FOUND" });
+  a.close();
+  b.close();
 });

@@ -95,6 +95,29 @@ export class ChatClient {
     /** @param {string} roomId */
     leaveRoom(roomId: string): Promise<Frame>;
     /**
+     * Edits one of your messages; resolves with the `edited` frame. The server tells your other
+     * connections, not this one: the client applies the edit itself (a `messageEdited` event).
+     * @param {string} roomId
+     * @param {number} seq
+     * @param {string} content
+     * @returns {Promise<Frame>}
+     */
+    editMessage(roomId: string, seq: number, content: string): Promise<Frame>;
+    /**
+     * Deletes one of your messages; resolves with the `deleted` frame. The `messageDeleted` event
+     * follows when the server's notice arrives (it tells every connection, this one included).
+     * @param {string} roomId
+     * @param {number} seq
+     */
+    deleteMessage(roomId: string, seq: number): Promise<Frame>;
+    /**
+     * The room's messages the client holds (its newest, at most TIMELINE_SIZE), each as it is now: its
+     * newest version, or its tombstone. Ascending seq.
+     * @param {string} roomId
+     * @returns {Entry[]}
+     */
+    messages(roomId: string): Entry[];
+    /**
      * Moves your read position forward; resolves with the `readMarked` frame.
      * @param {string} roomId
      * @param {number} seq
@@ -120,6 +143,9 @@ export class ChatClient {
     #private;
 }
 export type Message = import("./timeline.js").Message;
+export type Tombstone = import("./timeline.js").Tombstone;
+export type Edit = import("./timeline.js").Edit;
+export type Entry = import("./timeline.js").Entry;
 export type BackoffOptions = import("./backoff.js").BackoffOptions;
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 /**
@@ -133,7 +159,7 @@ export type RoomListing = {
     roomId: string;
     name: string;
     open: boolean;
-    lastMessage: Message | null;
+    lastMessage: Entry | null;
     lastReadSeq: number;
     unreadCount: number;
     memberCount: number;
@@ -195,6 +221,15 @@ export type ChatClientOptions = {
 export type ChatEvents = {
     state: ConnectionState;
     message: Message;
+    /**
+     * a message the client holds has a new version (with `createdAt` when
+     * the client held it; an edit of an older message is passed on as it came: compare `version`)
+     */
+    messageEdited: Edit;
+    /**
+     * a message was deleted, or a deleted one takes its seq's place
+     */
+    messageDeleted: Tombstone;
     room: Frame;
     memberJoined: Frame;
     memberLeft: Frame;
