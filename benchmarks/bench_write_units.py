@@ -1,4 +1,5 @@
-"""Write units and DynamoDB requests of one `sendMessage` at 2, 1,000 and 10,000 members.
+"""Write units and DynamoDB requests of one `sendMessage` at 2, 1,000 and 10,000 members, and of
+an edit and two deletes (the room's last message and an older one) in the same rooms.
 
 Each room is seeded through the data-access layer in a moto server (as tests/chat/
 test_request_counts.py does; 20 of the other members online), then one message is sent through the
@@ -6,7 +7,9 @@ real BroadcastFunction handler. `tests/support/write_units.py` meters every item
 (DynamoDB's documented size rules, from each item's images right before and right after its
 request; a transaction counts twice). The fan-out the route queued runs afterwards in the
 in-process Lambda Invoke server; its requests are counted apart: they are reads, after the ack.
-Ideal: the same units and requests at every size. Goal: <= 8 write units per send.
+Ideal: the same units and requests at every size. Goal: <= 8 write units per send; an edit or a
+delete of a short message: the units docs/DATA_MODEL.md lists (2; 4 for the last message, 1 for an
+older one), whatever the room's size.
 
     python -m benchmarks write_units
 """
@@ -26,6 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = (2, 1_000, 10_000)
 ONLINE = 20  # other members with a live connection: the writes of a send do not depend on it
 GOAL_UNITS = 8
+# (action, fields) run after the send, in this order, on a room whose messages are seq 1 and 2.
+CHANGES = (
+    ("editMessage", {"seq": 2, "content": "hello, edited"}),
+    ("deleteMessage", {"seq": 1}),
+    ("deleteMessage", {"seq": 2}),
+)
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
@@ -128,10 +137,30 @@ def main() -> None:
                     + ", ".join(f"{count} {operation}" for operation, count in sorted(reads.items()))
                     + f" (member pages of {MEMBER_PAGE:,}; the room's delivery watermark)"
                 )
-                summary.append((size, record.total, len(sent)))
-    print("\nsummary: members -> write units, route's DynamoDB requests")
-    for size, units, requests in summary:
-        print(f"  {size:>6,} -> {units} units, {requests} requests")
+                changes = []
+                sender.send("sendMessage", roomId=room_id, content="the last one")
+                for action, fields in CHANGES:
+                    with (
+                        contextlib.redirect_stdout(io.StringIO()),
+                        lambda_server.held(),
+                        harness.dynamodb_requests() as change_sent,
+                        metered_writes(dal_client.low_level()) as change,
+                    ):
+                        reply = sender.send(action, roomId=room_id, settle=False, **fields)
+                    lambda_server.drain()
+                    if reply is None or reply.get("type") == "error":
+                        raise SystemExit(f"{size} members: {action} was refused: {reply}")
+                    changes.append(change.total)
+                    print(
+                        f"  {action} seq {fields['seq']}: {change.total} write units, "
+                        f"{len(change_sent)} requests ({', '.join(change_sent)})"
+                    )
+                summary.append((size, record.total, len(sent), changes))
+    print("\nsummary: members -> send's write units and requests; edit, delete (older), delete (last)")
+    for size, units, requests, changes in summary:
+        print(
+            f"  {size:>6,} -> {units} units, {requests} requests; " + ", ".join(f"{u} units" for u in changes)
+        )
 
 
 if __name__ == "__main__":
