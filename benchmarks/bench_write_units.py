@@ -138,7 +138,8 @@ def main() -> None:
                     + f" (member pages of {MEMBER_PAGE:,}; the room's delivery watermark)"
                 )
                 changes = []
-                sender.send("sendMessage", roomId=room_id, content="the last one")
+                with contextlib.redirect_stdout(io.StringIO()):
+                    sender.send("sendMessage", roomId=room_id, content="the last one")
                 for action, fields in CHANGES:
                     with (
                         contextlib.redirect_stdout(io.StringIO()),
