@@ -91,16 +91,24 @@ def test_a_delete_leaves_a_tombstone_and_no_content_in_the_table(chat_env, table
         "roomId": room_id,
         "seq": 1,
         "messageId": reply["messageId"],
+        "deletedAt": reply["deletedAt"],
+        "deletedBy": alice.user_id,
         "requestId": "d1",
     }
+    contract.check_server_frame(reply)
     [told] = frames_of(chat_env, b, "messageDeleted")
     [own] = frames_of(chat_env, a, "messageDeleted")  # every connection, the deleting one too
     assert told == own and (told["deletedBy"], told["messageId"]) == (alice.user_id, reply["messageId"])
+    assert told["deletedAt"] == reply["deletedAt"]
     contract.check_server_frame(told)
+    [tombstone] = b.send("getMessages", roomId=room_id)["items"]
+    # the frame holds what the history's tombstone holds, so it can fill a seq never seen
+    assert {k: v for k, v in told.items() if k != "type"} == {
+        k: v for k, v in tombstone.items() if k != "deleted"
+    }
     for item in (stored(table, room_id, 1), last_item(table, room_id)):
         assert {"content", "version", "editedAt"}.isdisjoint(item), item
         assert item["deletedAt"] == told["deletedAt"] and item["messageId"] == reply["messageId"]
-    [tombstone] = b.send("getMessages", roomId=room_id)["items"]
     assert tombstone["deleted"] is True and "content" not in tombstone
     assert b.send("listRooms")["items"][0]["lastMessage"] == tombstone
     # Deleted: no more edits; the seq stays, the next message takes the next one.

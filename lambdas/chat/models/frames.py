@@ -113,19 +113,33 @@ def message_edited(value: Message) -> ServerFrame:
 
 
 def deleted(value: Message) -> ServerFrame:
-    return {"type": "deleted", "roomId": value.room_id, "seq": value.seq, "messageId": value.message_id}
-
-
-def message_deleted(value: Message) -> ServerFrame:
-    """A tombstone, for every member's connections: final (a later frame for its seq is ignored)."""
+    """The deleter's reply: enough to show the tombstone without waiting for `messageDeleted`."""
     return {
-        "type": "messageDeleted",
+        "type": "deleted",
         "roomId": value.room_id,
         "seq": value.seq,
         "messageId": value.message_id,
         "deletedAt": value.deleted_at,
         "deletedBy": value.deleted_by,
     }
+
+
+def message_deleted(value: Message) -> ServerFrame:
+    """A tombstone, for every member's connections: final (a later frame for its seq is ignored).
+    It carries what a history tombstone does, so it can fill a seq the client never held."""
+    frame: ServerFrame = {
+        "type": "messageDeleted",
+        "roomId": value.room_id,
+        "seq": value.seq,
+        "messageId": value.message_id,
+        "senderId": value.sender_id,
+        "createdAt": value.created_at,
+        "deletedAt": value.deleted_at,
+        "deletedBy": value.deleted_by,
+    }
+    if value.sender_name:
+        frame["displayName"] = value.sender_name
+    return frame
 
 
 def messages(room_id: str, items: list[Message], has_more: bool) -> ServerFrame:
