@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 import uuid
@@ -11,6 +12,8 @@ from typing import Any
 REMEMBERED_IDS = 1000  # message ids remembered per room, to show each message once (as clients/js)
 HISTORY_PAGE = 100  # the server's largest getMessages page
 DELETED = sys.maxsize  # the version a tombstone is held at: above every edit, so nothing replaces it
+MAX_MENTIONS = 20  # the server refuses more distinct ids (BAD_REQUEST)
+MENTION = re.compile(r"(?<!\S)@([^\s@]+)")  # an @ starting a word, up to the next space
 
 HELP = """\
 Commands (anything else is sent as a message to the current room):
@@ -20,12 +23,14 @@ Commands (anything else is sent as a message to the current room):
   /history [N]        page back through the current room's history (N messages, default 20)
   /after SEQ          messages after SEQ (resume after a gap)
   /edit SEQ TEXT      new text for your message #SEQ      /delete SEQ      delete your #SEQ
+  /reply SEQ TEXT     send TEXT as a reply to #SEQ
   /typing             tell the room you are typing        /read            mark everything read
   /members            who is in the current room, and who is online
   /whoami             your identity                       /ping            keep-alive
   /quit               leave the chat
 ROOM is a room id, a unique prefix of one, or a room name you have seen.
-SEQ is a message's number in its room, shown as #SEQ after the room's name."""
+SEQ is a message's number in its room, shown as #SEQ after the room's name.
+@NAME in a message mentions the person of that display name (spaces left out, any case)."""
 
 
 @dataclass
@@ -46,6 +51,9 @@ class State:
     held: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     catching_up: dict[str, str] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    # The text of messages shown edited (room -> message id -> content, at most REMEMBERED_IDS per
+    # room): a live reply quotes its parent as it was when sent, the client shows it as it holds it.
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def resolve(self, text: str) -> str:
         exact = [room for room, name in self.names.items() if text in (room, name)]
@@ -72,6 +80,28 @@ class State:
         ids[message_id] = max(version, ids.get(message_id, 0))
         if len(ids) > REMEMBERED_IDS:
             del ids[next(iter(ids))]
+
+    def hold_text(self, room_id: str, message_id: str, content: str) -> None:
+        texts = self.texts.setdefault(room_id, {})
+        texts.pop(message_id, None)
+        texts[message_id] = content
+        if len(texts) > REMEMBERED_IDS:
+            del texts[next(iter(texts))]
+
+    def mentioned(self, text: str) -> list[str]:
+        """The user ids that `@NAME` words of a text name, NAME being a display name this client has
+        seen (from messages, members, presence...) with its spaces left out, in any case; trailing
+        punctuation is ignored. Not yourself; every person of that name; at most MAX_MENTIONS."""
+        by_name: dict[str, list[str]] = {}
+        for user_id, name in self.people.items():
+            if name and user_id != self.user_id:
+                by_name.setdefault("".join(name.split()).casefold(), []).append(user_id)
+        found = [
+            user_id
+            for word in MENTION.findall(text)
+            for user_id in by_name.get(word.rstrip(".,;:!?)]}'\"").casefold(), [])
+        ]
+        return list(dict.fromkeys(found))[:MAX_MENTIONS]
 
     def catch_up(self, room_id: str, *, reread: bool = False) -> dict[str, Any]:
         """The request for what the room has after the last seq shown; its page continues the timeline.
@@ -102,14 +132,10 @@ def request_id() -> str:
 def parse(line: str, state: State) -> dict[str, Any] | None:
     """The frame for one typed line; None for a command handled without sending (none yet)."""
     if not line.startswith("/"):
-        return {
-            "action": "sendMessage",
-            "roomId": _current(state),
-            "content": line,
-            "clientMessageId": request_id(),
-        }
-    if line.split(maxsplit=1)[0] == "/edit":  # the new text as typed, as a message is (no shell quoting)
-        return _edit(line.split(maxsplit=2)[1:], state)
+        return _send(line, state)
+    if line.split(maxsplit=1)[0] in {"/edit", "/reply"}:  # the text as typed, as a message's (no quoting)
+        command, *args = line.split(maxsplit=2)
+        return _edit(args, state) if command == "/edit" else _reply(args, state)
     words = shlex.split(line[1:])
     if not words:
         raise UsageError(HELP)
@@ -157,6 +183,24 @@ def parse(line: str, state: State) -> dict[str, Any] | None:
     if command in simple:
         return {"action": simple[command]}
     raise UsageError(HELP)
+
+
+def _send(content: str, state: State) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "action": "sendMessage",
+        "roomId": _current(state),
+        "content": content,
+        "clientMessageId": request_id(),
+    }
+    if mentions := state.mentioned(content):
+        frame["mentions"] = mentions
+    return frame
+
+
+def _reply(args: list[str], state: State) -> dict[str, Any]:
+    if len(args) != 2 or not args[0].isdigit():
+        raise UsageError("usage: /reply SEQ TEXT")
+    return {**_send(args[1], state), "replyTo": int(args[0])}
 
 
 def _edit(args: list[str], state: State) -> dict[str, Any]:

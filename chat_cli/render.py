@@ -6,6 +6,9 @@ from typing import Any
 
 from chat_cli.commands import DELETED, State
 
+QUOTE_CHARS = 40  # of a reply's quote (the server's excerpt is up to 100)
+MENTIONS_SHOWN = 100  # listRooms counts mentions up to 100: shown as "99+"
+
 
 def _time(stamp: str) -> str:
     return stamp[11:19] if len(stamp) >= 19 else stamp
@@ -36,8 +39,34 @@ def _message(state: State, message: dict[str, Any]) -> str:
     if message.get("deleted"):
         text = "(message deleted)"
     else:
+        if message.get("editedAt"):
+            state.hold_text(message["roomId"], message["messageId"], message["content"])
         text = message["content"] + ("  (edited)" if message.get("editedAt") else "")
-    return f"[{_time(message['createdAt'])}] {where} {sender}: {text}"
+        if "replyTo" in message:
+            text = f"{_quote(state, message)} {text}"
+    mark = "@ " if state.user_id and state.user_id in message.get("mentions", ()) else ""
+    return f"{mark}[{_time(message['createdAt'])}] {where} {sender}: {text}"
+
+
+def _excerpt(text: str) -> str:
+    """A quoted text, on one line and at most QUOTE_CHARS long (… where it was cut)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def _quote(state: State, message: dict[str, Any]) -> str:
+    """`↪ #SEQ sender: "excerpt"` for the message a reply answers, `↪ #SEQ (deleted)` once deleted.
+
+    A history item's quote is the parent as it is now; a live one's as it was when the reply was sent:
+    a parent this client shows as deleted, or holds the edited text of, is quoted as it holds it."""
+    quote, room = message["replyTo"], message["roomId"]
+    if quote.get("deleted") or state.version_shown(room, quote["messageId"]) == DELETED:
+        return f"↪ #{quote['seq']} (deleted)"
+    excerpt = quote["excerpt"]
+    if message.get("type") == "message":
+        excerpt = state.texts.get(room, {}).get(quote["messageId"], excerpt)
+    sender = _who(state, quote["senderId"], quote.get("displayName"))
+    return f'↪ #{quote["seq"]} {sender}: "{_excerpt(excerpt)}"'
 
 
 def _change(state: State, change: dict[str, Any]) -> str:
@@ -46,6 +75,7 @@ def _change(state: State, change: dict[str, Any]) -> str:
     if _version(change) == DELETED:
         return f"[{_time(change['deletedAt'])}] {where} deleted by {_who(state, change['deletedBy'])}"
     editor = _who(state, change["senderId"], change.get("displayName"))
+    state.hold_text(change["roomId"], change["messageId"], change["content"])
     return f"[{_time(change['editedAt'])}] {where} edited by {editor}: {change['content']}"
 
 
@@ -184,7 +214,10 @@ def render(frame: dict[str, Any], state: State) -> str | None:
         for item in frame["items"]:
             state.names[item["roomId"]] = item["name"]
             counts = f"{item['onlineCount']}/{item['memberCount']} online"
-            lines.append(f"  #{item['name']} {item['roomId']}  unread {item['unreadCount']}  {counts}")
+            mentions = item.get("mentionCount", 0)
+            shown = "99+" if mentions >= MENTIONS_SHOWN else str(mentions)
+            unread = f"unread {item['unreadCount']}" + (f"  mentions {shown}" if mentions else "")
+            lines.append(f"  #{item['name']} {item['roomId']}  {unread}  {counts}")
         return "\n".join(lines) or "  (no rooms yet: /create one)"
     if kind == "joined":
         state.current = frame["roomId"]

@@ -36,3 +36,48 @@ def test_a_malformed_change_shows_its_usage(line: str) -> None:
 def test_a_change_needs_a_current_room() -> None:
     with pytest.raises(UsageError, match="no current room"):
         parse("/edit 1 text", State())
+
+
+def knowing_people() -> State:
+    state = in_room()
+    state.people.update({"alice-id": "alice", "bob-id": "bob", "ann-id": "Ann Lee", "bob2-id": "Bob"})
+    return state
+
+
+def test_reply_sends_the_text_as_typed_with_the_parent_seq() -> None:
+    frame = parse("""/reply 3 it's "fine"  now""", in_room())
+    assert frame is not None
+    assert {k: v for k, v in frame.items() if k != "clientMessageId"} == {
+        "action": "sendMessage",
+        "roomId": "room-1",
+        "content": """it's "fine"  now""",
+        "replyTo": 3,
+    }
+    assert frame["clientMessageId"]
+
+
+@pytest.mark.parametrize("line", ["/reply 3", "/reply three yes", "/reply", "/reply #3 yes"])
+def test_a_malformed_reply_shows_its_usage(line: str) -> None:
+    with pytest.raises(UsageError, match=r"usage: /reply SEQ TEXT"):
+        parse(line, in_room())
+
+
+def test_at_names_of_people_seen_are_sent_as_mentions() -> None:
+    """A word @NAME names everyone of that display name (spaces left out, any case), punctuation after
+    it ignored; not yourself, nobody unknown, nothing inside a word (an e-mail address)."""
+    frame = parse("@BOB, ask @annlee: (cc @alice @carol bob@example.com @bob)", knowing_people())
+    assert frame is not None and frame["mentions"] == ["bob-id", "bob2-id", "ann-id"]
+    reply = parse("/reply 7 thanks @AnnLee!", knowing_people())
+    assert reply is not None and (reply["replyTo"], reply["mentions"]) == (7, ["ann-id"])
+
+
+def test_a_message_naming_nobody_known_carries_no_mentions() -> None:
+    frame = parse("hi @carol and @ alone", knowing_people())
+    assert frame is not None and "mentions" not in frame
+
+
+def test_at_most_twenty_mentions_are_sent() -> None:
+    state = in_room()
+    state.people.update({f"user-{n}": f"p{n}" for n in range(25)})
+    frame = parse(" ".join(f"@p{n}" for n in range(25)), state)
+    assert frame is not None and frame["mentions"] == [f"user-{n}" for n in range(20)]

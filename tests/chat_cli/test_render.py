@@ -332,3 +332,66 @@ def test_the_session_marks_a_tombstone_in_its_place_read() -> None:
     session, socket, _ = session_at(2)
     asyncio.run(session._on_frame(deleted(3)))
     assert [(frame["action"], frame["seq"]) for frame in socket.sent] == [("markRead", 3)]
+
+
+def reply(seq: int, parent: int, content: str, *, excerpt: str | None = None) -> dict[str, Any]:
+    """Carol's live reply to #parent (bob's message), quoting `excerpt`."""
+    quote = {
+        "seq": parent,
+        "messageId": f"m-{ROOM}-{parent}",
+        "senderId": "bob-id",
+        "displayName": "bob",
+        "excerpt": excerpt or f"message {parent}",
+    }
+    return {**message(seq, content), "senderId": "carol-id", "displayName": "carol", "replyTo": quote}
+
+
+def test_a_reply_prints_its_quote_before_its_text() -> None:
+    state = state_at(3)
+    assert render(reply(4, 3, "yes"), state) == '[10:00:04] #general #4 carol: ↪ #3 bob: "message 3" yes'
+    state.user_id = "bob-id"
+    long = "a first line\nthat goes on " + "and on " * 20
+    assert render(reply(5, 3, "no", excerpt=long[:100]), state) == (
+        '[10:00:05] #general #5 carol: ↪ #3 you: "a first line that goes on and on and on…" no'
+    )
+
+
+def test_a_reply_to_a_deleted_message_says_so() -> None:
+    state = state_at(3)
+    gone = {**reply(4, 2, "yes"), "replyTo": {"seq": 2, "messageId": f"m-{ROOM}-2", "deleted": True}}
+    assert render(gone, state) == "[10:00:04] #general #4 carol: ↪ #2 (deleted) yes"
+    render(deleted(3), state)  # deleted after the reply quoting it was sent
+    assert render(reply(5, 3, "too late"), state) == "[10:00:05] #general #5 carol: ↪ #3 (deleted) too late"
+
+
+def test_a_live_reply_quotes_its_parent_as_the_client_holds_it_and_a_page_as_it_is_now() -> None:
+    state = state_at(3)
+    render(edited(3, "fixed", 2), state)  # the edit arrives before a reply sent before it
+    assert render(reply(4, 3, "yes"), state) == '[10:00:04] #general #4 carol: ↪ #3 bob: "fixed" yes'
+    item = {k: v for k, v in reply(5, 3, "ok", excerpt="fixed twice").items() if k != "type"}
+    listing = {"type": "messages", "roomId": ROOM, "items": [item], "hasMore": True}
+    assert render(listing, state) == (
+        '[10:00:05] #general #5 carol: ↪ #3 bob: "fixed twice" ok\n  (older messages: /history)'
+    )
+
+
+def test_a_message_that_mentions_you_is_marked() -> None:
+    state = state_at(3)
+    assert render({**message(4, "@alice look"), "mentions": ["alice-id"]}, state) == (
+        "@ [10:00:04] #general #4 bob: @alice look"
+    )
+    assert render({**message(5), "mentions": ["carol-id"]}, state) == "[10:00:05] #general #5 bob: message 5"
+    marked = {**reply(6, 5, "@alice yes"), "mentions": ["alice-id"]}
+    assert render(marked, state) == '@ [10:00:06] #general #6 carol: ↪ #5 bob: "message 5" @alice yes'
+
+
+def test_rooms_show_the_mention_count_next_to_the_unread_count() -> None:
+    def listing(unread: int, mentions: int) -> dict[str, Any]:
+        item = {"roomId": ROOM, "name": "general", "unreadCount": unread, "mentionCount": mentions}
+        return {"type": "rooms", "items": [{**item, "onlineCount": 1, "memberCount": 2}], "cursor": None}
+
+    state = state_at(0)
+    assert render(listing(3, 0), state) == f"  #general {ROOM}  unread 3  1/2 online"
+    assert render(listing(3, 2), state) == f"  #general {ROOM}  unread 3  mentions 2  1/2 online"
+    assert render(listing(150, 99), state) == f"  #general {ROOM}  unread 150  mentions 99  1/2 online"
+    assert render(listing(150, 100), state) == f"  #general {ROOM}  unread 150  mentions 99+  1/2 online"

@@ -74,7 +74,7 @@ class Person:
                 self.process.wait()
 
 
-def test_two_people_chat_with_typing_read_receipts_edits_and_deletes(chat_stack: LocalStackProcess) -> None:
+def test_two_people_chat_with_typing_receipts_edits_deletes_replies(chat_stack: LocalStackProcess) -> None:
     alice = Person(chat_stack, "alice@example.com")
     bob = Person(chat_stack, "bob@example.com")
     try:
@@ -94,6 +94,7 @@ def test_two_people_chat_with_typing_read_receipts_edits_and_deletes(chat_stack:
         alice.type("hello bob")
         bob.expect(r"#cli-room #2 \w+: hello bob")
         edit_and_delete(alice, bob, room_id)
+        reply_and_mention(alice, bob, room_id)
         alice.type("/history")
         alice.type("/rooms")
         alice.expect(r"#cli-room " + room_id)
@@ -123,6 +124,20 @@ def edit_and_delete(alice: Person, bob: Person, room_id: str) -> None:
     bob.type(f"/room {room_id}")  # the history shows each message as it is now
     bob.expect(r"#cli-room #1 \w+: \(message deleted\)")
     bob.expect(r"#cli-room #2 \w+: hello again bob  \(edited\)")
+
+
+def reply_and_mention(alice: Person, bob: Person, room_id: str) -> None:
+    """Bob replies to alice's (edited) #2 naming her: she sees the quote and the mention mark. A reply
+    to the deleted #1 is refused; once #2 is deleted too, the history quotes it as deleted."""
+    bob.type("/reply 2 @alice thanks")
+    bob.expect(r"\(sent #3\)")
+    alice.expect(r'^@ \[[\d:]+\] #cli-room #3 \w+: ↪ #2 you: "hello again bob" @alice thanks$')
+    bob.type("/reply 1 too late")
+    bob.expect(r"! MESSAGE_NOT_FOUND: ")
+    alice.type("/delete 2")
+    bob.expect(r"#cli-room #2 deleted by \w+")
+    bob.type(f"/room {room_id}")
+    bob.expect(r"^\[[\d:]+\] #cli-room #3 you: ↪ #2 \(deleted\) @alice thanks$")
 
 
 def test_the_room_listing_shows_every_page(chat_stack: LocalStackProcess) -> None:
