@@ -3,7 +3,7 @@
  * de-duplicates, and the page renders what it reports.
  */
 
-import { ChatClient } from "@serverless-chat/client";
+import { ChatClient, quoteOf } from "@serverless-chat/client";
 import { completeManagedLogin, resumeSession, signInWithPassword, startManagedLogin } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { RoomStore } from "./store.js";
@@ -58,6 +58,9 @@ const ui = {
   typing: byId("typing"),
   editing: byId("editing"),
   cancelEdit: byId("cancel-edit"),
+  replying: byId("replying"),
+  replyQuote: byId("reply-quote"),
+  cancelReply: byId("cancel-reply"),
   compose: /** @type {HTMLFormElement} */ (byId("compose")),
   content: /** @type {HTMLInputElement} */ (byId("content")),
   send: /** @type {HTMLButtonElement} */ (byId("send")),
@@ -78,8 +81,14 @@ class ChatPage {
   trailingTyping;
   /** @type {{roomId: string, seq: number, draft: string} | undefined} the message in the compose box, and what it replaced */
   editing;
+  /** @type {{messageId: string, seq: number} | undefined} the message of the open room the next send answers */
+  replying;
   /** @type {import("./view.js").MessageActions} */
-  actions = { edit: (message) => this.startEditing(message), remove: (message) => this.remove(message) };
+  actions = {
+    reply: (message) => this.startReplying(message),
+    edit: (message) => this.startEditing(message),
+    remove: (message) => this.remove(message),
+  };
   /** Removes the page's form listeners when it is given up (a failed start). */
   #listeners = new AbortController();
 
@@ -196,9 +205,12 @@ class ChatPage {
     const { content } = ui;
     content.addEventListener("input", () => this.onTyping(), options);
     content.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") this.stopEditing();
+      if (event.key !== "Escape") return;
+      this.stopEditing();
+      this.stopReplying();
     }, options);
     ui.cancelEdit.addEventListener("click", () => this.stopEditing(), options);
+    ui.cancelReply.addEventListener("click", () => this.stopReplying(), options);
     ui.compose.addEventListener("submit", (event) => {
       event.preventDefault();
       if (this.currentId === undefined || content.value.trim() === "") return;
@@ -207,8 +219,9 @@ class ChatPage {
         void this.saveEdit(this.editing, content.value);
         return;
       }
-      this.send(this.currentId, content.value);
+      this.send(this.currentId, content.value, this.replying?.seq);
       content.value = "";
+      this.stopReplying();
     }, options);
     ui.signOut.addEventListener("click", () => {
       this.client.close();
@@ -252,6 +265,7 @@ class ChatPage {
     const room = this.store.rooms.get(roomId);
     if (room === undefined) return;
     this.stopEditing();
+    this.stopReplying();
     this.cancelTyping();
     this.currentId = roomId;
     history.replaceState(null, "", `#room=${encodeURIComponent(roomId)}`);
@@ -302,18 +316,35 @@ class ChatPage {
   }
 
   /**
-   * Sends through the client's outbox; shown as "Sending…" until acknowledged.
+   * Sends through the client's outbox; shown as "Sending…" until acknowledged. The members named by
+   * an `@name` in it are its mentions.
    * @param {string} roomId
    * @param {string} content
+   * @param {number} [replyTo] the seq of the message it answers
    */
-  send(roomId, content) {
+  send(roomId, content, replyTo) {
+    const room = this.store.rooms.get(roomId);
+    const parent = room && this.store.timeline(room).find((message) => message.seq === replyTo);
+    const mentions = room ? this.store.mentionsIn(room, content) : [];
     const clientMessageId = crypto.getRandomValues(new Uint32Array(4)).join("-");
     this.pending.set(clientMessageId, { roomId, content });
     this.renderLog();
-    this.client.sendMessage(roomId, content, { clientMessageId }).then(
+    const options = { clientMessageId, ...(replyTo ? { replyTo } : {}), ...(mentions.length ? { mentions } : {}) };
+    this.client.sendMessage(roomId, content, options).then(
       (ack) => {
         this.pending.delete(clientMessageId);
-        this.onMessage({ roomId, messageId: ack.messageId, seq: ack.seq, senderId: this.store.me ?? "", content, createdAt: ack.createdAt, version: 1, clientMessageId });
+        this.onMessage({
+          roomId,
+          messageId: ack.messageId,
+          seq: ack.seq,
+          senderId: this.store.me ?? "",
+          content,
+          createdAt: ack.createdAt,
+          version: 1,
+          clientMessageId,
+          ...(parent ? { replyTo: quoteOf(parent) } : {}),
+          ...(mentions.length ? { mentions } : {}),
+        });
       },
       (error) => {
         const entry = this.pending.get(clientMessageId);
@@ -338,6 +369,7 @@ class ChatPage {
       this.markRead(room);
     } else {
       room.unreadCount += 1;
+      if (this.store.me !== undefined && message.mentions?.includes(this.store.me)) room.mentionCount += 1;
     }
     this.renderRooms();
     if (room.roomId === this.currentId) {
@@ -347,7 +379,8 @@ class ChatPage {
   }
 
   /**
-   * A message's new version or its tombstone; the one being edited stops being edited once deleted.
+   * A message's new version or its tombstone; the one being edited, or replied to, stops being so
+   * once deleted (a reply to a deleted message is refused).
    * @param {Edit | Tombstone} change
    */
   onChange(change) {
@@ -356,7 +389,28 @@ class ChatPage {
     if ("deleted" in change && this.editing?.roomId === change.roomId && this.editing.seq === change.seq) {
       this.stopEditing();
     }
+    if (this.replying?.messageId === change.messageId) {
+      if ("deleted" in change) this.stopReplying();
+      else this.renderCompose();
+    }
     if (room.roomId === this.currentId) this.renderLog();
+  }
+
+  /**
+   * The next send answers `message`: a bar above the Message box says which (× or Escape cancels).
+   * @param {Message} message
+   */
+  startReplying(message) {
+    this.stopEditing();
+    this.replying = { messageId: message.messageId, seq: message.seq };
+    this.renderCompose();
+    ui.content.focus();
+  }
+
+  stopReplying() {
+    if (this.replying === undefined) return;
+    this.replying = undefined;
+    this.renderCompose();
   }
 
   /**
@@ -364,6 +418,7 @@ class ChatPage {
    * @param {Message} message
    */
   startEditing(message) {
+    this.stopReplying();
     this.cancelTyping();
     this.editing = { roomId: message.roomId, seq: message.seq, draft: this.editing?.draft ?? ui.content.value };
     ui.content.value = message.content;
@@ -438,9 +493,10 @@ class ChatPage {
     if (roomId === this.currentId) this.renderMembers();
   }
 
-  /** Everything up to the room's last message is read: tell the server, clear the count. @param {Room} room */
+  /** Everything up to the room's last message is read: tell the server, clear the counts. @param {Room} room */
   markRead(room) {
     room.unreadCount = 0;
+    room.mentionCount = 0;
     if (room.lastSeq <= room.lastReadSeq) return;
     room.lastReadSeq = room.lastSeq;
     this.client.markRead(room.roomId, room.lastSeq).catch((error) => (ui.roomError.textContent = error.message));
@@ -477,6 +533,12 @@ class ChatPage {
   renderCompose() {
     ui.editing.hidden = this.editing === undefined;
     ui.send.textContent = this.editing === undefined ? "Send" : "Save";
+    const room = this.currentRoom();
+    const parent = this.replying && room?.messages.get(this.replying.messageId);
+    ui.replying.hidden = parent === undefined;
+    if (parent === undefined) return;
+    const quote = quoteOf(parent);
+    ui.replyQuote.textContent = "deleted" in quote ? "" : `${this.store.nameOf(quote.senderId)}: ${quote.excerpt}`;
   }
 
   renderMembers() {

@@ -1,7 +1,7 @@
 /**
  * What the page knows about the user's rooms: messages (each once, in seq order, each as it is now:
- * its newest version or its tombstone), unread counts, members with their names and presence, and
- * how far each member has read. No DOM here.
+ * its newest version or its tombstone), unread and mention counts, members with their names and
+ * presence, how far each member has read, and who an `@name` names. No DOM here.
  */
 
 import { newest } from "@serverless-chat/client";
@@ -10,6 +10,7 @@ import { newest } from "@serverless-chat/client";
 /** @typedef {import("@serverless-chat/client").Tombstone} Tombstone */
 /** @typedef {import("@serverless-chat/client").Edit} Edit */
 /** @typedef {import("@serverless-chat/client").Entry} Entry */
+/** @typedef {import("@serverless-chat/client").Quote} Quote */
 
 /**
  * @typedef {object} Member
@@ -21,6 +22,8 @@ import { newest } from "@serverless-chat/client";
  * @property {string} name
  * @property {boolean} open
  * @property {number} unreadCount
+ * @property {number} mentionCount messages after your read position that mention you (the server
+ *   stops at 100)
  * @property {number} lastReadSeq
  * @property {number} lastSeq
  * @property {Map<string, Entry>} messages by messageId
@@ -32,6 +35,9 @@ import { newest } from "@serverless-chat/client";
  * @property {number} [onlineCount] from `listRooms`, where the backend has presence
  */
 
+/** The server keeps at most this many mentions of a message. */
+export const MAX_MENTIONS = 20;
+
 export class RoomStore {
   /** @type {Map<string, Room>} */
   rooms = new Map();
@@ -42,8 +48,9 @@ export class RoomStore {
 
   /**
    * A room from `listRooms` items, a `room` frame's room, or a `createRoom` reply.
-   * @param {{roomId: string, name: string, open?: boolean, unreadCount?: number, lastReadSeq?: number,
-   *   lastMessage?: Entry | null, memberIds?: string[], memberCount?: number, onlineCount?: number}} item
+   * @param {{roomId: string, name: string, open?: boolean, unreadCount?: number, mentionCount?: number,
+   *   lastReadSeq?: number, lastMessage?: Entry | null, memberIds?: string[], memberCount?: number,
+   *   onlineCount?: number}} item
    * @returns {Room}
    */
   upsert(item) {
@@ -53,6 +60,7 @@ export class RoomStore {
       name: item.name,
       open: Boolean(item.open),
       unreadCount: 0,
+      mentionCount: 0,
       lastReadSeq: 0,
       lastSeq: 0,
       messages: new Map(),
@@ -64,6 +72,7 @@ export class RoomStore {
     room.name = item.name;
     room.open = Boolean(item.open);
     if (item.unreadCount !== undefined) room.unreadCount = item.unreadCount;
+    if (item.mentionCount !== undefined) room.mentionCount = item.mentionCount;
     if (item.lastReadSeq !== undefined) room.lastReadSeq = item.lastReadSeq;
     if (item.lastMessage) room.lastSeq = Math.max(room.lastSeq, item.lastMessage.seq);
     if (typeof item.memberCount === "number") room.memberCount = item.memberCount;
@@ -96,6 +105,8 @@ export class RoomStore {
       room.lastSeq = Math.max(room.lastSeq, message.seq);
       if (message.senderId !== undefined) {
         this.learnName(message.senderId, message.displayName);
+        const quote = "deleted" in message ? undefined : message.replyTo;
+        if (quote !== undefined && "senderId" in quote) this.learnName(quote.senderId, quote.displayName);
         this.addMember(room, message.senderId);
         // Sending moves the sender's read position to their message, with no `read` frame for it.
         this.markReader(room, message.senderId, message.seq);
@@ -172,6 +183,41 @@ export class RoomStore {
   }
 
   /**
+   * The members an `@name` in `content` names (by their display names; at most MAX_MENTIONS).
+   * @param {Room} room
+   * @param {string} content
+   * @returns {string[]} user ids
+   */
+  mentionsIn(room, content) {
+    const named = this.mentionsOf(room.members.keys(), content).flatMap((mention) => mention.userIds);
+    return [...new Set(named)].slice(0, MAX_MENTIONS);
+  }
+
+  /**
+   * Where `content` says `@name` for one of `userIds` (the longest name where several start there),
+   * in order.
+   * @param {Iterable<string>} userIds
+   * @param {string} content
+   * @returns {{index: number, length: number, userIds: string[]}[]}
+   */
+  mentionsOf(userIds, content) {
+    /** @type {Map<string, string[]>} display name -> user ids */
+    const byName = new Map();
+    for (const userId of userIds) {
+      const name = this.names.get(userId);
+      if (name !== undefined) byName.set(name, [...(byName.get(name) ?? []), userId]);
+    }
+    if (byName.size === 0) return [];
+    const names = [...byName.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    const pattern = new RegExp(`@(${names.join("|")})(?![\\p{L}\\p{N}_])`, "gu");
+    return [...content.matchAll(pattern)].map((match) => ({
+      index: match.index,
+      length: match[0].length,
+      userIds: /** @type {string[]} */ (byName.get(match[1])),
+    }));
+  }
+
+  /**
    * For each other member, the last message of someone else's they have read (not a deleted one):
    * messageId -> names.
    * @param {Room} room
@@ -191,4 +237,9 @@ export class RoomStore {
     }
     return byMessage;
   }
+}
+
+/** @param {string} text @returns {string} `text` matching itself in a RegExp */
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,15 +1,21 @@
 /** Rendering: the rooms list, the message log, members, typing. Text only (never HTML from the network). */
 
+import { replyQuote } from "@serverless-chat/client";
+
 /** @typedef {import("./store.js").RoomStore} RoomStore */
 /** @typedef {import("./store.js").Room} Room */
 /** @typedef {import("./store.js").Message} Message */
 /** @typedef {import("./store.js").Entry} Entry */
 /**
- * What the buttons on your own messages do.
+ * What the buttons on messages do (Reply on every one, Edit and Delete on your own).
  * @typedef {object} MessageActions
+ * @property {(message: Message) => void} reply
  * @property {(message: Message) => void} edit
  * @property {(message: Message) => void} remove
  */
+
+/** The server counts at most this many mentions of you in a room: show "99+". */
+const MENTIONS_SHOWN = 99;
 
 /**
  * @template {keyof HTMLElementTagNameMap} K
@@ -51,6 +57,11 @@ export function renderRooms(list, store, currentId, open) {
         const label = `${room.unreadCount} unread`;
         item.append(element("span", { class: "unread", "aria-label": label, title: label }, [String(room.unreadCount)]));
       }
+      if (room.mentionCount > 0) {
+        const count = room.mentionCount > MENTIONS_SHOWN ? `${MENTIONS_SHOWN}+` : String(room.mentionCount);
+        const label = `${count} ${room.mentionCount === 1 ? "mention" : "mentions"} of you`;
+        item.append(element("span", { class: "mentions", "aria-label": label, title: label }, [`@${count}`]));
+      }
       return item;
     }),
   );
@@ -67,15 +78,18 @@ function memberCount(room) {
 }
 
 /**
- * A message: its content, "(edited)" once edited, and Edit and Delete on your own; a deleted one is
+ * A message: the quote of the one it answers, its content (`@name`s marked), "(edited)" once
+ * edited, Reply, and Edit and Delete on your own; one that mentions you is marked; a deleted one is
  * a placeholder in its place.
  * @param {Entry} message
  * @param {RoomStore} store
+ * @param {Room} room
  * @param {MessageActions} actions
  */
-function messageNode(message, store, actions) {
+function messageNode(message, store, room, actions) {
   const mine = message.senderId !== undefined && message.senderId === store.me;
-  const classes = ["message", ...(mine ? ["mine"] : []), ...("deleted" in message ? ["deleted"] : [])];
+  const named = !("deleted" in message) && store.me !== undefined && Boolean(message.mentions?.includes(store.me));
+  const classes = ["message", ...(mine ? ["mine"] : []), ...(named ? ["mentions-you"] : []), ...("deleted" in message ? ["deleted"] : [])];
   const node = element("article", { class: classes.join(" "), "data-seq": String(message.seq) }, [
     messageHeader(message, store),
   ]);
@@ -83,9 +97,40 @@ function messageNode(message, store, actions) {
     node.append(element("p", { class: "placeholder" }, ["Message deleted"]));
     return node;
   }
-  node.append(element("p", { class: "content" }, [message.content]));
-  if (mine) node.append(ownActions(message, actions));
+  if (message.replyTo !== undefined) node.append(quoteNode(message.replyTo, store, room));
+  node.append(element("p", { class: "content" }, contentOf(message, store)), messageActions(message, mine, actions));
   return node;
+}
+
+/**
+ * The message a reply answers, as the page holds it when it holds it (a live frame's quote may be older).
+ * @param {import("./store.js").Quote} quote
+ * @param {RoomStore} store
+ * @param {Room} room
+ */
+function quoteNode(quote, store, room) {
+  const shown = replyQuote(quote, room.messages.get(quote.messageId));
+  const text = "deleted" in shown ? "Original message deleted" : `${store.nameOf(shown.senderId)}: ${shown.excerpt}`;
+  return element("blockquote", { class: "quote", "data-seq": String(shown.seq) }, [text]);
+}
+
+/**
+ * A message's text with each `@name` of someone it mentions marked.
+ * @param {Message} message
+ * @param {RoomStore} store
+ * @returns {(Node | string)[]}
+ */
+function contentOf(message, store) {
+  const { content } = message;
+  /** @type {(Node | string)[]} */
+  const parts = [];
+  let at = 0;
+  for (const { index, length } of store.mentionsOf(message.mentions ?? [], content)) {
+    parts.push(content.slice(at, index), element("mark", { class: "mention" }, [content.slice(index, index + length)]));
+    at = index + length;
+  }
+  parts.push(content.slice(at));
+  return parts;
 }
 
 /**
@@ -107,14 +152,23 @@ function messageHeader(message, store) {
 
 /**
  * @param {Message} message
+ * @param {boolean} mine
  * @param {MessageActions} actions
  */
-function ownActions(message, actions) {
-  const edit = element("button", { type: "button" }, ["Edit"]);
-  edit.addEventListener("click", () => actions.edit(message));
-  const remove = element("button", { type: "button" }, ["Delete"]);
-  remove.addEventListener("click", () => actions.remove(message));
-  return element("p", { class: "actions" }, [edit, remove]);
+function messageActions(message, mine, actions) {
+  const buttons = [actionButton("Reply", () => actions.reply(message))];
+  if (mine) buttons.push(actionButton("Edit", () => actions.edit(message)), actionButton("Delete", () => actions.remove(message)));
+  return element("p", { class: "actions" }, buttons);
+}
+
+/**
+ * @param {string} label
+ * @param {() => void} click
+ */
+function actionButton(label, click) {
+  const node = element("button", { type: "button" }, [label]);
+  node.addEventListener("click", click);
+  return node;
 }
 
 /**
@@ -129,7 +183,7 @@ export function renderLog(log, store, room, pending, actions) {
   const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   const receipts = store.receipts(room);
   const nodes = store.timeline(room).map((message) => {
-    const node = messageNode(message, store, actions);
+    const node = messageNode(message, store, room, actions);
     const readers = receipts.get(message.messageId);
     if (readers) node.append(element("p", { class: "receipt" }, [`Read by ${readers.join(", ")}`]));
     return node;

@@ -124,5 +124,12 @@ class ChatPage:
         return self.page.get_by_role("textbox", name="Message")
 
     def unread(self, name: str) -> Locator:
+        return self._room_item(name).locator(".unread")
+
+    def mentions(self, name: str) -> Locator:
+        """The room's badge of messages that mention you ("@N", "@99+")."""
+        return self._room_item(name).locator(".mentions")
+
+    def _room_item(self, name: str) -> Locator:
         named = self.page.get_by_role("button", name=name, exact=True)  # relative to each list item
-        return self.rooms.get_by_role("listitem").filter(has=named).locator(".unread")
+        return self.rooms.get_by_role("listitem").filter(has=named)

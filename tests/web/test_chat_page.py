@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tests.web.pages import ChatPage
 pytestmark = pytest.mark.slow
 
 
-def test_two_people_chat_reload_come_back_from_offline_and_edit(
+def test_two_people_chat_reload_come_back_from_offline_edit_and_reply(
     browser: Browser, chat_stack: LocalStackProcess, outputs: dict[str, str], screenshots: Path
 ) -> None:
     alice_user, bob_user = new_user(outputs), new_user(outputs)
@@ -115,12 +116,44 @@ def test_two_people_chat_reload_come_back_from_offline_and_edit(
     for chat in (alice, bob):
         expect(chat.log.get_by_text("Message deleted")).to_be_visible()
         expect(chat.message(away[1])).to_have_count(0)
-    # Only the sender gets the buttons: none on Alice's messages in Bob's page, both on his own
-    expect(bob.article("Hello Bob, edited").get_by_role("button")).to_have_count(0)
-    expect(bob.article(away[0]).get_by_role("button")).to_have_count(0)
-    expect(bob.article("Hi Alice").get_by_role("button", name="Edit")).to_be_visible()
-    expect(bob.article("Hi Alice").get_by_role("button", name="Delete")).to_be_visible()
-    expect(alice.article("Hi Alice").get_by_role("button")).to_have_count(0)
+    # Only the sender gets Edit and Delete: Reply alone on Alice's messages in Bob's page, all three
+    # on his own
+    expect(bob.article("Hello Bob, edited").get_by_role("button")).to_have_text(["Reply"])
+    expect(bob.article(away[0]).get_by_role("button")).to_have_text(["Reply"])
+    expect(bob.article("Hi Alice").get_by_role("button")).to_have_text(["Reply", "Edit", "Delete"])
+    expect(alice.article("Hi Alice").get_by_role("button")).to_have_text(["Reply"])
+
+    # Bob opens a room of his own; Alice replies to his message naming him: Reply shows what she
+    # answers above the Message box (Escape cancels it), her reply shows its quote, and Bob's room
+    # list shows the mention on the first room, live and after a reload (listRooms' mentionCount)
+    bob_name = bob_user.username.split("@")[0]
+    bob.create_room(f"elsewhere-{uuid.uuid4().hex[:6]}")
+    replying = alice.page.get_by_text("Replying to")
+    alice.article("Hi Alice").get_by_role("button", name="Reply").click()
+    expect(replying).to_contain_text(f"Replying to {bob_name}: Hi Alice")
+    alice.message_box.press("Escape")
+    expect(replying).to_be_hidden()
+    alice.article("Hi Alice").get_by_role("button", name="Reply").click()
+    reply = f"@{bob_name} welcome back"
+    alice.send(reply)
+    expect(replying).to_be_hidden()
+    expect(alice.article(reply).locator(".quote")).to_have_text(f"{bob_name}: Hi Alice")
+    sent_reply = [frame for frame in alice.sent if frame.get("action") == "sendMessage"][-1]
+    assert (sent_reply["replyTo"], sent_reply["mentions"]) == (2, [bob_user.user_id])
+    expect(bob.mentions(name)).to_have_text("@1")
+    bob.page.reload()
+    bob.expect_connected()
+    expect(bob.mentions(name)).to_have_text("@1")
+    # He opens it: the quote, his name marked, the message highlighted; the badge goes
+    bob.open_room(name)
+    expect(bob.article(reply).locator(".quote")).to_have_text(f"{bob_name} (you): Hi Alice")
+    expect(bob.article(reply).locator("mark")).to_have_text(f"@{bob_name}")
+    expect(bob.article(reply)).to_have_class(re.compile(r"\bmentions-you\b"))
+    expect(bob.mentions(name)).to_have_count(0)
+    # He deletes the message Alice answered: her quote of it says so on both pages
+    bob.article("Hi Alice").first.get_by_role("button", name="Delete").click()
+    for chat in (alice, bob):
+        expect(chat.article(reply).locator(".quote")).to_have_text("Original message deleted")
 
     alice_context.close()
     bob_context.close()

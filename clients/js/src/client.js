@@ -12,13 +12,14 @@
 
 import { backoffDelay, checkBackoff, DEFAULT_BACKOFF } from "./backoff.js";
 import { ChatError } from "./errors.js";
-import { HISTORY_PAGE, RoomTimeline } from "./timeline.js";
+import { HISTORY_PAGE, quoteOf, RoomTimeline } from "./timeline.js";
 import { claimsOf } from "./token.js";
 
 /** @typedef {import("./timeline.js").Message} Message */
 /** @typedef {import("./timeline.js").Tombstone} Tombstone */
 /** @typedef {import("./timeline.js").Edit} Edit */
 /** @typedef {import("./timeline.js").Entry} Entry */
+/** @typedef {import("./timeline.js").Quote} Quote */
 /** @typedef {import("./backoff.js").BackoffOptions} BackoffOptions */
 /** @typedef {"connecting" | "open" | "reconnecting" | "closed"} ConnectionState */
 /** @typedef {Record<string, any>} Frame a decoded server frame */
@@ -31,6 +32,8 @@ import { claimsOf } from "./token.js";
  * @property {Entry | null} lastMessage
  * @property {number} lastReadSeq
  * @property {number} unreadCount
+ * @property {number} mentionCount messages after your read position that mention you (at most 100:
+ *   show "99+")
  * @property {number} memberCount
  * @property {number} onlineCount
  */
@@ -82,6 +85,8 @@ import { claimsOf } from "./token.js";
  * @property {string} roomId
  * @property {string} content
  * @property {string} clientMessageId
+ * @property {number} [replyTo]
+ * @property {string[]} [mentions]
  * @property {(ack: Frame) => void} resolve
  * @property {(error: ChatError) => void} reject
  */
@@ -323,16 +328,20 @@ export class ChatClient {
   /**
    * Sends a message through the outbox: it is retried across reconnects with the same
    * `clientMessageId` until acknowledged, so it is stored once. Resolves with the `ack`; rejects only
-   * on a refusal that retrying cannot fix (e.g. `NOT_A_MEMBER`) or on `close()`.
+   * on a refusal that retrying cannot fix (e.g. `NOT_A_MEMBER`, `MESSAGE_NOT_FOUND` for a `replyTo`
+   * naming no message or a deleted one, `BAD_REQUEST` for over 20 mentions) or on `close()`.
    * @param {string} roomId
    * @param {string} content
-   * @param {{clientMessageId?: string}} [options]
+   * @param {{clientMessageId?: string, replyTo?: number, mentions?: string[]}} [options] `replyTo`:
+   *   the seq of the message it answers; `mentions`: the user ids it names
    * @returns {Promise<Frame>}
    */
   sendMessage(roomId, content, options = {}) {
     if (this.#disposed) return Promise.reject(closedError());
+    const { replyTo, mentions } = options;
     return new Promise((resolve, reject) => {
-      this.#outbox.push({ roomId, content, clientMessageId: options.clientMessageId ?? newId(), resolve, reject });
+      const clientMessageId = options.clientMessageId ?? newId();
+      this.#outbox.push({ roomId, content, clientMessageId, replyTo, mentions, resolve, reject });
       void this.#pumpOutbox();
     });
   }
@@ -750,6 +759,16 @@ export class ChatClient {
     this.#emit(/** @type {keyof ChatEvents} */ (frame.type), frame);
   }
 
+  /**
+   * The quote of the message at `seq`, when the room's timeline holds it.
+   * @param {string} roomId
+   * @param {number | undefined} seq
+   */
+  #quote(roomId, seq) {
+    const parent = seq === undefined ? undefined : this.messages(roomId).find((entry) => entry.seq === seq);
+    return parent === undefined ? undefined : quoteOf(parent);
+  }
+
   /** @param {string} roomId */
   #timeline(roomId) {
     let timeline = this.#timelines.get(roomId);
@@ -788,12 +807,12 @@ export class ChatClient {
         const entry = this.#outbox[0];
         try {
           await this.#whenOpen(Infinity, "sendMessage");
-          const { roomId, content, clientMessageId } = entry;
-          const ack = await this.request("sendMessage", { roomId, content, clientMessageId });
+          const { roomId, content, clientMessageId, replyTo, mentions } = entry;
+          const ack = await this.request("sendMessage", { roomId, content, clientMessageId, replyTo, mentions });
           this.#outbox.shift();
           retries = 0;
           entry.resolve(ack);
-          void this.#timeline(roomId).receive(ownMessage(ack, this.#userId ?? "", content));
+          void this.#timeline(roomId).receive(ownMessage(ack, this.#userId ?? "", entry, this.#quote(roomId, replyTo)));
         } catch (error) {
           if (this.#disposed) return;
           const failure = asChatError(error, "INTERNAL_ERROR");
@@ -863,15 +882,30 @@ export class ChatClient {
 }
 
 /**
- * The message an ack stands for: the sender's connection is not sent its own `message` frame.
+ * The message an ack stands for: the sender's connection is not sent its own `message` frame. Its
+ * quote is the parent as the client holds it (none when it holds none: the history has it), its
+ * mentions those sent (the server drops non-members' silently: the history has those it kept).
  * @param {Frame} ack
  * @param {string} senderId
- * @param {string} content
+ * @param {OutboxEntry} sent
+ * @param {Quote | undefined} replyTo
  * @returns {Message}
  */
-function ownMessage(ack, senderId, content) {
+function ownMessage(ack, senderId, { content, mentions }, replyTo) {
   const { roomId, messageId, seq, createdAt, clientMessageId } = ack;
-  return { roomId, messageId, seq, senderId, content, createdAt, version: 1, ...(clientMessageId ? { clientMessageId } : {}) };
+  const named = [...new Set(mentions)];
+  return {
+    roomId,
+    messageId,
+    seq,
+    senderId,
+    content,
+    createdAt,
+    version: 1,
+    ...(clientMessageId ? { clientMessageId } : {}),
+    ...(replyTo ? { replyTo } : {}),
+    ...(named.length > 0 ? { mentions: named } : {}),
+  };
 }
 
 /**

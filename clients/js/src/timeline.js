@@ -21,6 +21,8 @@ const REMEMBERED_IDS = 1000;
 export const HISTORY_PAGE = 100;
 /** How many of a room's newest messages a timeline holds as they are now (and re-reads on resume). */
 export const TIMELINE_SIZE = 2 * HISTORY_PAGE;
+/** How many characters (code points) of its parent a quote holds. */
+export const EXCERPT_CHARS = 100;
 
 /**
  * @typedef {object} Message
@@ -34,6 +36,23 @@ export const TIMELINE_SIZE = 2 * HISTORY_PAGE;
  * @property {string} [editedAt] once edited
  * @property {string} [clientMessageId]
  * @property {string} [displayName] the sender's
+ * @property {Quote} [replyTo] the message it answers
+ * @property {string[]} [mentions] the user ids it names (absent when none)
+ *
+ * @typedef {QuoteOf | DeletedQuote} Quote the message a reply answers: as it is now in history and
+ *   `lastMessage`, as it was when sent in a live `message` frame (see `replyQuote`)
+ *
+ * @typedef {object} QuoteOf
+ * @property {number} seq
+ * @property {string} messageId
+ * @property {string} senderId
+ * @property {string} displayName
+ * @property {string} excerpt the first EXCERPT_CHARS characters of the parent's content
+ *
+ * @typedef {object} DeletedQuote the parent is deleted
+ * @property {number} seq
+ * @property {string} messageId
+ * @property {true} deleted
  *
  * @typedef {object} Tombstone a deleted message: its seq and messageId stay, its content is gone
  * @property {string} roomId
@@ -351,4 +370,34 @@ export function newest(entry, change) {
     return { senderId, createdAt, ...(displayName ? { displayName } : {}), ...change };
   }
   return change.version > entry.version ? { ...entry, ...change } : entry;
+}
+
+/**
+ * The quote of `parent` as it is now, as the server makes it.
+ * @param {Entry} parent
+ * @returns {Quote}
+ */
+export function quoteOf(parent) {
+  const { seq, messageId } = parent;
+  if ("deleted" in parent) return { seq, messageId, deleted: true };
+  return { seq, messageId, senderId: parent.senderId, displayName: parent.displayName ?? "", excerpt: excerptOf(parent.content) };
+}
+
+/**
+ * What to show of a reply's parent: a live `message` frame quotes it as it was when the reply was
+ * sent, so a parent the app holds as edited or deleted is shown as it holds it; otherwise the quote
+ * as it came (a history page quotes the parent as it is now).
+ * @param {Quote} quote
+ * @param {Entry | undefined} parent the app's entry of `quote.messageId`, if it has one
+ * @returns {Quote}
+ */
+export function replyQuote(quote, parent) {
+  if (parent === undefined || parent.messageId !== quote.messageId || "deleted" in quote) return quote;
+  if ("deleted" in parent) return quoteOf(parent);
+  return parent.version > 1 ? { ...quote, excerpt: excerptOf(parent.content) } : quote;
+}
+
+/** The first EXCERPT_CHARS code points of `content` (as the server counts them). @param {string} content */
+function excerptOf(content) {
+  return Array.from(content).slice(0, EXCERPT_CHARS).join("");
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { RoomTimeline, TIMELINE_SIZE } from "../src/timeline.js";
+import { quoteOf, replyQuote, RoomTimeline, TIMELINE_SIZE } from "../src/timeline.js";
 
 /** @typedef {import("../src/timeline.js").Entry} Entry */
 /** @typedef {import("../src/timeline.js").Edit} Edit */
@@ -280,4 +280,22 @@ test("history pages the app read are held and re-read on resume", async () => {
   assert.deepEqual(asked, [[2, undefined]]);
   assert.deepEqual(changes, ["#4 v2"]);
   assert.deepEqual(shown(timeline.messages), ["#3", "#4 v2", "#5"]);
+});
+
+test("quoteOf: a parent's quote as the server makes it, the first 100 code points of its content", () => {
+  const quote = quoteOf({ ...message(3), content: "😀".repeat(150), displayName: "Bob" });
+  const excerpt = "😀".repeat(100); // 100 code points, 200 UTF-16 units
+  assert.deepEqual(quote, { seq: 3, messageId: "m3", senderId: "u", displayName: "Bob", excerpt });
+  assert.deepEqual(quoteOf(tombstone(3)), { seq: 3, messageId: "m3", deleted: true });
+});
+
+test("replyQuote: the parent as the app holds it once edited or deleted, else the quote as it came", () => {
+  const sent = quoteOf({ ...message(1), displayName: "Bob" }); // a live frame's quote: "#1"
+  assert.equal(replyQuote(sent, undefined), sent, "a parent the app does not hold");
+  assert.equal(replyQuote(sent, message(1)), sent, "held as it was");
+  assert.deepEqual(replyQuote(sent, edited(1, 2)), { ...sent, excerpt: "#1 v2" }, "held as edited");
+  assert.deepEqual(replyQuote(sent, tombstone(1)), { seq: 1, messageId: "m1", deleted: true }, "held as deleted");
+  assert.equal(replyQuote(sent, edited(2, 2)), sent, "another message");
+  const gone = quoteOf(tombstone(1));
+  assert.equal(replyQuote(gone, message(1)), gone, "a deleted quote stays deleted");
 });

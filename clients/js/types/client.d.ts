@@ -67,14 +67,18 @@ export class ChatClient {
     /**
      * Sends a message through the outbox: it is retried across reconnects with the same
      * `clientMessageId` until acknowledged, so it is stored once. Resolves with the `ack`; rejects only
-     * on a refusal that retrying cannot fix (e.g. `NOT_A_MEMBER`) or on `close()`.
+     * on a refusal that retrying cannot fix (e.g. `NOT_A_MEMBER`, `MESSAGE_NOT_FOUND` for a `replyTo`
+     * naming no message or a deleted one, `BAD_REQUEST` for over 20 mentions) or on `close()`.
      * @param {string} roomId
      * @param {string} content
-     * @param {{clientMessageId?: string}} [options]
+     * @param {{clientMessageId?: string, replyTo?: number, mentions?: string[]}} [options] `replyTo`:
+     *   the seq of the message it answers; `mentions`: the user ids it names
      * @returns {Promise<Frame>}
      */
     sendMessage(roomId: string, content: string, options?: {
         clientMessageId?: string;
+        replyTo?: number;
+        mentions?: string[];
     }): Promise<Frame>;
     /**
      * Creates a room; resolves with the room (`{roomId, name, open, createdBy, createdAt, memberIds}`).
@@ -146,6 +150,7 @@ export type Message = import("./timeline.js").Message;
 export type Tombstone = import("./timeline.js").Tombstone;
 export type Edit = import("./timeline.js").Edit;
 export type Entry = import("./timeline.js").Entry;
+export type Quote = import("./timeline.js").Quote;
 export type BackoffOptions = import("./backoff.js").BackoffOptions;
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 /**
@@ -162,6 +167,11 @@ export type RoomListing = {
     lastMessage: Entry | null;
     lastReadSeq: number;
     unreadCount: number;
+    /**
+     * messages after your read position that mention you (at most 100:
+     * show "99+")
+     */
+    mentionCount: number;
     memberCount: number;
     onlineCount: number;
 };
@@ -247,6 +257,8 @@ export type OutboxEntry = {
     roomId: string;
     content: string;
     clientMessageId: string;
+    replyTo?: number | undefined;
+    mentions?: string[] | undefined;
     resolve: (ack: Frame) => void;
     reject: (error: ChatError) => void;
 };

@@ -6,10 +6,27 @@
  * @returns {Entry} `entry` itself when `change` changes nothing
  */
 export function newest(entry: Entry, change: Entry | Edit): Entry;
+/**
+ * The quote of `parent` as it is now, as the server makes it.
+ * @param {Entry} parent
+ * @returns {Quote}
+ */
+export function quoteOf(parent: Entry): Quote;
+/**
+ * What to show of a reply's parent: a live `message` frame quotes it as it was when the reply was
+ * sent, so a parent the app holds as edited or deleted is shown as it holds it; otherwise the quote
+ * as it came (a history page quotes the parent as it is now).
+ * @param {Quote} quote
+ * @param {Entry | undefined} parent the app's entry of `quote.messageId`, if it has one
+ * @returns {Quote}
+ */
+export function replyQuote(quote: Quote, parent: Entry | undefined): Quote;
 /** The page size of history requests (the server's maximum). */
 export const HISTORY_PAGE: 100;
 /** How many of a room's newest messages a timeline holds as they are now (and re-reads on resume). */
 export const TIMELINE_SIZE: number;
+/** How many characters (code points) of its parent a quote holds. */
+export const EXCERPT_CHARS: 100;
 /**
  * @typedef {object} Message
  * @property {string} roomId
@@ -22,6 +39,23 @@ export const TIMELINE_SIZE: number;
  * @property {string} [editedAt] once edited
  * @property {string} [clientMessageId]
  * @property {string} [displayName] the sender's
+ * @property {Quote} [replyTo] the message it answers
+ * @property {string[]} [mentions] the user ids it names (absent when none)
+ *
+ * @typedef {QuoteOf | DeletedQuote} Quote the message a reply answers: as it is now in history and
+ *   `lastMessage`, as it was when sent in a live `message` frame (see `replyQuote`)
+ *
+ * @typedef {object} QuoteOf
+ * @property {number} seq
+ * @property {string} messageId
+ * @property {string} senderId
+ * @property {string} displayName
+ * @property {string} excerpt the first EXCERPT_CHARS characters of the parent's content
+ *
+ * @typedef {object} DeletedQuote the parent is deleted
+ * @property {number} seq
+ * @property {string} messageId
+ * @property {true} deleted
  *
  * @typedef {object} Tombstone a deleted message: its seq and messageId stay, its content is gone
  * @property {string} roomId
@@ -136,6 +170,37 @@ export type Message = {
      * the sender's
      */
     displayName?: string | undefined;
+    /**
+     * the message it answers
+     */
+    replyTo?: Quote | undefined;
+    /**
+     * the user ids it names (absent when none)
+     */
+    mentions?: string[] | undefined;
+};
+/**
+ * the message a reply answers: as it is now in history and
+ *  `lastMessage`, as it was when sent in a live `message` frame (see `replyQuote`)
+ */
+export type Quote = QuoteOf | DeletedQuote;
+export type QuoteOf = {
+    seq: number;
+    messageId: string;
+    senderId: string;
+    displayName: string;
+    /**
+     * the first EXCERPT_CHARS characters of the parent's content
+     */
+    excerpt: string;
+};
+/**
+ * the parent is deleted
+ */
+export type DeletedQuote = {
+    seq: number;
+    messageId: string;
+    deleted: true;
 };
 /**
  * a deleted message: its seq and messageId stay, its content is gone
