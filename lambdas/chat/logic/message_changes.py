@@ -1,10 +1,10 @@
 """editMessage and deleteMessage: a stored message changes in place; its seq never moves.
 
-Each costs one BatchGetItem (the room, the caller's membership, the message and, where senders must
-be verified, the caller's profile), its writes (docs/DATA_MODEL.md) and one SQS SendMessage, whatever
-the room's size. The room hears of the change in the room's order (its FIFO message group), after
-the message itself; a change that could not be queued is logged and counted, not returned: it is
-stored, and history and a resume show it.
+Each costs one BatchGetItem (the room, the caller's membership, the message, the room's last-message
+item and, where senders must be verified, the caller's profile), its writes (docs/DATA_MODEL.md)
+and one SQS SendMessage, whatever the room's size. The room hears of the change in the room's order
+(its FIFO message group), after the message itself; a change that could not be queued is logged and
+counted, not returned: it is stored, and history and a resume show it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from chat.timeutil import epoch, iso
 
 @dataclass(frozen=True)
 class Known:
+    """What a change read of its room and message, the caller being a member."""
+
     room: Room
     message: Message | None  # None: no message with that seq
     last_seq: int | None  # the seq of the room's last-message item
