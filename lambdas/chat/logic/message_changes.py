@@ -123,11 +123,10 @@ def _retried_by(tombstone: Message, caller: Caller, now: float) -> bool:
 def _forget_mentions(message: Message) -> None:
     """A deleted message no longer counts in its mentioned members' `mentionCount`; a failure is
     logged and counted (the count is off until those members read past it)."""
-    others = tuple(user_id for user_id in message.mentions if user_id != message.sender_id)
-    if not others:
+    if not message.others_mentioned:
         return
     try:
-        mentions.forget(message.room_id, message.seq, others)
+        mentions.forget(message.room_id, message.seq, message.others_mentioned)
     except Exception:
         logger.exception("could not uncount the message's mentions", extra={"room_id": message.room_id})
         count(metric_names.MENTION_COUNT_FAILURES)

@@ -97,11 +97,10 @@ def send(
 def _note_mentions(message: Message) -> None:
     """The mentioned members' unread-mention counts; a failure is logged and counted, not returned
     (the message is stored and carries its mentions; only `mentionCount` misses it)."""
-    others = tuple(user_id for user_id in message.mentions if user_id != message.sender_id)
-    if not others:
+    if not message.others_mentioned:
         return
     try:
-        mentions.note(message.room_id, message.seq, others)
+        mentions.note(message.room_id, message.seq, message.others_mentioned)
     except Exception:
         logger.exception("could not count the message's mentions", extra={"room_id": message.room_id})
         count(metric_names.MENTION_COUNT_FAILURES)

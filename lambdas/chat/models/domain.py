@@ -122,6 +122,11 @@ class Message:
     def deleted(self) -> bool:
         return self.deleted_at is not None
 
+    @property
+    def others_mentioned(self) -> tuple[str, ...]:
+        """The people it mentions besides its sender (whose own messages are never unread)."""
+        return tuple(user_id for user_id in self.mentions if user_id != self.sender_id)
+
     def wire(self) -> dict[str, Any]:
         """The message as the `message` frame, history and `lastMessage` carry it: its ack, its sender
         and its newest version; a tombstone instead of the content once it is deleted."""

@@ -151,12 +151,7 @@ def create_room(frame: ClientFrame) -> CreateRoom:
         raise BadRequest("name needs a visible character")
     if BIDI_CONTROLS.intersection(name):
         raise BadRequest("name must not hold bidirectional embedding, override or isolate controls")
-    member_ids = fields.get("memberIds", [])
-    if not isinstance(member_ids, list):
-        raise BadRequest("memberIds must be an array of user ids")
-    for member_id in member_ids:
-        _check_string("memberIds[]", member_id, 1, MAX_USER_ID_CHARS)
-    unique = tuple(dict.fromkeys(member_ids))
+    unique = _user_ids(fields, "memberIds")
     if len(unique) > MAX_INITIAL_MEMBER_IDS + 1:  # the creator may list itself too
         raise BadRequest(f"memberIds holds at most {MAX_INITIAL_MEMBER_IDS} user ids besides yours")
     is_open = fields.get("open", False)
@@ -256,13 +251,18 @@ def _room_id(fields: dict[str, Any]) -> str:
     return _string(fields, "roomId", MAX_ROOM_ID_CHARS)
 
 
+def _user_ids(fields: dict[str, Any], name: str) -> tuple[str, ...]:
+    """An optional array of user ids, duplicates dropped, in the order given."""
+    values = fields.get(name, [])
+    if not isinstance(values, list):
+        raise BadRequest(f"{name} must be an array of user ids")
+    for user_id in values:
+        _check_string(f"{name}[]", user_id, 1, MAX_USER_ID_CHARS)
+    return tuple(dict.fromkeys(values))
+
+
 def _mentions(fields: dict[str, Any]) -> tuple[str, ...]:
-    mentions = fields.get("mentions", [])
-    if not isinstance(mentions, list):
-        raise BadRequest("mentions must be an array of user ids")
-    for user_id in mentions:
-        _check_string("mentions[]", user_id, 1, MAX_USER_ID_CHARS)
-    unique = tuple(dict.fromkeys(mentions))
+    unique = _user_ids(fields, "mentions")
     if len(unique) > MAX_MENTIONS:
         raise BadRequest(f"mentions holds at most {MAX_MENTIONS} distinct user ids")
     return unique
